@@ -1,0 +1,439 @@
+// N-API bindings only: argument conversion, error mapping, the thread-safe
+// function that wakes JS when workers have events. All logic lives in the
+// N-API-free core (engine.h and below).
+#include <napi.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine.h"
+#include "sound.h"
+
+namespace {
+
+using media::Engine;
+using media::MediaError;
+
+struct AddonData {
+  Napi::FunctionReference soundCtor;
+};
+
+Napi::Error makeError(Napi::Env env, const std::string& code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+[[noreturn]] void throwError(Napi::Env env, const std::string& code, const std::string& message) {
+  throw makeError(env, code, message);
+}
+
+// Runs `fn`, turning core exceptions into JS errors carrying `code`.
+template <typename F>
+auto guarded(Napi::Env env, F&& fn) -> decltype(fn()) {
+  try {
+    return fn();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const MediaError& e) {
+    throwError(env, e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    throwError(env, "ENOMEM", "out of memory");
+  } catch (const std::exception& e) {
+    throwError(env, "EINTERNAL", e.what());
+  }
+}
+
+uint32_t argU32(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsNumber()) {
+    throwError(info.Env(), "EINVAL", std::string(name) + " must be a number");
+  }
+  const double v = info[i].As<Napi::Number>().DoubleValue();
+  if (!(v >= 0 && v <= 4294967295.0) || v != static_cast<double>(static_cast<uint32_t>(v))) {
+    throwError(info.Env(), "EINVAL", std::string(name) + " must be a non-negative integer");
+  }
+  return static_cast<uint32_t>(v);
+}
+
+bool argBool(const Napi::CallbackInfo& info, size_t i, const char* name) {
+  if (info.Length() <= i || !info[i].IsBoolean()) {
+    throwError(info.Env(), "EINVAL", std::string(name) + " must be a boolean");
+  }
+  return info[i].As<Napi::Boolean>().Value();
+}
+
+int optInt(Napi::Object o, const char* key, int def) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined() || v.IsNull()) return def;
+  if (!v.IsNumber()) throwError(o.Env(), "EINVAL", std::string(key) + " must be a number");
+  return v.As<Napi::Number>().Int32Value();
+}
+
+// ---------------------------------------------------------------- Sound
+
+class NativeSound : public Napi::ObjectWrap<NativeSound> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "NativeSound",
+                       {InstanceAccessor<&NativeSound::DurationMs>("durationMs"),
+                        InstanceAccessor<&NativeSound::Samples>("samples")});
+  }
+  explicit NativeSound(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSound>(info) {
+    if (info.Length() < 1 || !info[0].IsExternal()) {
+      throwError(info.Env(), "EINVAL", "NativeSound cannot be constructed directly");
+    }
+    sound_ = *info[0].As<Napi::External<media::SoundPtr>>().Data();
+  }
+  static Napi::Object Wrap(Napi::Env env, media::SoundPtr sound) {
+    AddonData* data = env.GetInstanceData<AddonData>();
+    media::SoundPtr holder = std::move(sound);
+    // The external only lives for the constructor call.
+    Napi::External<media::SoundPtr> ext = Napi::External<media::SoundPtr>::New(env, &holder);
+    return data->soundCtor.New({ext});
+  }
+  const media::SoundPtr& sound() const { return sound_; }
+
+ private:
+  Napi::Value DurationMs(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), sound_->durationMs());
+  }
+  Napi::Value Samples(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), static_cast<double>(sound_->samples.size()));
+  }
+  media::SoundPtr sound_;
+};
+
+Napi::Value LoadSound(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsString()) throwError(env, "EINVAL", "path must be a string");
+  const std::string path = info[0].As<Napi::String>().Utf8Value();
+  auto sound = std::make_shared<media::Sound>();
+  std::string err;
+  if (!guarded(env, [&] { return media::loadWavFile(path, *sound, err); })) throwError(env, "ESOUND", err);
+  return NativeSound::Wrap(env, std::move(sound));
+}
+
+// parseSound(buffer, name): a WAV image already read by JS (async fs).
+Napi::Value ParseSound(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBuffer()) throwError(env, "EINVAL", "parseSound(buffer, name)");
+  Napi::Buffer<uint8_t> buf = info[0].As<Napi::Buffer<uint8_t>>();
+  const std::string name = info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "sound";
+  auto sound = std::make_shared<media::Sound>();
+  std::string err;
+  if (!guarded(env, [&] { return media::parseWav(buf.Data(), buf.Length(), *sound, err); })) {
+    throwError(env, "ESOUND", name + ": " + err);
+  }
+  return NativeSound::Wrap(env, std::move(sound));
+}
+
+Napi::Value CreateToneSound(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 3 || !info[0].IsArray() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    throwError(env, "EINVAL", "createToneSound(frequencies[], durationMs, levelDbfs)");
+  }
+  Napi::Array arr = info[0].As<Napi::Array>();
+  std::vector<double> freqs;
+  for (uint32_t i = 0; i < arr.Length() && i < 16; i++) {
+    Napi::Value v = arr.Get(i);
+    if (!v.IsNumber()) throwError(env, "EINVAL", "frequencies must be numbers");
+    freqs.push_back(v.As<Napi::Number>().DoubleValue());
+  }
+  const double dur = info[1].As<Napi::Number>().DoubleValue();
+  if (!(dur >= 1 && dur <= 3600000)) throwError(env, "EINVAL", "durationMs out of range");
+  const double level = info[2].As<Napi::Number>().DoubleValue();
+  auto sound = std::make_shared<media::Sound>();
+  std::string err;
+  if (!guarded(env, [&] { return media::makeTone(freqs, static_cast<uint32_t>(dur), level, *sound, err); })) {
+    throwError(env, "EINVAL", err);
+  }
+  return NativeSound::Wrap(env, std::move(sound));
+}
+
+// ---------------------------------------------------------------- Engine
+
+class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "NativeEngine",
+                       {
+                           InstanceMethod<&NativeEngine::CreateLeg>("createLeg"),
+                           InstanceMethod<&NativeEngine::SetRemote>("setRemote"),
+                           InstanceMethod<&NativeEngine::Play>("play"),
+                           InstanceMethod<&NativeEngine::StopPlayback>("stopPlayback"),
+                           InstanceMethod<&NativeEngine::Join>("join"),
+                           InstanceMethod<&NativeEngine::Update>("update"),
+                           InstanceMethod<&NativeEngine::Leave>("leave"),
+                           InstanceMethod<&NativeEngine::CloseLeg>("closeLeg"),
+                           InstanceMethod<&NativeEngine::CreateRoom>("createRoom"),
+                           InstanceMethod<&NativeEngine::CloseRoom>("closeRoom"),
+                           InstanceMethod<&NativeEngine::LegStats>("legStats"),
+                           InstanceMethod<&NativeEngine::Stats>("stats"),
+                           InstanceMethod<&NativeEngine::DrainEvents>("drainEvents"),
+                           InstanceMethod<&NativeEngine::Close>("close"),
+                       });
+  }
+
+  // new NativeEngine({bindAddress, rtpPortMin, rtpPortMax, workerThreads, rtpTimeoutMs}, onWake)
+  explicit NativeEngine(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeEngine>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsFunction()) {
+      throwError(env, "EINVAL", "new NativeEngine(options, onWake)");
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    media::EngineConfig cfg;
+    Napi::Value ba = o.Get("bindAddress");
+    if (!ba.IsString()) throwError(env, "EINVAL", "bindAddress must be a string");
+    cfg.bindAddress = ba.As<Napi::String>().Utf8Value();
+    cfg.rtpPortMin = optInt(o, "rtpPortMin", -1);
+    cfg.rtpPortMax = optInt(o, "rtpPortMax", -1);
+    cfg.workerThreads = optInt(o, "workerThreads", 1);
+    cfg.rtpTimeoutMs = optInt(o, "rtpTimeoutMs", 30000);
+    // The JS callback takes no arguments: it calls drainEvents() itself.
+    tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "media-events", 0, 1);
+    Napi::ThreadSafeFunction tsfn = tsfn_;
+    try {
+      engine_ = std::make_unique<Engine>(cfg, [tsfn]() mutable { tsfn.NonBlockingCall(); });
+    } catch (const MediaError& e) {
+      tsfn_.Release();
+      throwError(env, e.code(), e.what());
+    } catch (const std::exception& e) {
+      tsfn_.Release();
+      throwError(env, "EINTERNAL", e.what());
+    }
+    cleanup_ = env.AddCleanupHook(std::function<void()>([this]() { shutdown(); }));
+    hasCleanup_ = true;
+  }
+
+  ~NativeEngine() override { shutdown(); }
+
+ private:
+  void shutdown() {
+    if (engine_) {
+      engine_->close();  // joins notifier: no more tsfn calls after this
+    }
+    if (!released_) {
+      released_ = true;
+      tsfn_.Release();
+    }
+  }
+
+  Engine& engine(Napi::Env env) {
+    if (!engine_ || engine_->closed()) throwError(env, "ECLOSED", "media engine is closed");
+    return *engine_;
+  }
+
+  Napi::Value CreateLeg(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsObject()) throwError(env, "EINVAL", "createLeg(options)");
+    Napi::Object o = info[0].As<Napi::Object>();
+    media::LegParams p;
+    Napi::Value codec = o.Get("codec");
+    const std::string c = codec.IsString() ? codec.As<Napi::String>().Utf8Value() : "";
+    if (c == "PCMU") p.codec = media::Codec::PCMU;
+    else if (c == "PCMA") p.codec = media::Codec::PCMA;
+    else throwError(env, "EINVAL", "unsupported codec '" + c + "'");
+    p.payloadType = optInt(o, "payloadType", -1);
+    p.telephoneEventPayloadType = optInt(o, "telephoneEventPayloadType", -1);
+    Engine& e = engine(env);
+    media::LegInfo li = guarded(env, [&] { return e.createLeg(p); });
+    Napi::Object r = Napi::Object::New(env);
+    r.Set("id", Napi::Number::New(env, li.id));
+    r.Set("address", Napi::String::New(env, li.address));
+    r.Set("port", Napi::Number::New(env, li.port));
+    return r;
+  }
+
+  Napi::Value SetRemote(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    if (info.Length() < 3 || !info[1].IsString()) throwError(env, "EINVAL", "setRemote(legId, address, port)");
+    const std::string addr = info[1].As<Napi::String>().Utf8Value();
+    const uint32_t port = argU32(info, 2, "port");
+    if (port == 0 || port > 65535) throwError(env, "EINVAL", "port out of range");
+    Engine& e = engine(env);
+    guarded(env, [&] { e.setRemote(id, addr, static_cast<int>(port)); });
+    return env.Undefined();
+  }
+
+  Napi::Value Play(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    if (info.Length() < 3 || !info[1].IsArray()) throwError(env, "EINVAL", "play(legId, sounds[], interruptible)");
+    const bool interruptible = argBool(info, 2, "interruptible");
+    Napi::Array arr = info[1].As<Napi::Array>();
+    AddonData* data = env.GetInstanceData<AddonData>();
+    std::vector<media::SoundPtr> sounds;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(data->soundCtor.Value())) {
+        throwError(env, "EINVAL", "sounds must be NativeSound objects");
+      }
+      sounds.push_back(NativeSound::Unwrap(v.As<Napi::Object>())->sound());
+    }
+    Engine& e = engine(env);
+    const uint32_t pid = guarded(env, [&] { return e.play(id, std::move(sounds), interruptible); });
+    return Napi::Number::New(env, pid);
+  }
+
+  Napi::Value StopPlayback(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    Engine& e = engine(env);
+    guarded(env, [&] { e.stopPlayback(id); });
+    return env.Undefined();
+  }
+
+  Napi::Value Join(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    const uint32_t room = argU32(info, 1, "roomId");
+    const bool speak = argBool(info, 2, "speak");
+    const bool hear = argBool(info, 3, "hear");
+    Engine& e = engine(env);
+    guarded(env, [&] { e.join(id, room, speak, hear); });
+    return env.Undefined();
+  }
+
+  Napi::Value Update(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    const bool speak = argBool(info, 1, "speak");
+    const bool hear = argBool(info, 2, "hear");
+    Engine& e = engine(env);
+    guarded(env, [&] { e.update(id, speak, hear); });
+    return env.Undefined();
+  }
+
+  Napi::Value Leave(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    Engine& e = engine(env);
+    guarded(env, [&] { e.leave(id); });
+    return env.Undefined();
+  }
+
+  Napi::Value CloseLeg(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    Engine& e = engine(env);
+    guarded(env, [&] { e.closeLeg(id); });
+    return env.Undefined();
+  }
+
+  Napi::Value CreateRoom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Engine& e = engine(env);
+    const uint32_t id = guarded(env, [&] { return e.createRoom(); });
+    return Napi::Number::New(env, id);
+  }
+
+  Napi::Value CloseRoom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "roomId");
+    Engine& e = engine(env);
+    guarded(env, [&] { e.closeRoom(id); });
+    return env.Undefined();
+  }
+
+  Napi::Value LegStats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    Engine& e = engine(env);
+    const media::LegStatsSnapshot s = guarded(env, [&] { return e.legStats(id); });
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("packetsReceived", static_cast<double>(s.packetsReceived));
+    o.Set("packetsSent", static_cast<double>(s.packetsSent));
+    o.Set("packetsMalformed", static_cast<double>(s.packetsMalformed));
+    o.Set("packetsFromStrangers", static_cast<double>(s.packetsFromStrangers));
+    o.Set("packetsUnknownPayload", static_cast<double>(s.packetsUnknownPayload));
+    o.Set("framesConcealed", static_cast<double>(s.framesConcealed));
+    o.Set("dtmfEvents", static_cast<double>(s.dtmfEvents));
+    return o;
+  }
+
+  Napi::Value Stats(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Engine& e = engine(env);
+    const media::EngineStatsSnapshot s = e.stats();
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("legs", static_cast<double>(s.legs));
+    o.Set("rooms", static_cast<double>(s.rooms));
+    o.Set("ticks", static_cast<double>(s.ticks));
+    o.Set("lateTicks", static_cast<double>(s.lateTicks));
+    o.Set("packetsReceived", static_cast<double>(s.packetsReceived));
+    o.Set("packetsSent", static_cast<double>(s.packetsSent));
+    o.Set("packetsMalformed", static_cast<double>(s.packetsMalformed));
+    o.Set("packetsFromStrangers", static_cast<double>(s.packetsFromStrangers));
+    o.Set("packetsUnknownPayload", static_cast<double>(s.packetsUnknownPayload));
+    o.Set("eventsDropped", static_cast<double>(s.eventsDropped));
+    return o;
+  }
+
+  // Returns the pending events as plain objects; [] once closed.
+  Napi::Value DrainEvents(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    Napi::Array arr = Napi::Array::New(env);
+    if (!engine_ || engine_->closed()) return arr;
+    std::vector<media::UserEvent> events;
+    guarded(env, [&] { engine_->drainEvents(events); });
+    uint32_t i = 0;
+    for (const media::UserEvent& u : events) {
+      Napi::Object o = Napi::Object::New(env);
+      o.Set("legId", Napi::Number::New(env, u.legId));
+      switch (u.type) {
+        case media::UserEvent::Type::Dtmf:
+          o.Set("type", "dtmf");
+          o.Set("digit", std::string(1, u.digit));
+          o.Set("durationMs", Napi::Number::New(env, u.durationMs));
+          break;
+        case media::UserEvent::Type::PlaybackDone:
+          o.Set("type", "playbackDone");
+          o.Set("playbackId", Napi::Number::New(env, u.playbackId));
+          o.Set("interrupted", Napi::Boolean::New(env, u.interrupted));
+          break;
+        case media::UserEvent::Type::RtpTimeout:
+          o.Set("type", "rtpTimeout");
+          break;
+      }
+      arr.Set(i++, o);
+    }
+    return arr;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    shutdown();
+    if (hasCleanup_) {
+      cleanup_.Remove(env);
+      hasCleanup_ = false;
+    }
+    return env.Undefined();
+  }
+
+  std::unique_ptr<Engine> engine_;
+  Napi::ThreadSafeFunction tsfn_;
+  bool released_ = false;
+  Napi::Env::CleanupHook<std::function<void()>> cleanup_;
+  bool hasCleanup_ = false;
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  Napi::Function soundCtor = NativeSound::Init(env);
+  data->soundCtor = Napi::Persistent(soundCtor);
+  env.SetInstanceData<AddonData>(data);
+  exports.Set("NativeSound", soundCtor);
+  exports.Set("NativeEngine", NativeEngine::Init(env));
+  exports.Set("loadSound", Napi::Function::New<LoadSound>(env, "loadSound"));
+  exports.Set("parseSound", Napi::Function::New<ParseSound>(env, "parseSound"));
+  exports.Set("maxSoundFileBytes", Napi::Number::New(env, static_cast<double>(media::kMaxWavBytes)));
+  exports.Set("createToneSound", Napi::Function::New<CreateToneSound>(env, "createToneSound"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(media, Init)

@@ -1,0 +1,492 @@
+#include "engine.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "leg.h"
+#include "notifier.h"
+#include "room.h"
+#include "worker.h"
+
+namespace media {
+
+Engine::Engine(const EngineConfig& config, std::function<void()> wake) : config_(config) {
+  SockAddr probe;
+  if (!SockAddr::parse(config_.bindAddress, 0, probe)) {
+    throw MediaError("EINVAL", "bindAddress is not a numeric IPv4/IPv6 address: " + config_.bindAddress);
+  }
+  if (config_.rtpPortMin < 1 || config_.rtpPortMax > 65535 || config_.rtpPortMin > config_.rtpPortMax) {
+    throw MediaError("EINVAL", "invalid RTP port range");
+  }
+  if (config_.workerThreads < 1 || config_.workerThreads > 64) {
+    throw MediaError("EINVAL", "workerThreads must be within [1, 64]");
+  }
+  if (config_.rtpTimeoutMs < 0) throw MediaError("EINVAL", "rtpTimeoutMs must be >= 0");
+  std::random_device rd;
+  rng_.seed((static_cast<uint64_t>(rd()) << 32) ^ rd());
+  nextPort_ = config_.rtpPortMin + (config_.rtpPortMin & 1);
+  std::vector<int> fds;
+  for (int i = 0; i < config_.workerThreads; i++) {
+    try {
+      workers_.emplace_back(new Worker(i, config_.rtpTimeoutMs));
+    } catch (const std::exception& e) {
+      workers_.clear();
+      throw MediaError("ESOCKET", e.what());
+    }
+    fds.push_back(workers_.back()->eventFd());
+  }
+  legsPerWorker_.assign(workers_.size(), 0);
+  roomsPerWorker_.assign(workers_.size(), 0);
+  notifier_.reset(new Notifier(fds, std::move(wake)));
+  for (auto& w : workers_) w->start();
+}
+
+Engine::~Engine() { close(); }
+
+void Engine::ensureOpen() const {
+  if (closed_) throw MediaError("ECLOSED", "media engine is closed");
+}
+
+Engine::LegHandle& Engine::legHandle(uint32_t legId) {
+  ensureOpen();
+  auto it = legs_.find(legId);
+  if (it == legs_.end() || it->second.closing) throw MediaError("ENOLEG", "leg " + std::to_string(legId) + " is closed");
+  return it->second;
+}
+
+const Engine::LegHandle& Engine::legHandle(uint32_t legId) const {
+  ensureOpen();
+  auto it = legs_.find(legId);
+  if (it == legs_.end() || it->second.closing) throw MediaError("ENOLEG", "leg " + std::to_string(legId) + " is closed");
+  return it->second;
+}
+
+void Engine::post(int worker, const Command& c) {
+  Worker& w = *workers_[static_cast<size_t>(worker)];
+  // The worker drains its whole ring every 20 ms; a full ring means it is
+  // stuck. Wait a little rather than lose a command that carries ownership.
+  for (int i = 0; i < 1000; i++) {
+    if (w.post(c)) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  throw MediaError("EBUSY", "media worker command queue is full");
+}
+
+void Engine::postLeg(LegHandle& h, const Command& c) {
+  if (h.migrating) {
+    h.pending.push_back(c);
+    return;
+  }
+  post(h.worker, c);
+}
+
+int Engine::openSocket(int& portOut) {
+  SockAddr addr;
+  SockAddr::parse(config_.bindAddress, 0, addr);
+  const int first = config_.rtpPortMin + (config_.rtpPortMin & 1);
+  if (first > config_.rtpPortMax) throw MediaError("EPORTS", "RTP port range has no even port");
+  const int count = (config_.rtpPortMax - first) / 2 + 1;
+  if (nextPort_ < first || nextPort_ > config_.rtpPortMax) nextPort_ = first;
+  for (int i = 0; i < count; i++) {
+    const int port = nextPort_;
+    nextPort_ += 2;
+    if (nextPort_ > config_.rtpPortMax) nextPort_ = first;
+    const int fd = ::socket(addr.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) throw MediaError("ESOCKET", std::string("socket: ") + std::strerror(errno));
+    if (addr.family() == AF_INET) addr.u.v4.sin_port = htons(static_cast<uint16_t>(port));
+    else addr.u.v6.sin6_port = htons(static_cast<uint16_t>(port));
+    if (::bind(fd, &addr.u.sa, addr.len) == 0) {
+      const int tos = 0xB8;  // DSCP EF, as phones expect for voice
+      if (addr.family() == AF_INET) setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+      else setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
+      portOut = port;
+      return fd;
+    }
+    const int err = errno;
+    ::close(fd);
+    if (err != EADDRINUSE && err != EACCES) {
+      throw MediaError("ESOCKET", "cannot bind " + config_.bindAddress + ":" + std::to_string(port) +
+                                      ": " + std::strerror(err));
+    }
+  }
+  throw MediaError("EPORTS", "no free RTP port in " + std::to_string(config_.rtpPortMin) + "-" +
+                                 std::to_string(config_.rtpPortMax) + " on " + config_.bindAddress);
+}
+
+LegInfo Engine::createLeg(const LegParams& params) {
+  ensureOpen();
+  if (params.payloadType < 0 || params.payloadType > 127) throw MediaError("EINVAL", "payloadType must be 0-127");
+  if (params.telephoneEventPayloadType > 127 || params.telephoneEventPayloadType == params.payloadType) {
+    throw MediaError("EINVAL", "invalid telephoneEventPayloadType");
+  }
+  int port = 0;
+  const int fd = openSocket(port);
+  LegConfig lc;
+  lc.id = nextLegId_++;
+  lc.codec = params.codec;
+  lc.payloadType = static_cast<uint8_t>(params.payloadType);
+  lc.telephoneEventPayloadType = params.telephoneEventPayloadType < 0 ? -1 : params.telephoneEventPayloadType;
+  lc.ssrc = rng_();
+  lc.initialSeq = static_cast<uint16_t>(rng_());
+  lc.initialTimestamp = rng_();
+  Leg* leg = new Leg(lc, fd);
+  size_t best = 0;
+  for (size_t i = 1; i < workers_.size(); i++) {
+    if (legsPerWorker_[i] < legsPerWorker_[best]) best = i;
+  }
+  Command c{};
+  c.type = CmdType::AttachLeg;
+  c.leg = leg;
+  try {
+    post(static_cast<int>(best), c);
+  } catch (...) {
+    delete leg;
+    throw;
+  }
+  LegHandle h;
+  h.leg = leg;
+  h.worker = static_cast<int>(best);
+  legs_.emplace(lc.id, std::move(h));
+  legsPerWorker_[best]++;
+  return LegInfo{lc.id, config_.bindAddress, port};
+}
+
+void Engine::setRemote(uint32_t legId, const std::string& address, int port) {
+  LegHandle& h = legHandle(legId);
+  SockAddr addr;
+  if (!SockAddr::parse(address, port, addr) || port == 0) {
+    throw MediaError("EINVAL", "invalid remote " + address + ":" + std::to_string(port));
+  }
+  // An IPv4 remote on an IPv6 socket: use the v4-mapped form.
+  SockAddr local;
+  SockAddr::parse(config_.bindAddress, 0, local);
+  if (local.family() == AF_INET6 && addr.family() == AF_INET) {
+    SockAddr m = SockAddr::none();
+    m.u.v6.sin6_family = AF_INET6;
+    m.u.v6.sin6_port = addr.u.v4.sin_port;
+    m.u.v6.sin6_addr.s6_addr[10] = 0xFF;
+    m.u.v6.sin6_addr.s6_addr[11] = 0xFF;
+    std::memcpy(&m.u.v6.sin6_addr.s6_addr[12], &addr.u.v4.sin_addr, 4);
+    m.len = sizeof(sockaddr_in6);
+    addr = m;
+  } else if (local.family() == AF_INET && addr.family() == AF_INET6) {
+    throw MediaError("EINVAL", "IPv6 remote on an IPv4 engine");
+  }
+  Command c{};
+  c.type = CmdType::SetRemote;
+  c.leg = h.leg;
+  c.addr = addr;
+  postLeg(h, c);
+}
+
+uint32_t Engine::play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible) {
+  LegHandle& h = legHandle(legId);
+  for (const SoundPtr& s : sounds) {
+    if (!s) throw MediaError("EINVAL", "null sound");
+  }
+  Playback* p = new Playback();
+  p->id = nextPlaybackId_++;
+  if (nextPlaybackId_ == 0) nextPlaybackId_ = 1;
+  p->sounds = std::move(sounds);
+  p->interruptible = interruptible;
+  Command c{};
+  c.type = CmdType::Play;
+  c.leg = h.leg;
+  c.playback = p;
+  try {
+    postLeg(h, c);
+  } catch (...) {
+    delete p;
+    throw;
+  }
+  return p->id;
+}
+
+void Engine::stopPlayback(uint32_t legId) {
+  LegHandle& h = legHandle(legId);
+  Command c{};
+  c.type = CmdType::StopPlayback;
+  c.leg = h.leg;
+  postLeg(h, c);
+}
+
+void Engine::doJoin(uint32_t legId, LegHandle& h, uint32_t roomId, bool speak, bool hear) {
+  auto rit = rooms_.find(roomId);
+  if (rit == rooms_.end()) return;  // room closed meanwhile: stay in the lobby
+  Command c{};
+  c.type = CmdType::Join;
+  c.leg = h.leg;
+  c.room = rit->second.room;
+  c.roomId = roomId;
+  c.speak = speak;
+  c.hear = hear;
+  if (!h.migrating && rit->second.worker != h.worker) {
+    Command d{};
+    d.type = CmdType::DetachLeg;
+    d.leg = h.leg;
+    post(h.worker, d);
+    legsPerWorker_[static_cast<size_t>(h.worker)]--;
+    h.worker = rit->second.worker;  // target
+    legsPerWorker_[static_cast<size_t>(h.worker)]++;
+    h.migrating = true;
+  }
+  (void)legId;
+  postLeg(h, c);
+}
+
+void Engine::join(uint32_t legId, uint32_t roomId, bool speak, bool hear) {
+  LegHandle& h = legHandle(legId);
+  if (rooms_.find(roomId) == rooms_.end()) throw MediaError("ENOROOM", "room " + std::to_string(roomId) + " is closed");
+  doJoin(legId, h, roomId, speak, hear);
+}
+
+void Engine::update(uint32_t legId, bool speak, bool hear) {
+  LegHandle& h = legHandle(legId);
+  Command c{};
+  c.type = CmdType::Update;
+  c.leg = h.leg;
+  c.speak = speak;
+  c.hear = hear;
+  postLeg(h, c);
+}
+
+void Engine::leave(uint32_t legId) {
+  LegHandle& h = legHandle(legId);
+  Command c{};
+  c.type = CmdType::Leave;
+  c.leg = h.leg;
+  postLeg(h, c);
+}
+
+void Engine::closeLeg(uint32_t legId) {
+  LegHandle& h = legHandle(legId);
+  Command c{};
+  c.type = CmdType::CloseLeg;
+  c.leg = h.leg;
+  if (h.migrating) {
+    h.pending.push_back(c);
+    h.closing = true;  // kept until the migration completes
+    return;
+  }
+  post(h.worker, c);
+  legsPerWorker_[static_cast<size_t>(h.worker)]--;
+  legs_.erase(legId);
+}
+
+void Engine::onDetached(uint32_t legId) {
+  auto it = legs_.find(legId);
+  if (it == legs_.end()) return;
+  LegHandle& h = it->second;
+  h.migrating = false;
+  Command a{};
+  a.type = CmdType::AttachLeg;
+  a.leg = h.leg;
+  post(h.worker, a);
+  std::vector<Command> pending;
+  pending.swap(h.pending);
+  for (size_t i = 0; i < pending.size(); i++) {
+    const Command& c = pending[i];
+    if (c.type == CmdType::CloseLeg) {
+      if (h.migrating) {  // a replayed Join started another migration
+        h.pending.push_back(c);
+        continue;
+      }
+      post(h.worker, c);
+      legsPerWorker_[static_cast<size_t>(h.worker)]--;
+      legs_.erase(it);
+      return;  // nothing may follow a close
+    }
+    if (c.type == CmdType::Join) {
+      doJoin(legId, h, c.roomId, c.speak, c.hear);
+    } else {
+      postLeg(h, c);
+    }
+  }
+}
+
+uint32_t Engine::createRoom() {
+  ensureOpen();
+  size_t best = 0;
+  for (size_t i = 1; i < workers_.size(); i++) {
+    if (roomsPerWorker_[i] < roomsPerWorker_[best]) best = i;
+  }
+  Room* r = new Room();
+  r->id = nextRoomId_++;
+  Command c{};
+  c.type = CmdType::AddRoom;
+  c.room = r;
+  try {
+    post(static_cast<int>(best), c);
+  } catch (...) {
+    delete r;
+    throw;
+  }
+  rooms_.emplace(r->id, RoomHandle{r, static_cast<int>(best)});
+  roomsPerWorker_[best]++;
+  return r->id;
+}
+
+void Engine::closeRoom(uint32_t roomId) {
+  ensureOpen();
+  auto it = rooms_.find(roomId);
+  if (it == rooms_.end()) throw MediaError("ENOROOM", "room " + std::to_string(roomId) + " is closed");
+  Command c{};
+  c.type = CmdType::CloseRoom;
+  c.room = it->second.room;
+  post(it->second.worker, c);
+  roomsPerWorker_[static_cast<size_t>(it->second.worker)]--;
+  rooms_.erase(it);
+}
+
+namespace {
+LegStatsSnapshot snapshot(const LegCounters& c) {
+  LegStatsSnapshot s;
+  s.packetsReceived = c.packetsReceived.load(std::memory_order_relaxed);
+  s.packetsSent = c.packetsSent.load(std::memory_order_relaxed);
+  s.packetsMalformed = c.packetsMalformed.load(std::memory_order_relaxed);
+  s.packetsFromStrangers = c.packetsFromStrangers.load(std::memory_order_relaxed);
+  s.packetsUnknownPayload = c.packetsUnknownPayload.load(std::memory_order_relaxed);
+  s.framesConcealed = c.framesConcealed.load(std::memory_order_relaxed);
+  s.dtmfEvents = c.dtmfEvents.load(std::memory_order_relaxed);
+  return s;
+}
+void addTo(LegStatsSnapshot& t, const LegStatsSnapshot& s) {
+  t.packetsReceived += s.packetsReceived;
+  t.packetsSent += s.packetsSent;
+  t.packetsMalformed += s.packetsMalformed;
+  t.packetsFromStrangers += s.packetsFromStrangers;
+  t.packetsUnknownPayload += s.packetsUnknownPayload;
+  t.framesConcealed += s.framesConcealed;
+  t.dtmfEvents += s.dtmfEvents;
+}
+}  // namespace
+
+LegStatsSnapshot Engine::legStats(uint32_t legId) const { return snapshot(legHandle(legId).leg->stats); }
+
+EngineStatsSnapshot Engine::stats() const {
+  EngineStatsSnapshot s;
+  LegStatsSnapshot t = closedTotals_;
+  // Legs closed but not yet handed back still count in closedTotals_ once
+  // freed; until then they are simply not visible here.
+  for (const auto& kv : legs_) {
+    if (!kv.second.closing) s.legs++;
+    addTo(t, snapshot(kv.second.leg->stats));
+  }
+  s.rooms = rooms_.size();
+  for (const auto& w : workers_) {
+    s.ticks += w->ticks.load(std::memory_order_relaxed);
+    s.lateTicks += w->lateTicks.load(std::memory_order_relaxed);
+    s.eventsDropped += w->eventsDropped.load(std::memory_order_relaxed);
+  }
+  s.packetsReceived = t.packetsReceived;
+  s.packetsSent = t.packetsSent;
+  s.packetsMalformed = t.packetsMalformed;
+  s.packetsFromStrangers = t.packetsFromStrangers;
+  s.packetsUnknownPayload = t.packetsUnknownPayload;
+  return s;
+}
+
+void Engine::freeLeg(Leg* leg) {
+  addTo(closedTotals_, snapshot(leg->stats));
+  delete leg;
+}
+
+void Engine::freeEventPayload(const Event& e) {
+  switch (e.type) {
+    case EventType::PlaybackDone:
+      delete e.playback;
+      break;
+    case EventType::LegClosed:
+      freeLeg(e.leg);
+      break;
+    case EventType::RoomClosed:
+      delete e.room;
+      break;
+    default:
+      break;
+  }
+}
+
+void Engine::drainEvents(std::vector<UserEvent>& out) {
+  if (closed_) return;
+  for (auto& wp : workers_) {
+    Worker& w = *wp;
+    w.beginDrain();
+    Event e;
+    while (w.popEvent(e)) {
+      UserEvent u;
+      u.legId = e.legId;
+      switch (e.type) {
+        case EventType::Dtmf:
+          u.type = UserEvent::Type::Dtmf;
+          u.digit = e.digit;
+          u.durationMs = e.durationMs;
+          out.push_back(u);
+          break;
+        case EventType::PlaybackDone:
+          u.type = UserEvent::Type::PlaybackDone;
+          u.playbackId = e.playbackId;
+          u.interrupted = e.interrupted;
+          out.push_back(u);
+          break;
+        case EventType::RtpTimeout:
+          u.type = UserEvent::Type::RtpTimeout;
+          out.push_back(u);
+          break;
+        case EventType::LegDetached:
+          onDetached(e.legId);
+          break;
+        default:
+          break;
+      }
+      freeEventPayload(e);
+    }
+  }
+}
+
+void Engine::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (notifier_) notifier_->stop();
+  for (auto& w : workers_) w->stop();
+  // Threads are gone: this thread now owns both ends of every ring.
+  for (auto& w : workers_) {
+    Command c;
+    while (w->popCommand(c)) {
+      if (c.type == CmdType::CloseLeg) {
+        // Not yet processed: the leg is no longer in legs_ (unless it was
+        // closed during a migration, in which case it is still there).
+        bool inMap = false;
+        for (auto& kv : legs_) inMap = inMap || kv.second.leg == c.leg;
+        if (!inMap) freeLeg(c.leg);
+      } else if (c.type == CmdType::Play) {
+        delete c.playback;
+      } else if (c.type == CmdType::CloseRoom) {
+        delete c.room;
+      }
+    }
+    Event e;
+    while (w->popEvent(e)) freeEventPayload(e);
+  }
+  for (auto& kv : legs_) {
+    for (const Command& c : kv.second.pending) {
+      if (c.type == CmdType::Play) delete c.playback;
+    }
+    freeLeg(kv.second.leg);
+  }
+  legs_.clear();
+  for (auto& kv : rooms_) delete kv.second.room;
+  rooms_.clear();
+  notifier_.reset();
+  workers_.clear();
+}
+
+}  // namespace media

@@ -1,0 +1,159 @@
+// The JS-thread side of the media engine, free of N-API: allocates legs,
+// sockets, rooms and playbacks, places them on workers, queues commands,
+// drains events and frees what workers hand back.
+//
+// Placement: a new leg goes to the worker with the fewest legs; a new room to
+// the worker with the fewest rooms. A leg joining a room on another worker
+// migrates: the engine queues DetachLeg to its worker, holds the leg's later
+// commands, and on LegDetached attaches it to the room's worker and replays
+// them. Lobby legs stay where they are. With one worker nothing migrates.
+//
+// All methods must be called from one thread (the JS thread), except
+// `wake`, which the notifier thread calls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "g711.h"
+#include "messages.h"
+#include "sound.h"
+
+namespace media {
+
+class Leg;
+struct Room;
+struct Playback;
+class Worker;
+class Notifier;
+
+// Error with a stable code the TypeScript layer maps to typed errors:
+// ECLOSED (engine closed), ENOLEG / ENOROOM (unknown or closed id),
+// EPORTS (port range exhausted), EINVAL (bad argument), ESOUND (bad sound),
+// ESOCKET (socket error), EBUSY (command queue full).
+class MediaError : public std::runtime_error {
+ public:
+  MediaError(std::string code, const std::string& message)
+      : std::runtime_error(message), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
+};
+
+struct EngineConfig {
+  std::string bindAddress = "127.0.0.1";
+  int rtpPortMin = 20000;
+  int rtpPortMax = 30000;
+  int workerThreads = 1;
+  int rtpTimeoutMs = 30000;
+};
+
+struct LegParams {
+  Codec codec = Codec::PCMU;
+  int payloadType = 0;
+  int telephoneEventPayloadType = -1;
+};
+
+struct LegInfo {
+  uint32_t id = 0;
+  std::string address;
+  int port = 0;
+};
+
+struct UserEvent {
+  enum class Type { Dtmf, PlaybackDone, RtpTimeout } type = Type::Dtmf;
+  uint32_t legId = 0;
+  char digit = 0;
+  uint32_t durationMs = 0;
+  uint32_t playbackId = 0;
+  bool interrupted = false;
+};
+
+struct LegStatsSnapshot {
+  uint64_t packetsReceived = 0, packetsSent = 0, packetsMalformed = 0, packetsFromStrangers = 0,
+           packetsUnknownPayload = 0, framesConcealed = 0, dtmfEvents = 0;
+};
+
+struct EngineStatsSnapshot {
+  uint64_t legs = 0, rooms = 0, ticks = 0, lateTicks = 0, packetsReceived = 0, packetsSent = 0,
+           packetsMalformed = 0, packetsFromStrangers = 0, packetsUnknownPayload = 0,
+           eventsDropped = 0;
+};
+
+class Engine {
+ public:
+  // `wake` is called from the notifier thread when events are waiting; the
+  // owner must then call drainEvents() on the JS thread.
+  Engine(const EngineConfig& config, std::function<void()> wake);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  LegInfo createLeg(const LegParams& params);
+  void setRemote(uint32_t legId, const std::string& address, int port);
+  uint32_t play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible);
+  void stopPlayback(uint32_t legId);
+  void join(uint32_t legId, uint32_t roomId, bool speak, bool hear);
+  void update(uint32_t legId, bool speak, bool hear);
+  void leave(uint32_t legId);
+  void closeLeg(uint32_t legId);
+  uint32_t createRoom();
+  void closeRoom(uint32_t roomId);
+
+  LegStatsSnapshot legStats(uint32_t legId) const;
+  EngineStatsSnapshot stats() const;
+
+  // Frees what workers handed back and appends user-visible events.
+  void drainEvents(std::vector<UserEvent>& out);
+  // Stops all threads and frees everything. Idempotent.
+  void close();
+  bool closed() const { return closed_; }
+
+ private:
+  struct LegHandle {
+    Leg* leg = nullptr;
+    int worker = 0;
+    bool migrating = false;
+    bool closing = false;  // closed while migrating; freed after replay
+    std::vector<Command> pending;  // held while migrating (Join resolved by roomId on replay)
+  };
+  struct RoomHandle {
+    Room* room = nullptr;
+    int worker = 0;
+  };
+
+  void ensureOpen() const;
+  LegHandle& legHandle(uint32_t legId);
+  const LegHandle& legHandle(uint32_t legId) const;
+  void post(int worker, const Command& c);
+  void postLeg(LegHandle& h, const Command& c);
+  void doJoin(uint32_t legId, LegHandle& h, uint32_t roomId, bool speak, bool hear);
+  void onDetached(uint32_t legId);
+  int openSocket(int& port);
+  void freeLeg(Leg* leg);
+  void freeEventPayload(const Event& e);
+
+  EngineConfig config_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<uint32_t> legsPerWorker_;
+  std::vector<uint32_t> roomsPerWorker_;
+  std::unique_ptr<Notifier> notifier_;
+  std::unordered_map<uint32_t, LegHandle> legs_;
+  std::unordered_map<uint32_t, RoomHandle> rooms_;
+  uint32_t nextLegId_ = 1;
+  uint32_t nextRoomId_ = 1;
+  uint32_t nextPlaybackId_ = 1;
+  int nextPort_ = 0;
+  std::mt19937 rng_;
+  LegStatsSnapshot closedTotals_;  // counters of legs already freed
+  bool closed_ = false;
+};
+
+}  // namespace media

@@ -1,0 +1,22 @@
+// ITU-T G.711 mu-law (PCMU) and A-law (PCMA): table lookups both ways.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace media {
+
+enum class Codec : uint8_t { PCMU = 0, PCMA = 1 };
+
+namespace g711 {
+
+uint8_t linearToUlaw(int16_t sample);
+int16_t ulawToLinear(uint8_t code);
+uint8_t linearToAlaw(int16_t sample);
+int16_t alawToLinear(uint8_t code);
+
+void encode(Codec codec, const int16_t* in, uint8_t* out, size_t n);
+void decode(Codec codec, const uint8_t* in, int16_t* out, size_t n);
+
+}  // namespace g711
+}  // namespace media

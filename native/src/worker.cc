@@ -1,0 +1,259 @@
+#include "worker.h"
+
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <stdexcept>
+#include <string>
+
+#include "leg.h"
+#include "mix.h"
+#include "room.h"
+
+namespace media {
+namespace {
+char kTimerTag;  // epoll data.ptr of the timer, distinct from any Leg*
+}
+
+int64_t monotonicMs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+
+Worker::Worker(int index, int64_t rtpTimeoutMs) : index_(index), rtpTimeoutMs_(rtpTimeoutMs) {
+  epollFd_ = epoll_create1(EPOLL_CLOEXEC);
+  timerFd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  eventFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epollFd_ < 0 || timerFd_ < 0 || eventFd_ < 0) {
+    const std::string err = std::strerror(errno);
+    if (epollFd_ >= 0) ::close(epollFd_);
+    if (timerFd_ >= 0) ::close(timerFd_);
+    if (eventFd_ >= 0) ::close(eventFd_);
+    throw std::runtime_error("cannot create mixer worker: " + err);
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.ptr = &kTimerTag;
+  epoll_ctl(epollFd_, EPOLL_CTL_ADD, timerFd_, &ev);
+  std::memset(msgs_, 0, sizeof msgs_);
+  for (int i = 0; i < kBatch; i++) {
+    iovs_[i].iov_base = bufs_[i];
+    iovs_[i].iov_len = sizeof bufs_[i];
+    msgs_[i].msg_hdr.msg_iov = &iovs_[i];
+    msgs_[i].msg_hdr.msg_iovlen = 1;
+    msgs_[i].msg_hdr.msg_name = &addrs_[i];
+  }
+}
+
+Worker::~Worker() {
+  stop();
+  ::close(epollFd_);
+  ::close(timerFd_);
+  ::close(eventFd_);
+}
+
+void Worker::start() {
+  if (running_) return;
+  // Absolute 20 ms grid on CLOCK_MONOTONIC: ticks do not drift.
+  timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  itimerspec spec{};
+  spec.it_interval.tv_nsec = kFrameMs * 1000000L;
+  spec.it_value = now;
+  spec.it_value.tv_nsec += kFrameMs * 1000000L;
+  if (spec.it_value.tv_nsec >= 1000000000L) {
+    spec.it_value.tv_sec++;
+    spec.it_value.tv_nsec -= 1000000000L;
+  }
+  timerfd_settime(timerFd_, TFD_TIMER_ABSTIME, &spec, nullptr);
+  running_ = true;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Worker::stop() {
+  if (!running_) return;
+  stop_.store(true, std::memory_order_release);
+  thread_.join();
+  running_ = false;
+}
+
+void Worker::emit(const Event& e) {
+  if (!events_.push(e)) {
+    // Ring full (JS thread stalled): the event is lost; any object it carried
+    // is leaked rather than freed on this thread.
+    bump(eventsDropped);
+    return;
+  }
+  if (!signaled_.exchange(true, std::memory_order_acq_rel)) {
+    const uint64_t one = 1;
+    ssize_t r = ::write(eventFd_, &one, sizeof one);
+    (void)r;
+  }
+}
+
+void Worker::run() {
+  epoll_event events[256];
+  while (!stop_.load(std::memory_order_acquire)) {
+    const int n = epoll_wait(epollFd_, events, 256, 100);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    const int64_t now = monotonicMs();
+    uint64_t expirations = 0;
+    for (int i = 0; i < n; i++) {
+      if (events[i].data.ptr == &kTimerTag) {
+        uint64_t exp = 0;
+        if (::read(timerFd_, &exp, sizeof exp) == sizeof exp) expirations += exp;
+      } else {
+        readLeg(static_cast<Leg*>(events[i].data.ptr), now);
+      }
+    }
+    // Commands are applied only here, after the batch: a leg detached now
+    // cannot appear later in the same epoll batch.
+    if (expirations > 0) {
+      if (expirations > 1) bump(lateTicks, expirations - 1);
+      const uint64_t run = expirations > kMaxCatchUpTicks ? kMaxCatchUpTicks : expirations;
+      for (uint64_t t = 0; t < run; t++) {
+        drainCommands();
+        tick(now);
+      }
+    }
+  }
+  drainCommands();
+}
+
+void Worker::readLeg(Leg* leg, int64_t nowMs) {
+  int budget = kMaxPacketsPerWakeup;
+  while (budget > 0) {
+    const int want = budget < kBatch ? budget : kBatch;
+    for (int i = 0; i < want; i++) {
+      msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
+      msgs_[i].msg_hdr.msg_flags = 0;
+    }
+    const int got = recvmmsg(leg->fd(), msgs_, static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
+    if (got <= 0) return;  // EAGAIN or error: level-triggered epoll retries
+    for (int i = 0; i < got; i++) {
+      SockAddr from = SockAddr::none();
+      socklen_t alen = msgs_[i].msg_hdr.msg_namelen;
+      if (alen > sizeof from.u) alen = sizeof from.u;
+      std::memcpy(&from.u, &addrs_[i], alen);
+      from.len = alen;
+      const bool truncated = (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
+      leg->onDatagram(bufs_[i], msgs_[i].msg_len, truncated, from, nowMs, *this);
+    }
+    budget -= got;
+    if (got < want) return;
+  }
+}
+
+void Worker::drainCommands() {
+  Command c;
+  // Bounded so a burst of commands cannot delay a tick indefinitely.
+  for (size_t i = 0; i < kCommandRing && commands_.pop(c); i++) apply(c);
+}
+
+void Worker::attach(Leg* leg) {
+  leg->prev = nullptr;
+  leg->next = legs_;
+  if (legs_ != nullptr) legs_->prev = leg;
+  legs_ = leg;
+  if (leg->fd() >= 0) {
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.ptr = leg;
+    if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, leg->fd(), &ev) != 0) bump(commandErrors);
+  }
+}
+
+void Worker::detach(Leg* leg) {
+  roomRemove(*leg);
+  if (leg->prev != nullptr) leg->prev->next = leg->next;
+  else legs_ = leg->next;
+  if (leg->next != nullptr) leg->next->prev = leg->prev;
+  leg->prev = leg->next = nullptr;
+  if (leg->fd() >= 0) epoll_ctl(epollFd_, EPOLL_CTL_DEL, leg->fd(), nullptr);
+}
+
+void Worker::apply(const Command& c) {
+  Event e{};
+  switch (c.type) {
+    case CmdType::AttachLeg:
+      attach(c.leg);
+      break;
+    case CmdType::DetachLeg:
+      detach(c.leg);
+      e.type = EventType::LegDetached;
+      e.legId = c.leg->id();
+      e.leg = c.leg;
+      emit(e);
+      break;
+    case CmdType::CloseLeg:
+      detach(c.leg);
+      e.type = EventType::LegClosed;
+      e.legId = c.leg->id();
+      e.leg = c.leg;
+      emit(e);
+      break;
+    case CmdType::SetRemote:
+      c.leg->setRemote(c.addr);
+      break;
+    case CmdType::Play:
+      c.leg->startPlayback(c.playback, *this);
+      break;
+    case CmdType::StopPlayback:
+      c.leg->stopPlayback(true, *this);
+      break;
+    case CmdType::Join:
+      roomRemove(*c.leg);
+      roomAdd(*c.room, *c.leg);
+      c.leg->speak = c.speak;
+      c.leg->hear = c.hear;
+      break;
+    case CmdType::Update:
+      c.leg->speak = c.speak;
+      c.leg->hear = c.hear;
+      break;
+    case CmdType::Leave:
+      roomRemove(*c.leg);
+      break;
+    case CmdType::AddRoom:
+      c.room->prev = nullptr;
+      c.room->next = rooms_;
+      if (rooms_ != nullptr) rooms_->prev = c.room;
+      rooms_ = c.room;
+      break;
+    case CmdType::CloseRoom: {
+      Room* r = c.room;
+      while (r->head != nullptr) roomRemove(*r->head);  // back to the lobby
+      if (r->prev != nullptr) r->prev->next = r->next;
+      else rooms_ = r->next;
+      if (r->next != nullptr) r->next->prev = r->prev;
+      r->prev = r->next = nullptr;
+      e.type = EventType::RoomClosed;
+      e.room = r;
+      emit(e);
+      break;
+    }
+  }
+}
+
+void Worker::tick(int64_t nowMs) {
+  bump(ticks);
+  for (Leg* l = legs_; l != nullptr; l = l->next) l->pullInput(nowMs, rtpTimeoutMs_, *this);
+  for (Room* r = rooms_; r != nullptr; r = r->next) mixRoom(*r);
+  for (Leg* l = legs_; l != nullptr; l = l->next) {
+    if (l->room == nullptr) std::memset(l->out, 0, sizeof l->out);  // lobby
+    // Prompts are mixed OVER what the leg hears from its room.
+    l->renderPlayback(*this);
+    l->sendFrame(sendBuf_);
+  }
+}
+
+}  // namespace media

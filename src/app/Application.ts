@@ -1,0 +1,175 @@
+import type { AppConfig } from '../config/Config.js';
+import type { Logger } from '../log.js';
+import { HttpServer } from '../api/HttpServer.js';
+import { ConferenceManager } from '../conference/ConferenceManager.js';
+import { normalizePhoneNumber } from '../conference/PhoneNumber.js';
+import { CallSession } from '../ivr/CallSession.js';
+import { PromptLibrary } from '../ivr/PromptLibrary.js';
+import { MediaEngine } from '../media/MediaEngine.js';
+import type { MediaLeg } from '../media/MediaLeg.js';
+import type { InboundCall } from '../sip/InboundCall.js';
+import { SipServer } from '../sip/SipServer.js';
+import { buildAnswer, selectAudio } from '../sip/sdp/index.js';
+import { provisionFromConfig } from '../store/provision.js';
+import { SqliteStore } from '../store/SqliteStore.js';
+import type { ConferenceStore } from '../store/StoreTypes.js';
+
+/**
+ * The whole server: it builds every plane from the configuration, admits
+ * inbound calls (DID lookup, SDP negotiation, media leg) and hands each
+ * answered call to a CallSession. `close()` takes it all down in order.
+ */
+export class Application {
+  private readonly closers: Array<() => Promise<void> | void> = [];
+  private store!: ConferenceStore;
+  private media!: MediaEngine;
+  private conference!: ConferenceManager;
+  private prompts!: PromptLibrary;
+  private sip!: SipServer;
+  private http!: HttpServer;
+  private closed = false;
+
+  private constructor(
+    readonly config: AppConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(config: AppConfig, logger: Logger): Promise<Application> {
+    const app = new Application(config, logger);
+    try {
+      await app.open();
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
+    return app;
+  }
+
+  get sipPort(): number {
+    return this.config.sip.port;
+  }
+
+  get httpPort(): number {
+    return this.http.port;
+  }
+
+  get conferenceManager(): ConferenceManager {
+    return this.conference;
+  }
+
+  get mediaEngine(): MediaEngine {
+    return this.media;
+  }
+
+  private async open(): Promise<void> {
+    const { config, logger } = this;
+    this.store = SqliteStore.open(config.dataDir);
+    this.closers.push(() => this.store.close());
+    if (provisionFromConfig(this.store, config.provisioning)) logger.info({ dataDir: config.dataDir }, 'store provisioned from configuration');
+
+    this.media = await MediaEngine.create({
+      bindAddress: config.rtp.bindAddress,
+      rtpPortMin: config.rtp.portMin,
+      rtpPortMax: config.rtp.portMax,
+      workerThreads: config.media.workerThreads,
+      rtpTimeoutMs: config.media.rtpTimeoutSeconds * 1000,
+      logger: logger.child({ module: 'media' }),
+    });
+    this.closers.push(() => this.media.close());
+    this.conference = new ConferenceManager(this.media, logger.child({ module: 'conference' }));
+    this.closers.push(() => this.conference.endAll());
+    this.prompts = new PromptLibrary(this.media, config.prompts.directory, logger.child({ module: 'prompts' }));
+
+    this.sip = await SipServer.listen({
+      bindAddress: config.sip.bindAddress,
+      port: config.sip.port,
+      advertisedAddress: config.sip.advertisedAddress,
+      logger: logger.child({ module: 'sip' }),
+    });
+    this.closers.push(() => this.sip.close());
+    this.sip.on('call', (call) => this.admit(call));
+
+    this.http = await HttpServer.listen({
+      bindAddress: config.http.bindAddress,
+      port: config.http.port,
+      logger: logger.child({ module: 'http' }),
+      health: () => ({ status: 'ok', meetings: this.conference.meetings.length, legs: this.media.stats().legs }),
+    });
+    this.closers.push(() => this.http.close());
+    logger.info(
+      { sipPort: config.sip.port, httpPort: this.http.port, rtpPorts: `${config.rtp.portMin}-${config.rtp.portMax}` },
+      'conference bridge started',
+    );
+  }
+
+  private admit(call: InboundCall): void {
+    const logger = this.logger.child({ callId: call.info.callId });
+    const { dialed, from, sourceAddress, sourcePort, transport } = call.info;
+    logger.info({ dialed, from: from.uri, sourceAddress, sourcePort, transport }, 'incoming call');
+    const number = normalizePhoneNumber(dialed);
+    const did = number === undefined ? undefined : this.store.findDid(number);
+    if (!did) {
+      logger.info({ dialed }, 'number not provisioned');
+      call.reject(404, 'Not Found');
+      return;
+    }
+    if (call.info.offerSdp === '') {
+      // Delayed offer (offer in our 200, answer in the ACK) lands with the
+      // carrier-grade SIP work; refuse it clearly until then.
+      logger.info('INVITE without SDP refused');
+      call.reject(488, 'Delayed Offer Not Supported');
+      return;
+    }
+    const selection = selectAudio(call.info.offerSdp, { supportedCodecs: ['PCMU', 'PCMA'] });
+    if (!selection.ok) {
+      logger.info({ status: selection.status, reason: selection.reason }, 'offer refused');
+      call.reject(selection.status, selection.reason);
+      return;
+    }
+    let leg: MediaLeg;
+    try {
+      leg = this.media.createLeg({
+        callId: call.info.callId,
+        codec: selection.codec,
+        payloadType: selection.payloadType,
+        telephoneEventPayloadType: selection.telephoneEventPayloadType,
+        remote: selection.remote,
+      });
+    } catch (err) {
+      logger.error({ err }, 'no media leg for the call');
+      call.reject(503, 'Service Unavailable');
+      return;
+    }
+    call.accept(
+      buildAnswer(selection, { localAddress: this.config.sip.advertisedAddress, localPort: leg.localPort, sessionId: Date.now() }),
+    );
+    new CallSession({
+      call,
+      leg,
+      did,
+      store: this.store,
+      conference: this.conference,
+      prompts: this.prompts,
+      flow: {
+        digitTimeoutMs: this.config.ivr.digitTimeoutSeconds * 1000,
+        maxAttempts: this.config.ivr.maxCodeAttempts,
+        maxCodeLength: this.config.ivr.maxCodeLength,
+        prompts: { enterCode: 'conf-getpin', invalidCode: 'conf-invalidpin', goodbye: 'goodbye' },
+      },
+      logger,
+    }).start();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const close of this.closers.reverse()) {
+      try {
+        await close();
+      } catch (err) {
+        this.logger.error({ err }, 'error while shutting down');
+      }
+    }
+    this.logger.info('conference bridge stopped');
+  }
+}

@@ -1,0 +1,59 @@
+import { EventEmitter } from 'node:events';
+import type { MediaLeg } from '../media/MediaLeg.js';
+import type { JoinRequest, ParticipantEvents } from './ConferenceTypes.js';
+import type { Membership } from './MeetingPolicy.js';
+import { membershipFor } from './MeetingPolicy.js';
+import type { ParticipantChanges } from './Meeting.js';
+import type { Role } from './Role.js';
+
+/**
+ * One caller inside a live meeting (seed 004's Call object once joined).
+ * Its `Meeting` owns it; the call flow keeps the SIP side.
+ */
+export class Participant extends EventEmitter<ParticipantEvents> {
+  readonly id: number;
+  readonly callId: string;
+  readonly accessCode: string;
+  readonly caller: string;
+  readonly callee: string;
+  readonly joinedAt: Date;
+  readonly leg: MediaLeg;
+  private roleValue: Role;
+  private mutedValue = false;
+  private deafValue = false;
+
+  constructor(id: number, request: JoinRequest) {
+    super();
+    this.id = id;
+    this.callId = request.callId;
+    this.accessCode = request.accessCode;
+    this.caller = request.caller;
+    this.callee = request.callee;
+    this.leg = request.leg;
+    this.roleValue = request.role;
+    this.joinedAt = new Date();
+  }
+
+  get role(): Role {
+    return this.roleValue;
+  }
+
+  get muted(): boolean {
+    return this.mutedValue;
+  }
+
+  get deaf(): boolean {
+    return this.deafValue;
+  }
+
+  /** Only `Meeting.updateParticipant` calls this, so that media follows every change. */
+  apply(changes: ParticipantChanges): void {
+    if (changes.role !== undefined) this.roleValue = changes.role;
+    if (changes.muted !== undefined) this.mutedValue = changes.muted;
+    if (changes.deaf !== undefined) this.deafValue = changes.deaf;
+  }
+
+  get membership(): Membership {
+    return membershipFor({ role: this.roleValue, muted: this.mutedValue, deaf: this.deafValue });
+  }
+}

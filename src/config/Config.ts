@@ -1,0 +1,203 @@
+import { readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { findPackageRoot } from '../util/packageRoot.js';
+import type { Role } from '../conference/Role.js';
+import { parseRole } from '../conference/Role.js';
+
+export interface KeyConfig {
+  accessCode: string;
+  role: Role;
+}
+
+export interface MeetingRoomConfig {
+  meetingNumber: number;
+  description: string;
+  primaryDidGroup: string;
+  keychain: KeyConfig[];
+}
+
+export interface DidGroupConfig {
+  name: string;
+  description: string;
+  dids: string[];
+}
+
+export interface AppConfig {
+  sip: { bindAddress: string; port: number; advertisedAddress: string };
+  http: { bindAddress: string; port: number };
+  rtp: { bindAddress: string; portMin: number; portMax: number };
+  media: { workerThreads: number; rtpTimeoutSeconds: number };
+  dataDir: string;
+  logLevel: string;
+  prompts: { directory: string };
+  ivr: { digitTimeoutSeconds: number; maxCodeAttempts: number; maxCodeLength: number };
+  provisioning: { didGroups: DidGroupConfig[]; meetingRooms: MeetingRoomConfig[] };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export const DEFAULT_CONFIG_PATH = resolve(findPackageRoot(), 'config/default.yaml');
+
+/**
+ * Reads a YAML configuration file and applies the environment overrides
+ * (SIP_PORT, HTTP_PORT, RTP_PORT_MIN, RTP_PORT_MAX, DATA_DIR, LOG_LEVEL,
+ * PUBLIC_ADDRESS). Every field is checked; a bad one fails with its path.
+ */
+export function loadConfig(path: string = DEFAULT_CONFIG_PATH, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration ${path}: ${(err as Error).message}`);
+  }
+  const config = parseConfig(raw, dirname(path));
+  applyEnvironment(config, env);
+  if (config.rtp.portMin > config.rtp.portMax) {
+    throw new ConfigError(`rtp.portMin (${config.rtp.portMin}) is above rtp.portMax (${config.rtp.portMax})`);
+  }
+  if (!config.sip.advertisedAddress) config.sip.advertisedAddress = pickAdvertisedAddress(config.sip.bindAddress);
+  return config;
+}
+
+function applyEnvironment(config: AppConfig, env: NodeJS.ProcessEnv): void {
+  const port = (name: string): number | undefined => {
+    const value = env[name];
+    if (value === undefined || value === '') return undefined;
+    return checkPort(Number(value), name);
+  };
+  config.sip.port = port('SIP_PORT') ?? config.sip.port;
+  config.http.port = port('HTTP_PORT') ?? config.http.port;
+  config.rtp.portMin = port('RTP_PORT_MIN') ?? config.rtp.portMin;
+  config.rtp.portMax = port('RTP_PORT_MAX') ?? config.rtp.portMax;
+  if (env.DATA_DIR) config.dataDir = resolve(env.DATA_DIR);
+  if (env.LOG_LEVEL) config.logLevel = env.LOG_LEVEL;
+  if (env.PUBLIC_ADDRESS) config.sip.advertisedAddress = env.PUBLIC_ADDRESS;
+}
+
+function pickAdvertisedAddress(bindAddress: string): string {
+  if (bindAddress !== '0.0.0.0' && bindAddress !== '::') return bindAddress;
+  for (const addresses of Object.values(networkInterfaces())) {
+    for (const address of addresses ?? []) {
+      if (address.family === 'IPv4' && !address.internal) return address.address;
+    }
+  }
+  return '127.0.0.1';
+}
+
+function checkPort(value: number, path: string): number {
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new ConfigError(`${path} must be a port number between 1 and 65535`);
+  }
+  return value;
+}
+
+/** A tiny typed reader so that every error names the field it is about. */
+class Reader {
+  constructor(
+    private readonly value: unknown,
+    readonly path: string,
+  ) {}
+
+  private field(name: string): Reader {
+    const object = this.value;
+    if (typeof object !== 'object' || object === null || Array.isArray(object)) {
+      throw new ConfigError(`${this.path || 'configuration'} must be a mapping`);
+    }
+    return new Reader((object as Record<string, unknown>)[name], this.path ? `${this.path}.${name}` : name);
+  }
+
+  object(name: string): Reader {
+    return this.field(name);
+  }
+
+  string(name: string, fallback?: string): string {
+    const f = this.field(name);
+    if (f.value === undefined || f.value === null) {
+      if (fallback !== undefined) return fallback;
+      throw new ConfigError(`${f.path} is required`);
+    }
+    if (typeof f.value !== 'string' && typeof f.value !== 'number') throw new ConfigError(`${f.path} must be a string`);
+    return String(f.value);
+  }
+
+  number(name: string, fallback?: number): number {
+    const f = this.field(name);
+    if (f.value === undefined || f.value === null) {
+      if (fallback !== undefined) return fallback;
+      throw new ConfigError(`${f.path} is required`);
+    }
+    if (typeof f.value !== 'number' || !Number.isFinite(f.value)) throw new ConfigError(`${f.path} must be a number`);
+    return f.value;
+  }
+
+  positiveInteger(name: string, fallback?: number): number {
+    const value = this.number(name, fallback);
+    if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${this.path ? this.path + '.' : ''}${name} must be a positive integer`);
+    return value;
+  }
+
+  port(name: string): number {
+    return checkPort(this.number(name), this.path ? `${this.path}.${name}` : name);
+  }
+
+  list(name: string): Reader[] {
+    const f = this.field(name);
+    if (f.value === undefined || f.value === null) return [];
+    if (!Array.isArray(f.value)) throw new ConfigError(`${f.path} must be a list`);
+    return f.value.map((item, index) => new Reader(item, `${f.path}[${index}]`));
+  }
+
+  asString(): string {
+    if (typeof this.value !== 'string' && typeof this.value !== 'number') throw new ConfigError(`${this.path} must be a string`);
+    return String(this.value);
+  }
+}
+
+function parseConfig(raw: unknown, baseDir: string): AppConfig {
+  const root = new Reader(raw, '');
+  const sip = root.object('sip');
+  const http = root.object('http');
+  const rtp = root.object('rtp');
+  const media = root.object('media');
+  const prompts = root.object('prompts');
+  const ivr = root.object('ivr');
+  const provisioning = root.object('provisioning');
+  return {
+    sip: { bindAddress: sip.string('bindAddress'), port: sip.port('port'), advertisedAddress: sip.string('advertisedAddress', '') },
+    http: { bindAddress: http.string('bindAddress'), port: http.port('port') },
+    rtp: { bindAddress: rtp.string('bindAddress'), portMin: rtp.port('portMin'), portMax: rtp.port('portMax') },
+    media: { workerThreads: media.positiveInteger('workerThreads', 1), rtpTimeoutSeconds: media.positiveInteger('rtpTimeoutSeconds', 30) },
+    // Relative data directories are taken from the working directory, as operators expect of ./data.
+    dataDir: resolve(root.string('dataDir', './data')),
+    logLevel: root.string('logLevel', 'info'),
+    prompts: { directory: resolve(baseDir, prompts.string('directory')) },
+    ivr: {
+      digitTimeoutSeconds: ivr.positiveInteger('digitTimeoutSeconds', 5),
+      maxCodeAttempts: ivr.positiveInteger('maxCodeAttempts', 3),
+      maxCodeLength: ivr.positiveInteger('maxCodeLength', 16),
+    },
+    provisioning: {
+      didGroups: provisioning.list('didGroups').map((group) => ({
+        name: group.string('name'),
+        description: group.string('description', ''),
+        dids: group.list('dids').map((did) => did.asString()),
+      })),
+      meetingRooms: provisioning.list('meetingRooms').map((room) => ({
+        meetingNumber: room.positiveInteger('meetingNumber'),
+        description: room.string('description', ''),
+        primaryDidGroup: room.string('primaryDidGroup'),
+        keychain: room.list('keychain').map((key) => {
+          const role = parseRole(key.string('role'));
+          if (!role) throw new ConfigError(`${key.path}.role must be host, participant or listener`);
+          const accessCode = key.string('accessCode');
+          if (!/^[0-9*]{1,32}$/.test(accessCode)) throw new ConfigError(`${key.path}.accessCode must be 1-32 DTMF digits`);
+          return { accessCode, role };
+        }),
+      })),
+    },
+  };
+}

@@ -1,0 +1,151 @@
+import type { Logger } from '../log.js';
+import type { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { Meeting } from '../conference/Meeting.js';
+import type { Participant } from '../conference/Participant.js';
+import type { MediaLeg } from '../media/MediaLeg.js';
+import type { DtmfEvent, PlaybackDoneEvent } from '../media/MediaTypes.js';
+import type { InboundCall } from '../sip/InboundCall.js';
+import type { CallEndReason } from '../sip/SipTypes.js';
+import type { ConferenceStore, Did, KeyMatch } from '../store/StoreTypes.js';
+import type { AccessCodeAction, AccessCodeFlowOptions } from './AccessCodeFlow.js';
+import { AccessCodeFlow } from './AccessCodeFlow.js';
+import type { PromptLibrary } from './PromptLibrary.js';
+
+export interface CallSessionOptions {
+  call: InboundCall;
+  leg: MediaLeg;
+  did: Did;
+  store: ConferenceStore;
+  conference: ConferenceManager;
+  prompts: PromptLibrary;
+  flow: AccessCodeFlowOptions;
+  logger: Logger;
+}
+
+/**
+ * Drives one answered inbound call: runs the access-code dialogue
+ * (`AccessCodeFlow`) over the call's media leg and SIP dialog, then puts the
+ * caller into the meeting its code opens. It owns the leg and closes it when
+ * the call ends, whichever side ends it.
+ */
+export class CallSession {
+  private readonly call: InboundCall;
+  private readonly leg: MediaLeg;
+  private readonly flow: AccessCodeFlow;
+  private readonly logger: Logger;
+  private digitTimer: NodeJS.Timeout | undefined;
+  private currentPlayback: number | undefined;
+  private match: KeyMatch | undefined;
+  private meeting: Meeting | undefined;
+  private participant: Participant | undefined;
+  private finished = false;
+
+  constructor(private readonly options: CallSessionOptions) {
+    this.call = options.call;
+    this.leg = options.leg;
+    this.logger = options.logger;
+    this.flow = new AccessCodeFlow(options.flow);
+    this.leg.on('dtmf', (event) => this.onDtmf(event));
+    this.leg.on('playbackDone', (event) => this.onPlaybackDone(event));
+    this.leg.on('rtpTimeout', () => {
+      this.logger.warn('RTP timeout, hanging up');
+      this.call.hangup('RTP timeout');
+    });
+    this.call.on('infoDtmf', (info) => this.onDtmf({ digit: info.digit, source: 'sip-info', durationMs: info.durationMs }));
+    this.call.once('ended', (reason) => this.onEnded(reason));
+  }
+
+  start(): void {
+    this.run(this.flow.handle({ type: 'start' }));
+  }
+
+  private onDtmf(event: DtmfEvent): void {
+    this.logger.info({ digit: event.digit, source: event.source }, 'DTMF');
+    // Commands inside the meeting arrive with the caller's-experience work;
+    // until then digits only matter while the code is being entered.
+    if (this.participant) return;
+    this.run(this.flow.handle({ type: 'digit', digit: event.digit }));
+  }
+
+  private onPlaybackDone(event: PlaybackDoneEvent): void {
+    // A stopped playback reports too; only the one the flow waits for counts.
+    if (event.playbackId !== this.currentPlayback) return;
+    this.currentPlayback = undefined;
+    this.run(this.flow.handle({ type: 'promptDone', interrupted: event.interrupted }));
+  }
+
+  private run(actions: AccessCodeAction[]): void {
+    for (const action of actions) {
+      if (this.finished) return;
+      this.perform(action);
+    }
+  }
+
+  private perform(action: AccessCodeAction): void {
+    switch (action.type) {
+      case 'play':
+        this.currentPlayback = this.leg.play(this.options.prompts.resolve(action.prompts), {
+          interruptibleByDtmf: action.interruptible,
+        });
+        return;
+      case 'stopPrompt':
+        this.currentPlayback = undefined;
+        this.leg.stopPlayback();
+        return;
+      case 'startDigitTimer':
+        this.clearDigitTimer();
+        this.digitTimer = setTimeout(() => {
+          this.digitTimer = undefined;
+          this.run(this.flow.handle({ type: 'digitTimeout' }));
+        }, action.ms);
+        return;
+      case 'cancelDigitTimer':
+        this.clearDigitTimer();
+        return;
+      case 'checkCode':
+        this.match = this.options.store.findKey(this.options.did.didGroupId, action.code);
+        this.logger.info({ accepted: this.match !== undefined, attempt: this.flow.failedAttempts + 1 }, 'access code entered');
+        this.run(this.flow.handle({ type: this.match ? 'codeAccepted' : 'codeRejected' }));
+        return;
+      case 'join':
+        this.join(action.code);
+        return;
+      case 'hangup':
+        this.logger.info({ reason: action.reason }, 'hanging up');
+        this.call.hangup('too many invalid access codes');
+        return;
+    }
+  }
+
+  private join(accessCode: string): void {
+    const match = this.match!;
+    const { meeting, participant } = this.options.conference.join(match.meetingRoom, {
+      callId: this.call.info.callId,
+      role: match.key.role,
+      accessCode,
+      caller: this.call.info.from.user,
+      callee: this.options.did.phoneNumber,
+      leg: this.leg,
+    });
+    this.meeting = meeting;
+    this.participant = participant;
+    // The meeting may end under the caller (ended by an operator): hang up then.
+    participant.once('left', () => {
+      if (!this.finished) this.call.hangup('meeting ended');
+    });
+  }
+
+  private onEnded(reason: CallEndReason): void {
+    if (this.finished) return;
+    this.finished = true;
+    this.clearDigitTimer();
+    this.logger.info({ by: reason.by, cause: reason.cause }, 'call ended');
+    if (this.meeting && this.participant) this.meeting.leave(this.participant);
+    this.leg.close();
+  }
+
+  private clearDigitTimer(): void {
+    if (this.digitTimer) clearTimeout(this.digitTimer);
+    this.digitTimer = undefined;
+  }
+}

@@ -1,0 +1,231 @@
+import { EventEmitter } from 'node:events';
+
+import type { Logger } from '../log.js';
+import { callNative, MediaClosedError, MediaInvalidArgumentError } from './MediaErrors.js';
+import type { MediaRoom } from './MediaRoom.js';
+import type {
+  AudioCodecName,
+  LegStats,
+  MediaLegEvents,
+  PlayOptions,
+  RemoteEndpoint,
+  RoomMembership,
+} from './MediaTypes.js';
+import type { NativeEngine, NativeEvent } from './native.js';
+import type { Sound } from './Sound.js';
+
+/** @internal What a leg needs from its engine. */
+export interface MediaLegOwner {
+  readonly native: NativeEngine;
+  legClosed(leg: MediaLeg): void;
+}
+
+/** @internal */
+export interface MediaLegInit {
+  id: number;
+  callId: string;
+  codec: AudioCodecName;
+  payloadType: number;
+  telephoneEventPayloadType: number | undefined;
+  localAddress: string;
+  localPort: number;
+  logger: Logger | undefined;
+}
+
+/**
+ * One call leg: an RTP socket on the engine, a jitter buffer, a player and
+ * an RFC 4733 DTMF detector. Starts in the lobby (hears only its prompts,
+ * still sends RTP every 20 ms once a remote is set); `join` puts it in a room.
+ *
+ * Events (see MediaLegEvents): `dtmf`, `playbackDone`, `rtpTimeout`, `close`.
+ */
+export class MediaLeg extends EventEmitter<MediaLegEvents> {
+  readonly id: number;
+  readonly callId: string;
+  readonly codec: AudioCodecName;
+  readonly payloadType: number;
+  readonly telephoneEventPayloadType: number | undefined;
+  /** Address and even port of the leg's RTP socket (put these in the SDP). */
+  readonly localAddress: string;
+  readonly localPort: number;
+
+  readonly #owner: MediaLegOwner;
+  readonly #logger: Logger | undefined;
+  #remote: RemoteEndpoint | undefined;
+  #room: MediaRoom | undefined;
+  #membership: RoomMembership | undefined;
+  #playbackId: number | undefined;
+  #closed = false;
+
+  /** @internal Use MediaEngine.createLeg. */
+  constructor(owner: MediaLegOwner, init: MediaLegInit) {
+    super();
+    this.#owner = owner;
+    this.id = init.id;
+    this.callId = init.callId;
+    this.codec = init.codec;
+    this.payloadType = init.payloadType;
+    this.telephoneEventPayloadType = init.telephoneEventPayloadType;
+    this.localAddress = init.localAddress;
+    this.localPort = init.localPort;
+    this.#logger = init.logger;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  get remote(): RemoteEndpoint | undefined {
+    return this.#remote;
+  }
+
+  /** The room the leg is in; undefined in the lobby. */
+  get room(): MediaRoom | undefined {
+    return this.#room;
+  }
+
+  get membership(): RoomMembership | undefined {
+    return this.#membership === undefined ? undefined : { ...this.#membership };
+  }
+
+  /** Id of the playback in progress, if any. */
+  get playbackId(): number | undefined {
+    return this.#playbackId;
+  }
+
+  /** Where to send RTP (and the only IP RTP is accepted from). */
+  setRemote(remote: RemoteEndpoint): void {
+    this.#assertOpen();
+    callNative(() => this.#owner.native.setRemote(this.id, remote.address, remote.port));
+    this.#remote = { address: remote.address, port: remote.port };
+    this.#logger?.debug({ remote }, 'media leg remote set');
+  }
+
+  /**
+   * Plays the sounds one after the other, replacing any current playback
+   * (whose `playbackDone` then reports `interrupted: true`). Prompts are mixed
+   * over what the leg hears from its room. Returns the playback id carried by
+   * the matching `playbackDone` event.
+   */
+  play(sounds: Sound | readonly Sound[], options: PlayOptions = {}): number {
+    this.#assertOpen();
+    const list = Array.isArray(sounds) ? (sounds as readonly Sound[]) : [sounds as Sound];
+    const interruptible = options.interruptibleByDtmf ?? true;
+    const id = callNative(() =>
+      this.#owner.native.play(
+        this.id,
+        list.map((s) => s.native),
+        interruptible,
+      ),
+    );
+    this.#playbackId = id;
+    this.#logger?.debug({ playbackId: id, sounds: list.map((s) => s.source), interruptible }, 'media play');
+    return id;
+  }
+
+  /** Stops the current playback, if any (`playbackDone` with interrupted). */
+  stopPlayback(): void {
+    this.#assertOpen();
+    callNative(() => this.#owner.native.stopPlayback(this.id));
+  }
+
+  /** Joins `room` (leaving any other room first). Default: speak and hear. */
+  join(room: MediaRoom, membership: RoomMembership = { speak: true, hear: true }): void {
+    this.#assertOpen();
+    room.assertOpen();
+    validateMembership(membership);
+    callNative(() => this.#owner.native.join(this.id, room.id, membership.speak, membership.hear));
+    if (this.#room !== undefined && this.#room !== room) this.#room.removeLeg(this);
+    this.#room = room;
+    this.#membership = { speak: membership.speak, hear: membership.hear };
+    room.addLeg(this);
+    this.#logger?.debug({ roomId: room.id, ...membership }, 'media leg joined room');
+  }
+
+  /** Changes speak/hear in the current room (mute, deaf, listener). */
+  update(membership: Partial<RoomMembership>): void {
+    this.#assertOpen();
+    if (this.#room === undefined || this.#membership === undefined) {
+      throw new MediaInvalidArgumentError(`leg ${this.id} is not in a room`);
+    }
+    const next = { ...this.#membership, ...membership };
+    validateMembership(next);
+    callNative(() => this.#owner.native.update(this.id, next.speak, next.hear));
+    this.#membership = next;
+  }
+
+  /** Back to the lobby. No-op when not in a room. */
+  leave(): void {
+    this.#assertOpen();
+    if (this.#room === undefined) return;
+    callNative(() => this.#owner.native.leave(this.id));
+    this.#room.removeLeg(this);
+    this.#room = undefined;
+    this.#membership = undefined;
+  }
+
+  stats(): LegStats {
+    this.#assertOpen();
+    return callNative(() => this.#owner.native.legStats(this.id));
+  }
+
+  /** Closes the socket and frees the leg. Emits `close` once. */
+  close(): void {
+    if (this.#closed) return;
+    try {
+      this.#owner.native.closeLeg(this.id);
+    } catch {
+      // engine already closed: the native side is gone anyway
+    }
+    this.markClosed();
+  }
+
+  /** @internal */
+  markClosed(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#room?.removeLeg(this);
+    this.#room = undefined;
+    this.#membership = undefined;
+    this.#owner.legClosed(this);
+    this.#logger?.debug('media leg closed');
+    this.emit('close');
+    this.removeAllListeners();
+  }
+
+  /** @internal The leg's room was closed: it is back in the lobby. */
+  roomClosed(room: MediaRoom): void {
+    if (this.#room !== room) return;
+    this.#room = undefined;
+    this.#membership = undefined;
+  }
+
+  /** @internal Dispatches one event from the mixer. */
+  handleNativeEvent(ev: NativeEvent): void {
+    if (this.#closed) return;
+    switch (ev.type) {
+      case 'dtmf':
+        this.#logger?.debug({ digit: ev.digit, durationMs: ev.durationMs }, 'dtmf');
+        this.emit('dtmf', { digit: ev.digit, source: 'rfc4733', durationMs: ev.durationMs });
+        break;
+      case 'playbackDone':
+        if (this.#playbackId === ev.playbackId) this.#playbackId = undefined;
+        this.emit('playbackDone', { playbackId: ev.playbackId, interrupted: ev.interrupted });
+        break;
+      case 'rtpTimeout':
+        this.#logger?.warn('rtp timeout');
+        this.emit('rtpTimeout');
+        break;
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new MediaClosedError(`leg ${this.id} (${this.callId}) is closed`);
+  }
+}
+
+function validateMembership(m: RoomMembership): void {
+  if (typeof m.speak !== 'boolean' || typeof m.hear !== 'boolean') {
+    throw new MediaInvalidArgumentError('membership needs boolean speak and hear');
+  }
+}

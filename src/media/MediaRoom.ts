@@ -1,0 +1,70 @@
+import { EventEmitter } from 'node:events';
+
+import type { MediaLeg } from './MediaLeg.js';
+import { MediaClosedError } from './MediaErrors.js';
+
+export interface MediaRoomEvents {
+  close: [];
+}
+
+/** @internal What a room needs from its engine. */
+export interface MediaRoomOwner {
+  closeRoom(room: MediaRoom): void;
+}
+
+/**
+ * A mixing room. Legs join it with `leg.join(room, { speak, hear })`; each
+ * hearing leg receives the sum of the speaking legs minus its own voice.
+ * Closing a room returns its legs to the lobby (they keep their prompts and
+ * DTMF).
+ */
+export class MediaRoom extends EventEmitter<MediaRoomEvents> {
+  readonly id: number;
+  readonly #owner: MediaRoomOwner;
+  readonly #legs = new Set<MediaLeg>();
+  #closed = false;
+
+  /** @internal Use MediaEngine.createRoom. */
+  constructor(id: number, owner: MediaRoomOwner) {
+    super();
+    this.id = id;
+    this.#owner = owner;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Legs currently in the room. */
+  get legs(): ReadonlySet<MediaLeg> {
+    return this.#legs;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#owner.closeRoom(this);
+  }
+
+  /** @internal */
+  assertOpen(): void {
+    if (this.#closed) throw new MediaClosedError(`room ${this.id} is closed`);
+  }
+
+  /** @internal */
+  addLeg(leg: MediaLeg): void {
+    this.#legs.add(leg);
+  }
+
+  /** @internal */
+  removeLeg(leg: MediaLeg): void {
+    this.#legs.delete(leg);
+  }
+
+  /** @internal Called by the engine once the native room is closed. */
+  markClosed(): MediaLeg[] {
+    this.#closed = true;
+    const legs = [...this.#legs];
+    this.#legs.clear();
+    return legs;
+  }
+}

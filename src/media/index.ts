@@ -1,0 +1,12 @@
+export { MediaEngine, type MediaEngineObserverEvents } from './MediaEngine.js';
+export { MediaLeg } from './MediaLeg.js';
+export { MediaRoom, type MediaRoomEvents } from './MediaRoom.js';
+export { Sound } from './Sound.js';
+export {
+  MediaError,
+  MediaClosedError,
+  MediaPortsExhaustedError,
+  InvalidSoundError,
+  MediaInvalidArgumentError,
+} from './MediaErrors.js';
+export type * from './MediaTypes.js';

@@ -1,0 +1,116 @@
+/**
+ * Loads the native media addon (`native/build/Release/media.node`) and types
+ * its surface. The path is resolved from the package root (the nearest
+ * directory above this file holding package.json), so it works from `src/`
+ * under vitest/tsx and from `dist/src/` after tsc. `MEDIA_NATIVE_ADDON` may
+ * point at another build.
+ *
+ * Internal to src/media: everything else goes through MediaEngine.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeSound {
+  readonly durationMs: number;
+  readonly samples: number;
+}
+
+export interface NativeLegInfo {
+  id: number;
+  address: string;
+  port: number;
+}
+
+export interface NativeLegStats {
+  packetsReceived: number;
+  packetsSent: number;
+  packetsMalformed: number;
+  packetsFromStrangers: number;
+  packetsUnknownPayload: number;
+  framesConcealed: number;
+  dtmfEvents: number;
+}
+
+export interface NativeEngineStats {
+  legs: number;
+  rooms: number;
+  ticks: number;
+  lateTicks: number;
+  packetsReceived: number;
+  packetsSent: number;
+  packetsMalformed: number;
+  packetsFromStrangers: number;
+  packetsUnknownPayload: number;
+  eventsDropped: number;
+}
+
+export type NativeEvent =
+  | { type: 'dtmf'; legId: number; digit: string; durationMs: number }
+  | { type: 'playbackDone'; legId: number; playbackId: number; interrupted: boolean }
+  | { type: 'rtpTimeout'; legId: number };
+
+export interface NativeEngineOptions {
+  bindAddress: string;
+  rtpPortMin: number;
+  rtpPortMax: number;
+  workerThreads: number;
+  rtpTimeoutMs: number;
+}
+
+export interface NativeEngine {
+  createLeg(options: { codec: string; payloadType: number; telephoneEventPayloadType?: number }): NativeLegInfo;
+  setRemote(legId: number, address: string, port: number): void;
+  play(legId: number, sounds: NativeSound[], interruptible: boolean): number;
+  stopPlayback(legId: number): void;
+  join(legId: number, roomId: number, speak: boolean, hear: boolean): void;
+  update(legId: number, speak: boolean, hear: boolean): void;
+  leave(legId: number): void;
+  closeLeg(legId: number): void;
+  createRoom(): number;
+  closeRoom(roomId: number): void;
+  legStats(legId: number): NativeLegStats;
+  stats(): NativeEngineStats;
+  /** Pending events from the mixer threads; [] once closed. */
+  drainEvents(): NativeEvent[];
+  close(): void;
+}
+
+export interface NativeAddon {
+  /** `onWake` runs on the JS thread (thread-safe function) when events wait. */
+  NativeEngine: new (options: NativeEngineOptions, onWake: () => void) => NativeEngine;
+  loadSound(path: string): NativeSound;
+  parseSound(wav: Buffer, name: string): NativeSound;
+  createToneSound(frequencies: number[], durationMs: number, levelDbfs: number): NativeSound;
+  readonly maxSoundFileBytes: number;
+}
+
+/** The nearest directory at or above `from` that contains package.json. */
+export function findPackageRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
+  let dir = resolve(from);
+  for (;;) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no package.json above ${from}`);
+    dir = parent;
+  }
+}
+
+export function nativeAddonPath(): string {
+  return process.env.MEDIA_NATIVE_ADDON ?? join(findPackageRoot(), 'native', 'build', 'Release', 'media.node');
+}
+
+let addon: NativeAddon | undefined;
+
+export function loadNative(): NativeAddon {
+  if (addon === undefined) {
+    const path = nativeAddonPath();
+    if (!existsSync(path)) {
+      throw new Error(`media addon not built: ${path} is missing (run \`npm run build:native\`)`);
+    }
+    const require = createRequire(import.meta.url);
+    addon = require(path) as NativeAddon;
+  }
+  return addon;
+}

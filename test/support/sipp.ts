@@ -1,0 +1,174 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Drives Debian's sipp as a phone: a scenario is a list of steps turned into
+ * sipp XML. The caller's SDP names `rtpPort`, a UDP port the test owns, so
+ * the test hears exactly what the bridge sends to that caller; sipp itself
+ * sends the caller's audio (`rtp_stream`) and DTMF (`play_pcap_audio`).
+ */
+
+export type CallerStep =
+  | { kind: 'pause'; ms: number }
+  /** Replays an RTP pcap (RFC 4733 digits) in the background. */
+  | { kind: 'pcap'; path: string }
+  /** Streams a raw µ-law file in a loop, from sipp's media port. */
+  | { kind: 'stream'; path: string }
+  /** Sends BYE and expects 200. */
+  | { kind: 'bye' }
+  /** Waits for the bridge's BYE (up to `timeoutMs`) and answers 200. */
+  | { kind: 'expectBye'; timeoutMs: number };
+
+export interface CallerScenario {
+  /** The number dialed (Request-URI user). */
+  dialed: string;
+  /** Local port written into the SDP m= line: where the bridge must send our audio. */
+  rtpPort: number;
+  steps: CallerStep[];
+  /** Expected final response to the INVITE when it is not answered. */
+  expectFailure?: number;
+}
+
+const HEADERS = `From: <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+Call-ID: [call_id]`;
+
+function request(method: string, cseq: number, extra = '', body = ''): string {
+  return `<send retrans="500"><![CDATA[
+${method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${HEADERS}
+CSeq: ${cseq} ${method}
+Contact: <sip:caller@[local_ip]:[local_port];transport=[transport]>
+Max-Forwards: 70
+${extra}Content-Length: [len]
+
+${body}]]></send>`;
+}
+
+function ack(): string {
+  return `<send><![CDATA[
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+${HEADERS}
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>`;
+}
+
+export function callerScenarioXml(scenario: CallerScenario): string {
+  const sdp = `v=0
+o=caller 1 1 IN IP4 [local_ip]
+s=-
+c=IN IP4 [local_ip]
+t=0 0
+m=audio ${scenario.rtpPort} RTP/AVP 0 8 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:8 PCMA/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=ptime:20
+`;
+  const parts = [request('INVITE', 1, 'Content-Type: application/sdp\n', sdp)];
+  parts.push('<recv response="100" optional="true"/>', '<recv response="180" optional="true"/>', '<recv response="183" optional="true"/>');
+  if (scenario.expectFailure) {
+    parts.push(`<recv response="${scenario.expectFailure}"/>`, ack());
+    return wrap(parts);
+  }
+  parts.push('<recv response="200" rtd="true"/>', ack());
+  for (const step of scenario.steps) {
+    switch (step.kind) {
+      case 'pause':
+        parts.push(`<pause milliseconds="${step.ms}"/>`);
+        break;
+      case 'pcap':
+        parts.push(`<nop><action><exec play_pcap_audio="${step.path}"/></action></nop>`);
+        break;
+      case 'stream':
+        parts.push(`<nop><action><exec rtp_stream="${step.path},-1,0"/></action></nop>`);
+        break;
+      case 'bye':
+        parts.push(request('BYE', 2), '<recv response="200"/>');
+        break;
+      case 'expectBye':
+        parts.push(
+          `<recv request="BYE" timeout="${step.timeoutMs}"/>`,
+          `<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>`,
+        );
+        break;
+    }
+  }
+  return wrap(parts);
+}
+
+function wrap(parts: string[]): string {
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="caller">\n${parts.join('\n')}\n</scenario>\n`;
+}
+
+export interface SippRun {
+  process: ChildProcess;
+  /** Set once sipp has exited: its exit code and the tail of its output. */
+  exited?: { code: number | null; output: string };
+  /** Resolves when sipp exits: its exit code (0 = the call went as scripted) and error log. */
+  done: Promise<{ code: number | null; errors: string; output: string }>;
+}
+
+export interface SippOptions {
+  serverPort: number;
+  /** sipp's own SIP port and media port; must be free. */
+  sipPort: number;
+  mediaPort: number;
+  transport?: 'udp' | 'tcp';
+  /** sipp's global timeout, seconds. */
+  timeoutSeconds?: number;
+}
+
+/** Starts one sipp process placing one call with `scenario`. */
+export function runCaller(scenario: CallerScenario, options: SippOptions): SippRun {
+  const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
+  const file = join(dir, 'caller.xml');
+  writeFileSync(file, callerScenarioXml(scenario));
+  const args = [
+    `127.0.0.1:${options.serverPort}`,
+    '-sf', file,
+    '-s', scenario.dialed,
+    '-i', '127.0.0.1',
+    '-p', String(options.sipPort),
+    '-mp', String(options.mediaPort),
+    '-m', '1',
+    '-nostdin',
+    '-trace_err',
+    '-timeout', `${options.timeoutSeconds ?? 60}s`,
+    '-timeout_error',
+  ];
+  if (options.transport === 'tcp') args.push('-t', 't1');
+  const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20000)));
+  child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20000)));
+  const run: SippRun = { process: child, done: undefined as never };
+  run.done = new Promise<{ code: number | null; errors: string; output: string }>((resolve) => {
+    child.on('exit', (code) => {
+      run.exited = { code, output: output.slice(-3000) };
+      const errors = readdirSync(dir)
+        .filter((name) => name.endsWith('_errors.log'))
+        .map((name) => readFileSync(join(dir, name), 'utf8'))
+        .join('\n');
+      resolve({ code, errors, output });
+    });
+  });
+  return run;
+}

@@ -1,0 +1,42 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Application } from '../../src/app/Application.js';
+import { loadConfig, type AppConfig } from '../../src/config/Config.js';
+import { createRootLogger } from '../../src/log.js';
+
+export interface TestServer {
+  app: Application;
+  config: AppConfig;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real server in-process on loopback with the embedded default
+ * configuration, its own ports and a throw-away data directory.
+ */
+export async function startTestServer(ports: { sip: number; http: number; rtpMin: number; rtpMax: number }, tweak?: (config: AppConfig) => void): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'bridge-data-'));
+  const config = loadConfig(undefined, {
+    SIP_PORT: String(ports.sip),
+    HTTP_PORT: String(ports.http),
+    RTP_PORT_MIN: String(ports.rtpMin),
+    RTP_PORT_MAX: String(ports.rtpMax),
+    DATA_DIR: dataDir,
+    PUBLIC_ADDRESS: '127.0.0.1',
+  });
+  config.sip.bindAddress = '127.0.0.1';
+  config.http.bindAddress = '127.0.0.1';
+  config.rtp.bindAddress = '127.0.0.1';
+  tweak?.(config);
+  const logger = createRootLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
+  const app = await Application.start(config, logger);
+  return {
+    app,
+    config,
+    async stop() {
+      await app.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}

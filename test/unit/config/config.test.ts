@@ -1,0 +1,67 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/config/Config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'config-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeConfig(text: string): string {
+  const path = join(dir, `c${Math.random().toString(36).slice(2)}.yaml`);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('loadConfig', () => {
+  it('reads the embedded defaults', () => {
+    const config = loadConfig(undefined, {});
+    expect(config.sip.port).toBe(5060);
+    expect(config.http.port).toBe(8080);
+    expect([config.rtp.portMin, config.rtp.portMax]).toEqual([20000, 29999]);
+    expect(config.dataDir).toBe(resolve('./data'));
+    expect(config.provisioning.didGroups[0]).toMatchObject({ name: 'demo', dids: ['15550100'] });
+    expect(config.provisioning.meetingRooms[0]!.keychain).toHaveLength(3);
+  });
+
+  it('applies the environment overrides', () => {
+    const config = loadConfig(undefined, {
+      SIP_PORT: '5070',
+      HTTP_PORT: '8090',
+      RTP_PORT_MIN: '30000',
+      RTP_PORT_MAX: '30100',
+      DATA_DIR: '/tmp/x',
+      LOG_LEVEL: 'debug',
+      PUBLIC_ADDRESS: '192.0.2.1',
+    });
+    expect(config.sip.port).toBe(5070);
+    expect(config.http.port).toBe(8090);
+    expect([config.rtp.portMin, config.rtp.portMax]).toEqual([30000, 30100]);
+    expect(config.dataDir).toBe('/tmp/x');
+    expect(config.logLevel).toBe('debug');
+    expect(config.sip.advertisedAddress).toBe('192.0.2.1');
+  });
+
+  it('names the field that is wrong', () => {
+    expect(() => loadConfig(undefined, { SIP_PORT: 'abc' })).toThrow(/SIP_PORT/);
+    expect(() => loadConfig(undefined, { RTP_PORT_MIN: '30000', RTP_PORT_MAX: '20000' })).toThrow(/portMin/);
+    const bad = writeConfig('sip: {bindAddress: 0.0.0.0, port: 70000}\n');
+    expect(() => loadConfig(bad, {})).toThrow(/sip\.port/);
+    const badRole = writeConfig(
+      [
+        'sip: {bindAddress: 0.0.0.0, port: 5060}',
+        'http: {bindAddress: 0.0.0.0, port: 8080}',
+        'rtp: {bindAddress: 0.0.0.0, portMin: 1000, portMax: 2000}',
+        'media: {}',
+        'prompts: {directory: /tmp}',
+        'ivr: {}',
+        'provisioning:',
+        '  meetingRooms:',
+        '    - {meetingNumber: 1, primaryDidGroup: demo, keychain: [{accessCode: "1", role: boss}]}',
+      ].join('\n'),
+    );
+    expect(() => loadConfig(badRole, {})).toThrow(/provisioning\.meetingRooms\[0\]\.keychain\[0\]\.role/);
+    expect(() => loadConfig(join(dir, 'missing.yaml'), {})).toThrow(ConfigError);
+    expect(() => loadConfig(writeConfig(': : :\n  - ['), {})).toThrow(ConfigError);
+  });
+});

@@ -1,0 +1,135 @@
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { MediaEngine } from '../../../src/media/MediaEngine.js';
+import type { MediaLeg } from '../../../src/media/MediaLeg.js';
+import { dbfs, goertzelAmplitude, RtpPeer, waitFor } from './helpers.js';
+
+const PORTS = { rtpPortMin: 31000, rtpPortMax: 31999 };
+
+let engine: MediaEngine | undefined;
+const peers: RtpPeer[] = [];
+
+afterEach(async () => {
+  engine?.close();
+  engine = undefined;
+  await Promise.all(peers.splice(0).map((p) => p.close()));
+});
+
+async function legWithPeer(e: MediaEngine, callId: string): Promise<{ leg: MediaLeg; peer: RtpPeer }> {
+  const peer = await RtpPeer.open();
+  peers.push(peer);
+  const leg = e.createLeg({
+    callId,
+    codec: 'PCMU',
+    payloadType: 0,
+    telephoneEventPayloadType: 101,
+    remote: { address: peer.address, port: peer.port },
+  });
+  peer.target(leg.localAddress, leg.localPort);
+  return { leg, peer };
+}
+
+/** Waits until every peer got `packets` more packets than it has now. */
+async function receiveMore(list: RtpPeer[], packets: number): Promise<void> {
+  const base = list.map((p) => p.received.length);
+  await waitFor(() => list.every((p, i) => p.received.length >= base[i]! + packets), `${packets} packets`, 20_000);
+}
+
+describe.each([1, 2])('room mixing (workerThreads=%i)', (workerThreads) => {
+  it('each leg hears the two others and not itself', async () => {
+    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS, workerThreads });
+    const room = engine.createRoom();
+    const freqs = [450, 1100, 1750];
+    const parts = await Promise.all(freqs.map((_, i) => legWithPeer(engine!, `call-${i}`)));
+    for (const { leg } of parts) leg.join(room, { speak: true, hear: true });
+    expect(room.legs.size).toBe(3);
+    parts.forEach(({ peer }, i) => peer.startTone(freqs[i]!, dbfs(-12)));
+    await receiveMore(
+      parts.map((p) => p.peer),
+      100,
+    );
+    const level = dbfs(-12);
+    parts.forEach(({ peer }, i) => {
+      const samples = peer.lastSamples(50);
+      freqs.forEach((f, j) => {
+        const a = goertzelAmplitude(samples, f);
+        if (i === j) expect(a, `leg ${i} hears its own ${f} Hz`).toBeLessThan(level * 0.02);
+        else expect(a, `leg ${i} hears ${f} Hz`).toBeGreaterThan(level * 0.5);
+      });
+    });
+    const s = parts[0]!.leg.stats();
+    expect(s.packetsReceived).toBeGreaterThan(50);
+    expect(s.packetsSent).toBeGreaterThan(50);
+    expect(s.packetsMalformed).toBe(0);
+    expect(engine.stats().legs).toBe(3);
+    expect(engine.stats().rooms).toBe(1);
+  });
+
+  it('a speak=false leg is heard by nobody but hears everyone', async () => {
+    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS, workerThreads });
+    const room = engine.createRoom();
+    const a = await legWithPeer(engine, 'a');
+    const b = await legWithPeer(engine, 'b');
+    const listener = await legWithPeer(engine, 'listener');
+    a.leg.join(room);
+    b.leg.join(room);
+    listener.leg.join(room, { speak: false, hear: true });
+    a.peer.startTone(450, dbfs(-12));
+    b.peer.startTone(1100, dbfs(-12));
+    listener.peer.startTone(1750, dbfs(-12));
+    await receiveMore([a.peer, b.peer, listener.peer], 100);
+    const level = dbfs(-12);
+    for (const p of [a.peer, b.peer]) {
+      expect(goertzelAmplitude(p.lastSamples(50), 1750)).toBeLessThan(level * 0.02);
+    }
+    const heard = listener.peer.lastSamples(50);
+    expect(goertzelAmplitude(heard, 450)).toBeGreaterThan(level * 0.5);
+    expect(goertzelAmplitude(heard, 1100)).toBeGreaterThan(level * 0.5);
+    expect(goertzelAmplitude(heard, 1750)).toBeLessThan(level * 0.02);
+
+    // Unmute it: now the others hear it.
+    listener.leg.update({ speak: true });
+    await receiveMore([a.peer, b.peer], 60);
+    expect(goertzelAmplitude(a.peer.lastSamples(25), 1750)).toBeGreaterThan(level * 0.5);
+    // Deafen it: it hears silence.
+    listener.leg.update({ hear: false });
+    await receiveMore([listener.peer], 60);
+    const deaf = listener.peer.lastSamples(25);
+    expect(Math.max(...Array.from(deaf, Math.abs))).toBeLessThanOrEqual(8);
+  });
+});
+
+describe('saturation', () => {
+  it('two full-scale talkers clip instead of wrapping around', async () => {
+    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS });
+    const roomPos = engine.createRoom();
+    const roomNeg = engine.createRoom();
+    const talkers = await Promise.all([0, 1, 2, 3].map((i) => legWithPeer(engine!, `t${i}`)));
+    const listeners = await Promise.all([0, 1].map((i) => legWithPeer(engine!, `l${i}`)));
+    talkers[0]!.leg.join(roomPos);
+    talkers[1]!.leg.join(roomPos);
+    listeners[0]!.leg.join(roomPos, { speak: false, hear: true });
+    talkers[2]!.leg.join(roomNeg);
+    talkers[3]!.leg.join(roomNeg);
+    listeners[1]!.leg.join(roomNeg, { speak: false, hear: true });
+    // Near full-scale DC: 2 x 28000 = 56000 would wrap to -9536 in int16.
+    const pos = new Int16Array(160).fill(28000);
+    const neg = new Int16Array(160).fill(-28000);
+    talkers[0]!.peer.startStream(() => pos);
+    talkers[1]!.peer.startStream(() => pos);
+    talkers[2]!.peer.startStream(() => neg);
+    talkers[3]!.peer.startStream(() => neg);
+    await receiveMore(
+      listeners.map((l) => l.peer),
+      100,
+    );
+    const hp = listeners[0]!.peer.lastSamples(25);
+    const hn = listeners[1]!.peer.lastSamples(25);
+    expect(Math.min(...hp)).toBeGreaterThanOrEqual(30000); // clipped at full scale, never folded
+    expect(Math.max(...hn)).toBeLessThanOrEqual(-30000);
+    // Each talker hears only the other one (N-1), unclipped.
+    const t0 = talkers[0]!.peer.lastSamples(25);
+    expect(Math.min(...t0)).toBeGreaterThan(26000);
+    expect(Math.max(...t0)).toBeLessThan(30000);
+  });
+});
