@@ -73,18 +73,19 @@ export class Application {
       rtpPortMax: config.rtp.portMax,
       workerThreads: config.media.workerThreads,
       rtpTimeoutMs: config.media.rtpTimeoutSeconds * 1000,
-      logger: logger.child({ module: 'media' }),
+      // Each plane labels its own lines with `component`.
+      logger,
     });
     this.closers.push(() => this.media.close());
-    this.conference = new ConferenceManager(this.media, logger.child({ module: 'conference' }));
+    this.conference = new ConferenceManager(this.media, logger.child({ component: 'conference' }));
     this.closers.push(() => this.conference.endAll());
-    this.prompts = new PromptLibrary(this.media, config.prompts.directory, logger.child({ module: 'prompts' }));
+    this.prompts = new PromptLibrary(this.media, config.prompts.directory, logger.child({ component: 'prompts' }));
 
     this.sip = await SipServer.listen({
       bindAddress: config.sip.bindAddress,
       port: config.sip.port,
       advertisedAddress: config.sip.advertisedAddress,
-      logger: logger.child({ module: 'sip' }),
+      logger,
     });
     this.closers.push(() => this.sip.close());
     this.sip.on('call', (call) => this.admit(call));
@@ -92,7 +93,7 @@ export class Application {
     this.http = await HttpServer.listen({
       bindAddress: config.http.bindAddress,
       port: config.http.port,
-      logger: logger.child({ module: 'http' }),
+      logger: logger.child({ component: 'http' }),
       health: () => ({ status: 'ok', meetings: this.conference.meetings.length, legs: this.media.stats().legs }),
     });
     this.closers.push(() => this.http.close());

@@ -6,7 +6,7 @@ export function createCoreLoggerFactory(logger: Logger): LoggerFactory {
   const factory = new LoggerFactory();
   factory.builtinEnabled = false;
   factory.level = Levels.debug;
-  const log = logger.child({ component: 'sip.js' });
+  const log = logger.child({ source: 'sip.js' });
   factory.connector = (level: string, category: string, label: string | undefined, content: unknown) => {
     const fields = label ? { category, label } : { category };
     const text = typeof content === 'string' ? content : String(content);

@@ -141,7 +141,16 @@ describe('first call end to end', () => {
     expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
   });
 
-  it("keeps a call's audio flowing through malformed SIP, garbage RTP and RTP from strangers", async () => {
+  it('answers 488 to an offer without a common codec', async () => {
+    const run = runCaller(
+      { dialed: '15550100', rtpPort: 41014, steps: [], codecs: [[18, 'G729/8000'], [101, 'telephone-event/8000']], expectFailure: 488 },
+      { serverPort: PORTS.sip, sipPort: 41112, mediaPort: 41350 },
+    );
+    const result = await run.done;
+    expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
+  });
+
+  it("keeps a call's audio flowing (UDP and TCP callers) through malformed SIP, garbage RTP and RTP from strangers", async () => {
     const sinks = await Promise.all([RtpSink.open(41020), RtpSink.open(41022)]);
     const callers = [
       { name: 'carol', frequency: 600 },
@@ -161,7 +170,8 @@ describe('first call end to end', () => {
             { kind: 'bye' },
           ],
         },
-        { serverPort: PORTS.sip, sipPort: 41120 + i, mediaPort: 41320 + 10 * i },
+        // One caller signals over TCP: media must not care how the call came in.
+        { serverPort: PORTS.sip, sipPort: 41120 + i, mediaPort: 41320 + 10 * i, transport: i === 1 ? 'tcp' : 'udp' },
       ),
     );
     const udp = createSocket('udp4');

@@ -27,6 +27,8 @@ export interface CallerScenario {
   /** Local port written into the SDP m= line: where the bridge must send our audio. */
   rtpPort: number;
   steps: CallerStep[];
+  /** Codecs offered, as `payloadType name/rate` pairs; default PCMU, PCMA and telephone-event. */
+  codecs?: Array<[number, string]>;
   /** Expected final response to the INVITE when it is not answered. */
   expectFailure?: number;
 }
@@ -60,17 +62,21 @@ Content-Length: 0
 ]]></send>`;
 }
 
+const DEFAULT_CODECS: Array<[number, string]> = [
+  [0, 'PCMU/8000'],
+  [8, 'PCMA/8000'],
+  [101, 'telephone-event/8000'],
+];
+
 export function callerScenarioXml(scenario: CallerScenario): string {
+  const codecs = scenario.codecs ?? DEFAULT_CODECS;
   const sdp = `v=0
 o=caller 1 1 IN IP4 [local_ip]
 s=-
 c=IN IP4 [local_ip]
 t=0 0
-m=audio ${scenario.rtpPort} RTP/AVP 0 8 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:8 PCMA/8000
-a=rtpmap:101 telephone-event/8000
-a=fmtp:101 0-15
+m=audio ${scenario.rtpPort} RTP/AVP ${codecs.map(([pt]) => pt).join(' ')}
+${codecs.map(([pt, name]) => `a=rtpmap:${pt} ${name}`).join('\n')}
 a=ptime:20
 `;
   const parts = [request('INVITE', 1, 'Content-Type: application/sdp\n', sdp)];

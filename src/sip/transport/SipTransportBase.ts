@@ -85,7 +85,7 @@ export abstract class SipTransportBase implements Transport {
   private readonly parserLogger;
 
   protected constructor(protected readonly options: TransportOptions, name: SipTransportName) {
-    this.log = options.logger.child({ component: 'sip-transport', transport: name });
+    this.log = options.logger.child({ transport: name });
     this.parserLogger = options.coreLoggerFactory.getLogger('sip.parser');
   }
 
