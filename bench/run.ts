@@ -12,10 +12,11 @@
  * arrivals at the phones (p50/p99, ms).
  */
 import { fork } from 'node:child_process';
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { fileURLToPath } from 'node:url';
 import { encodeMulaw, sine } from '../test/support/audio.js';
 import { buildRtp } from '../test/support/rtpPackets.js';
+import { bindUdp } from '../test/support/udp.js';
 
 interface Options {
   legs: number[];
@@ -60,8 +61,7 @@ async function runOnce(legs: number, options: Options, basePort: number): Promis
   const received = new Array<number>(legs).fill(0);
   let measuring = false;
   for (let i = 0; i < legs; i++) {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+    const socket = await bindUdp(0);
     arrivals.push([]);
     socket.on('message', () => {
       if (!measuring) return;

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMulaw, sine, toneAmplitude } from '../support/audio.js';
 import { writeRtpPcap } from '../support/pcap.js';
 import { dtmfSequence } from '../support/rtpPackets.js';
-import { RtpSink, sleep, waitFor } from '../support/rtpSink.js';
+import { RtpSink } from '../support/rtpSink.js';
+import { sleep, waitFor } from '../support/wait.js';
 import { runCaller, type CallerStep } from '../support/sipp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 

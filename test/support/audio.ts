@@ -1,7 +1,7 @@
 /**
  * Audio helpers for tests: G.711 µ-law/A-law written from the ITU-T
  * algorithm (independently of the native tables they check), sine
- * synthesis and Goertzel tone detection.
+ * synthesis, levels in dBFS and Goertzel tone detection.
  */
 
 const BIAS = 0x84;
@@ -44,7 +44,12 @@ export function sine(frequency: number, count: number, amplitude = 8000, sampleR
   return out;
 }
 
-export function encodeMulaw(samples: Int16Array): Buffer {
+/** Linear amplitude of a level in dBFS (0 dBFS = 32767). */
+export function dbfs(level: number): number {
+  return 32767 * 10 ** (level / 20);
+}
+
+export function encodeMulaw(samples: ArrayLike<number>): Buffer {
   const out = Buffer.alloc(samples.length);
   for (let i = 0; i < samples.length; i++) out[i] = linearToMulaw(samples[i]!);
   return out;

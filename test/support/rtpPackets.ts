@@ -1,4 +1,4 @@
-/** Builds RTP packets for tests (RFC 3550 header, RFC 4733 events). */
+/** Builds and parses RTP packets for tests (RFC 3550 header, RFC 4733 events). */
 
 export interface RtpHeaderFields {
   payloadType: number;
@@ -17,6 +17,38 @@ export function buildRtp(fields: RtpHeaderFields, payload: Uint8Array): Buffer {
   packet.writeUInt32BE(fields.ssrc >>> 0, 8);
   packet.set(payload, 12);
   return packet;
+}
+
+export interface ParsedRtp extends Required<RtpHeaderFields> {
+  payload: Buffer;
+}
+
+/**
+ * Minimal parser: undefined unless version 2 and the CSRC list fits. The
+ * payload is everything after the CSRCs (no extension or padding handling:
+ * what the bridge sends) and shares memory with `packet`.
+ */
+export function parseRtp(packet: Buffer): ParsedRtp | undefined {
+  if (packet.length < 12 || packet[0]! >> 6 !== 2) return undefined;
+  const headerLength = 12 + 4 * (packet[0]! & 0x0f);
+  if (headerLength > packet.length) return undefined;
+  return {
+    marker: (packet[1]! & 0x80) !== 0,
+    payloadType: packet[1]! & 0x7f,
+    sequence: packet.readUInt16BE(2),
+    timestamp: packet.readUInt32BE(4),
+    ssrc: packet.readUInt32BE(8),
+    payload: packet.subarray(headerLength),
+  };
+}
+
+/** An RFC 4733 telephone-event payload; `volume` is in -dBm0 (10 = -10 dBm0). */
+export function telephoneEvent(event: number, end: boolean, duration: number, volume = 10): Buffer {
+  const payload = Buffer.alloc(4);
+  payload[0] = event & 0xff;
+  payload[1] = (end ? 0x80 : 0) | (volume & 0x3f);
+  payload.writeUInt16BE(Math.min(duration, 0xffff), 2);
+  return payload;
 }
 
 const EVENT_CODES: Record<string, number> = { '*': 10, '#': 11, A: 12, B: 13, C: 14, D: 15 };
@@ -60,28 +92,15 @@ export function dtmfSequence(digits: string, options: DtmfSequenceOptions): Time
   for (const digit of digits) {
     const event = dtmfEventCode(digit);
     const steps = Math.max(1, Math.round(toneMs / 20));
+    const eventPacket = (end: boolean, duration: number, marker: boolean): Buffer =>
+      buildRtp({ payloadType: options.payloadType, ssrc: options.ssrc, sequence: sequence++, timestamp, marker }, telephoneEvent(event, end, duration));
     for (let step = 1; step <= steps; step++) {
-      packets.push({ atMs, packet: eventPacket(event, false, step * 160, { ...options, sequence: sequence++, timestamp, marker: step === 1 }) });
+      packets.push({ atMs, packet: eventPacket(false, step * 160, step === 1) });
       atMs += 20;
     }
-    for (let copy = 0; copy < 3; copy++) {
-      packets.push({ atMs, packet: eventPacket(event, true, steps * 160, { ...options, sequence: sequence++, timestamp, marker: false }) });
-    }
+    for (let copy = 0; copy < 3; copy++) packets.push({ atMs, packet: eventPacket(true, steps * 160, false) });
     atMs += gapMs;
     if (!options.sameTimestamp) timestamp += (steps * 160 + gapMs * 8) >>> 0;
   }
   return packets;
-}
-
-function eventPacket(
-  event: number,
-  end: boolean,
-  duration: number,
-  header: { payloadType: number; ssrc: number; sequence: number; timestamp: number; marker: boolean },
-): Buffer {
-  const payload = Buffer.alloc(4);
-  payload[0] = event;
-  payload[1] = (end ? 0x80 : 0) | 10; // volume -10 dBm0
-  payload.writeUInt16BE(Math.min(duration, 0xffff), 2);
-  return buildRtp(header, payload);
 }

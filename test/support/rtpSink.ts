@@ -1,5 +1,9 @@
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { alawToLinear, mulawToLinear } from './audio.js';
+import { parseRtp } from './rtpPackets.js';
+import { bindUdp } from './udp.js';
+
+// Kept importable from here for existing callers; the implementation is in wait.ts.
 
 interface Received {
   at: number;
@@ -10,6 +14,7 @@ interface Received {
 /**
  * A UDP port standing in for a phone's RTP receiver: it records every packet
  * the bridge sends there, so a test can decode what that caller heard.
+ * (A phone that also sends is an RtpPeer, in rtpPeer.ts.)
  */
 export class RtpSink {
   private readonly packets: Received[] = [];
@@ -19,20 +24,13 @@ export class RtpSink {
     readonly port: number,
   ) {
     socket.on('message', (message) => {
-      if (message.length < 12 || message[0]! >> 6 !== 2) return;
-      const csrcCount = message[0]! & 0x0f;
-      const headerLength = 12 + csrcCount * 4;
-      this.packets.push({ at: Date.now(), payloadType: message[1]! & 0x7f, payload: message.subarray(headerLength) });
+      const rtp = parseRtp(message);
+      if (rtp) this.packets.push({ at: Date.now(), payloadType: rtp.payloadType, payload: rtp.payload });
     });
   }
 
   static async open(port: number, address = '127.0.0.1'): Promise<RtpSink> {
-    const socket = createSocket('udp4');
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(port, address, () => resolve());
-    });
-    return new RtpSink(socket, port);
+    return new RtpSink(await bindUdp(port, address), port);
   }
 
   get packetCount(): number {
@@ -55,27 +53,4 @@ export class RtpSink {
   close(): void {
     this.socket.close();
   }
-}
-
-/**
- * Polls `condition` until it holds or `timeoutMs` passes. When client
- * processes are given, one exiting early fails the wait at once with its output.
- */
-export async function waitFor(
-  condition: () => boolean,
-  timeoutMs: number,
-  what: string,
-  clients: Array<{ exited?: { code: number | null; output: string } }> = [],
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    const early = clients.find((client) => client.exited);
-    if (early) throw new Error(`a client exited (code ${early.exited!.code}) while waiting for ${what}:\n${early.exited!.output}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(50);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

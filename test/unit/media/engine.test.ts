@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { MediaEngine } from '../../../src/media/MediaEngine.js';
 import {
@@ -13,12 +13,11 @@ import {
 } from '../../../src/media/MediaErrors.js';
 import type { MediaLeg } from '../../../src/media/MediaLeg.js';
 import type { MediaRoom } from '../../../src/media/MediaRoom.js';
-import { alawDecode, RtpPeer, waitFor } from './helpers.js';
+import { alawToLinear } from '../../support/audio.js';
+import { waitFor } from '../../support/wait.js';
+import { PORTS, useMediaFixture } from './fixture.js';
 
-const PORTS = { rtpPortMin: 31000, rtpPortMax: 31999 };
-
-let engine: MediaEngine | undefined;
-const peers: RtpPeer[] = [];
+const { startEngine, openPeer } = useMediaFixture();
 let dir: string;
 
 beforeAll(async () => {
@@ -26,11 +25,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-});
-afterEach(async () => {
-  engine?.close();
-  engine = undefined;
-  await Promise.all(peers.splice(0).map((p) => p.close()));
 });
 
 function wav(samples: Int16Array, rate = 8000): Buffer {
@@ -53,7 +47,7 @@ function wav(samples: Int16Array, rate = 8000): Buffer {
 
 describe('sounds', () => {
   it('loads WAV files and rejects anything else with InvalidSoundError', async () => {
-    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS });
+    const engine = await startEngine();
     const good = join(dir, 'good.wav');
     await writeFile(good, wav(new Int16Array(8000).fill(1000)));
     const s = engine.loadSound(good);
@@ -67,74 +61,73 @@ describe('sounds', () => {
 
     const text = join(dir, 'not.wav');
     await writeFile(text, 'this is plainly not a RIFF file, just some text\n');
-    expect(() => engine!.loadSound(text)).toThrow(InvalidSoundError);
+    expect(() => engine.loadSound(text)).toThrow(InvalidSoundError);
     await expect(engine.loadSoundAsync(text)).rejects.toBeInstanceOf(InvalidSoundError);
 
     const truncated = join(dir, 'truncated.wav');
     await writeFile(truncated, wav(new Int16Array(800)).subarray(0, 300));
-    expect(() => engine!.loadSound(truncated)).toThrow(InvalidSoundError);
+    expect(() => engine.loadSound(truncated)).toThrow(InvalidSoundError);
     await expect(engine.loadSoundAsync(truncated)).rejects.toBeInstanceOf(InvalidSoundError);
-    expect(() => engine!.loadSound(join(dir, 'missing.wav'))).toThrow(InvalidSoundError);
+    expect(() => engine.loadSound(join(dir, 'missing.wav'))).toThrow(InvalidSoundError);
     await expect(engine.loadSoundAsync(join(dir, 'missing.wav'))).rejects.toBeInstanceOf(InvalidSoundError);
-    expect(() => engine!.loadSound(dir)).toThrow(InvalidSoundError);
+    expect(() => engine.loadSound(dir)).toThrow(InvalidSoundError);
     await expect(engine.loadSoundAsync(dir)).rejects.toBeInstanceOf(InvalidSoundError);
   });
 
   it('validates tone specs', async () => {
-    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS });
+    const engine = await startEngine();
     expect(engine.createToneSound({ frequencies: [350, 440], durationMs: 250 }).durationMs).toBe(250);
-    expect(() => engine!.createToneSound({ frequencies: [], durationMs: 100 })).toThrow(MediaInvalidArgumentError);
-    expect(() => engine!.createToneSound({ frequencies: [440], durationMs: 100, levelDbfs: 6 })).toThrow(MediaInvalidArgumentError);
-    expect(() => engine!.createToneSound({ frequencies: [440], durationMs: 0 })).toThrow(MediaInvalidArgumentError);
+    expect(() => engine.createToneSound({ frequencies: [], durationMs: 100 })).toThrow(MediaInvalidArgumentError);
+    expect(() => engine.createToneSound({ frequencies: [440], durationMs: 100, levelDbfs: 6 })).toThrow(MediaInvalidArgumentError);
+    expect(() => engine.createToneSound({ frequencies: [440], durationMs: 0 })).toThrow(MediaInvalidArgumentError);
   });
 });
 
 describe('engine lifecycle', () => {
   it('allocates even ports and reports exhaustion clearly', async () => {
-    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', rtpPortMin: 31991, rtpPortMax: 31995 });
+    const engine = await startEngine({ rtpPortMin: 31991, rtpPortMax: 31995 });
     const a = engine.createLeg({ callId: 'a', codec: 'PCMU', payloadType: 0 });
     const b = engine.createLeg({ callId: 'b', codec: 'PCMU', payloadType: 0 });
     expect([a.localPort, b.localPort].sort()).toEqual([31992, 31994]);
     expect(a.localAddress).toBe('127.0.0.1');
-    expect(() => engine!.createLeg({ callId: 'c', codec: 'PCMU', payloadType: 0 })).toThrow(MediaPortsExhaustedError);
+    expect(() => engine.createLeg({ callId: 'c', codec: 'PCMU', payloadType: 0 })).toThrow(MediaPortsExhaustedError);
     // The socket is closed once the mixer hands the leg back (next tick).
     const freed = a.localPort;
     a.close();
     let c: MediaLeg | undefined;
     await waitFor(() => {
       try {
-        c = engine!.createLeg({ callId: 'c', codec: 'PCMU', payloadType: 0 });
+        c = engine.createLeg({ callId: 'c', codec: 'PCMU', payloadType: 0 });
         return true;
       } catch (err) {
         if (!(err instanceof MediaPortsExhaustedError)) throw err;
         return false;
       }
-    }, 'port to be released');
+    }, 10_000, 'port to be released');
     expect(c!.localPort).toBe(freed);
   });
 
   it('sends well-formed RTP from the lobby: marker first, +1 seq, +160 timestamp, negotiated PT', async () => {
-    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS });
-    const peer = await RtpPeer.open();
-    peers.push(peer);
+    const engine = await startEngine();
+    const peer = await openPeer();
     engine.createLeg({ callId: 'pcma', codec: 'PCMA', payloadType: 8, remote: { address: peer.address, port: peer.port } });
-    await waitFor(() => peer.received.length >= 10, '10 packets');
+    await waitFor(() => peer.received.length >= 10, 10_000, '10 packets');
     const r = peer.received;
     expect(r[0]!.marker).toBe(true);
     for (let i = 1; i < 10; i++) {
       expect(r[i]!.marker).toBe(false);
       expect(r[i]!.payloadType).toBe(8);
       expect(r[i]!.ssrc).toBe(r[0]!.ssrc);
-      expect((r[i]!.seq - r[i - 1]!.seq) & 0xffff).toBe(1);
+      expect((r[i]!.sequence - r[i - 1]!.sequence) & 0xffff).toBe(1);
       expect((r[i]!.timestamp - r[i - 1]!.timestamp) >>> 0).toBe(160);
       expect(r[i]!.payload.length).toBe(160);
       // A-law silence
-      expect(Math.max(...Array.from(r[i]!.payload, (c) => Math.abs(alawDecode(c))))).toBeLessThanOrEqual(8);
+      expect(Math.max(...Array.from(r[i]!.payload, (c) => Math.abs(alawToLinear(c))))).toBeLessThanOrEqual(8);
     }
   });
 
   it('throws MediaClosedError on closed objects and cascades close', async () => {
-    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS });
+    const engine = await startEngine();
     const newLegs: MediaLeg[] = [];
     const newRooms: MediaRoom[] = [];
     engine.observer.on('newleg', (l) => newLegs.push(l));
@@ -178,7 +171,6 @@ describe('engine lifecycle', () => {
     room2.on('close', () => room2Closed++);
     const e = engine;
     e.close();
-    engine = undefined;
     expect(bClosed).toBe(1);
     expect(room2Closed).toBe(1);
     expect(e.closed).toBe(true);
@@ -192,9 +184,9 @@ describe('engine lifecycle', () => {
   it('rejects bad arguments with typed errors', async () => {
     expect(() => new MediaEngine({ bindAddress: '127.0.0.1', rtpPortMin: 5000, rtpPortMax: 4000 })).toThrow(MediaInvalidArgumentError);
     expect(() => new MediaEngine({ bindAddress: 'not-an-ip', ...PORTS })).toThrow(MediaInvalidArgumentError);
-    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS });
-    expect(() => engine!.createLeg({ callId: 'x', codec: 'G729' as never, payloadType: 18 })).toThrow(MediaInvalidArgumentError);
-    expect(() => engine!.createLeg({ callId: 'x', codec: 'PCMU', payloadType: 300 })).toThrow(MediaInvalidArgumentError);
+    const engine = await startEngine();
+    expect(() => engine.createLeg({ callId: 'x', codec: 'G729' as never, payloadType: 18 })).toThrow(MediaInvalidArgumentError);
+    expect(() => engine.createLeg({ callId: 'x', codec: 'PCMU', payloadType: 300 })).toThrow(MediaInvalidArgumentError);
     const leg = engine.createLeg({ callId: 'x', codec: 'PCMU', payloadType: 0 });
     expect(() => leg.setRemote({ address: 'nope', port: 4000 })).toThrow(MediaInvalidArgumentError);
     expect(() => leg.setRemote({ address: '127.0.0.1', port: 70000 })).toThrow(MediaInvalidArgumentError);
@@ -202,10 +194,9 @@ describe('engine lifecycle', () => {
   });
 
   it('survives legs hopping between rooms on different workers', async () => {
-    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS, workerThreads: 2 });
+    const engine = await startEngine({ workerThreads: 2 });
     const rooms = [engine.createRoom(), engine.createRoom(), engine.createRoom()];
-    const peer = await RtpPeer.open();
-    peers.push(peer);
+    const peer = await openPeer();
     const leg = engine.createLeg({ callId: 'hop', codec: 'PCMU', payloadType: 0, remote: { address: peer.address, port: peer.port } });
     const tone = engine.createToneSound({ frequencies: [600], durationMs: 300 });
     let done = 0;
@@ -214,11 +205,11 @@ describe('engine lifecycle', () => {
     for (let i = 0; i < 20; i++) leg.join(rooms[i % 3]!);
     leg.play(tone);
     leg.update({ speak: false, hear: true });
-    await waitFor(() => done === 1, 'playback across migrations');
+    await waitFor(() => done === 1, 10_000, 'playback across migrations');
     expect(leg.room).toBe(rooms[19 % 3]);
     rooms[19 % 3]!.close();
     const before = peer.received.length;
-    await waitFor(() => peer.received.length > before + 5, 'packets after room close');
+    await waitFor(() => peer.received.length > before + 5, 10_000, 'packets after room close');
     leg.close();
     expect(engine.stats().legs).toBe(0);
   });

@@ -1,46 +1,24 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import { MediaEngine } from '../../../src/media/MediaEngine.js';
-import type { MediaLeg } from '../../../src/media/MediaLeg.js';
-import { dbfs, goertzelAmplitude, RtpPeer, waitFor } from './helpers.js';
+import { dbfs, toneAmplitude } from '../../support/audio.js';
+import type { RtpPeer } from '../../support/rtpPeer.js';
+import { waitFor } from '../../support/wait.js';
+import { useMediaFixture } from './fixture.js';
 
-const PORTS = { rtpPortMin: 31000, rtpPortMax: 31999 };
-
-let engine: MediaEngine | undefined;
-const peers: RtpPeer[] = [];
-
-afterEach(async () => {
-  engine?.close();
-  engine = undefined;
-  await Promise.all(peers.splice(0).map((p) => p.close()));
-});
-
-async function legWithPeer(e: MediaEngine, callId: string): Promise<{ leg: MediaLeg; peer: RtpPeer }> {
-  const peer = await RtpPeer.open();
-  peers.push(peer);
-  const leg = e.createLeg({
-    callId,
-    codec: 'PCMU',
-    payloadType: 0,
-    telephoneEventPayloadType: 101,
-    remote: { address: peer.address, port: peer.port },
-  });
-  peer.target(leg.localAddress, leg.localPort);
-  return { leg, peer };
-}
+const { startEngine, legWithPeer } = useMediaFixture();
 
 /** Waits until every peer got `packets` more packets than it has now. */
 async function receiveMore(list: RtpPeer[], packets: number): Promise<void> {
   const base = list.map((p) => p.received.length);
-  await waitFor(() => list.every((p, i) => p.received.length >= base[i]! + packets), `${packets} packets`, 20_000);
+  await waitFor(() => list.every((p, i) => p.received.length >= base[i]! + packets), 20_000, `${packets} packets`);
 }
 
 describe.each([1, 2])('room mixing (workerThreads=%i)', (workerThreads) => {
   it('each leg hears the two others and not itself', async () => {
-    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS, workerThreads });
+    const engine = await startEngine({ workerThreads });
     const room = engine.createRoom();
     const freqs = [450, 1100, 1750];
-    const parts = await Promise.all(freqs.map((_, i) => legWithPeer(engine!, `call-${i}`)));
+    const parts = await Promise.all(freqs.map((_, i) => legWithPeer(engine, `call-${i}`)));
     for (const { leg } of parts) leg.join(room, { speak: true, hear: true });
     expect(room.legs.size).toBe(3);
     parts.forEach(({ peer }, i) => peer.startTone(freqs[i]!, dbfs(-12)));
@@ -52,7 +30,7 @@ describe.each([1, 2])('room mixing (workerThreads=%i)', (workerThreads) => {
     parts.forEach(({ peer }, i) => {
       const samples = peer.lastSamples(50);
       freqs.forEach((f, j) => {
-        const a = goertzelAmplitude(samples, f);
+        const a = toneAmplitude(samples, f);
         if (i === j) expect(a, `leg ${i} hears its own ${f} Hz`).toBeLessThan(level * 0.02);
         else expect(a, `leg ${i} hears ${f} Hz`).toBeGreaterThan(level * 0.5);
       });
@@ -66,7 +44,7 @@ describe.each([1, 2])('room mixing (workerThreads=%i)', (workerThreads) => {
   });
 
   it('a speak=false leg is heard by nobody but hears everyone', async () => {
-    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS, workerThreads });
+    const engine = await startEngine({ workerThreads });
     const room = engine.createRoom();
     const a = await legWithPeer(engine, 'a');
     const b = await legWithPeer(engine, 'b');
@@ -80,17 +58,17 @@ describe.each([1, 2])('room mixing (workerThreads=%i)', (workerThreads) => {
     await receiveMore([a.peer, b.peer, listener.peer], 100);
     const level = dbfs(-12);
     for (const p of [a.peer, b.peer]) {
-      expect(goertzelAmplitude(p.lastSamples(50), 1750)).toBeLessThan(level * 0.02);
+      expect(toneAmplitude(p.lastSamples(50), 1750)).toBeLessThan(level * 0.02);
     }
     const heard = listener.peer.lastSamples(50);
-    expect(goertzelAmplitude(heard, 450)).toBeGreaterThan(level * 0.5);
-    expect(goertzelAmplitude(heard, 1100)).toBeGreaterThan(level * 0.5);
-    expect(goertzelAmplitude(heard, 1750)).toBeLessThan(level * 0.02);
+    expect(toneAmplitude(heard, 450)).toBeGreaterThan(level * 0.5);
+    expect(toneAmplitude(heard, 1100)).toBeGreaterThan(level * 0.5);
+    expect(toneAmplitude(heard, 1750)).toBeLessThan(level * 0.02);
 
     // Unmute it: now the others hear it.
     listener.leg.update({ speak: true });
     await receiveMore([a.peer, b.peer], 60);
-    expect(goertzelAmplitude(a.peer.lastSamples(25), 1750)).toBeGreaterThan(level * 0.5);
+    expect(toneAmplitude(a.peer.lastSamples(25), 1750)).toBeGreaterThan(level * 0.5);
     // Deafen it: it hears silence.
     listener.leg.update({ hear: false });
     await receiveMore([listener.peer], 60);
@@ -101,11 +79,11 @@ describe.each([1, 2])('room mixing (workerThreads=%i)', (workerThreads) => {
 
 describe('saturation', () => {
   it('two full-scale talkers clip instead of wrapping around', async () => {
-    engine = await MediaEngine.create({ bindAddress: '127.0.0.1', ...PORTS });
+    const engine = await startEngine();
     const roomPos = engine.createRoom();
     const roomNeg = engine.createRoom();
-    const talkers = await Promise.all([0, 1, 2, 3].map((i) => legWithPeer(engine!, `t${i}`)));
-    const listeners = await Promise.all([0, 1].map((i) => legWithPeer(engine!, `l${i}`)));
+    const talkers = await Promise.all([0, 1, 2, 3].map((i) => legWithPeer(engine, `t${i}`)));
+    const listeners = await Promise.all([0, 1].map((i) => legWithPeer(engine, `l${i}`)));
     talkers[0]!.leg.join(roomPos);
     talkers[1]!.leg.join(roomPos);
     listeners[0]!.leg.join(roomPos, { speak: false, hear: true });
