@@ -37,7 +37,7 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
     return;
   }
   bump(stats.packetsReceived);
-  hadRtp_ = true;
+  timeoutArmed_ = true;
   timedOut_ = false;
   lastRxMs_ = nowMs;
 
@@ -90,7 +90,7 @@ void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
   if (f == JitterBuffer::Frame::Concealed) {
     stats.framesConcealed.store(jitter_.concealed, std::memory_order_relaxed);
   }
-  if (hadRtp_ && !timedOut_ && rtpTimeoutMs > 0 && nowMs - lastRxMs_ >= rtpTimeoutMs) {
+  if (timeoutArmed_ && !timedOut_ && rtpTimeoutMs > 0 && nowMs - lastRxMs_ >= rtpTimeoutMs) {
     timedOut_ = true;
     Event e{};
     e.type = EventType::RtpTimeout;

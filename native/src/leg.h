@@ -73,7 +73,15 @@ class Leg {
   const LegConfig& config() const { return config_; }
 
   // ---- worker thread only ----
-  void setRemote(const SockAddr& remote) { remote_ = remote; }
+  // Setting the remote also starts the RTP-timeout clock: a call whose media
+  // never arrives is as dead as one whose media stopped.
+  void setRemote(const SockAddr& remote, int64_t nowMs) {
+    remote_ = remote;
+    if (!timeoutArmed_) {
+      timeoutArmed_ = true;
+      lastRxMs_ = nowMs;
+    }
+  }
   const SockAddr& remote() const { return remote_; }
 
   // One received datagram. `truncated`: it did not fit the receive buffer.
@@ -125,7 +133,7 @@ class Leg {
   Playback* playback_ = nullptr;
   bool haveAudioSsrc_ = false;
   uint32_t audioSsrc_ = 0;
-  bool hadRtp_ = false;
+  bool timeoutArmed_ = false;  // remote set or RTP received: the timeout applies
   bool timedOut_ = false;
   int64_t lastRxMs_ = 0;
   // send state

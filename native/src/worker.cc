@@ -202,7 +202,7 @@ void Worker::apply(const Command& c) {
       emit(e);
       break;
     case CmdType::SetRemote:
-      c.leg->setRemote(c.addr);
+      c.leg->setRemote(c.addr, monotonicMs());
       break;
     case CmdType::Play:
       c.leg->startPlayback(c.playback, *this);

@@ -59,7 +59,7 @@ TEST(leg_counts_and_filters) {
   Leg leg(cfg(), -1);
   Capture cap;
   const SockAddr remote = addr("10.0.0.1", 4000);
-  leg.setRemote(remote);
+  leg.setRemote(remote, 0);
   auto a = audio(1, 0, 5, 1000);
   leg.onDatagram(a.data(), a.size(), false, addr("10.0.0.2", 4000), 0, cap);  // stranger
   CHECK_EQ(leg.stats.packetsFromStrangers.load(), 1u);
@@ -171,6 +171,25 @@ TEST(leg_ssrc_change_resyncs_and_timeout) {
   CHECK(cap.events.empty());
   leg.pullInput(1000, 1000, cap);
   leg.pullInput(1020, 1000, cap);
+  int timeouts = 0;
+  for (const Event& e : cap.events) timeouts += e.type == EventType::RtpTimeout;
+  CHECK_EQ(timeouts, 1);
+}
+
+// A call whose media never arrives must be reported like one whose media
+// stopped, counted from when its remote was set; a leg with no remote yet
+// (no SDP answer) is not waiting for anything.
+TEST(leg_timeout_without_any_rtp_counts_from_remote) {
+  Capture cap;
+  Leg waiting(cfg(), -1);
+  for (int64_t t = 0; t <= 5000; t += 20) waiting.pullInput(t, 1000, cap);
+  CHECK(cap.events.empty());
+
+  Leg silent(cfg(), -1);
+  silent.setRemote(addr("10.0.0.1", 4000), 3000);
+  for (int64_t t = 3000; t < 4000; t += 20) silent.pullInput(t, 1000, cap);
+  CHECK(cap.events.empty());
+  for (int64_t t = 4000; t <= 6000; t += 20) silent.pullInput(t, 1000, cap);
   int timeouts = 0;
   for (const Event& e : cap.events) timeouts += e.type == EventType::RtpTimeout;
   CHECK_EQ(timeouts, 1);

@@ -1,3 +1,4 @@
+import { isIPv4 } from 'node:net';
 import type { AppConfig } from '../config/Config.js';
 import type { Logger } from '../log.js';
 import { HttpServer } from '../api/HttpServer.js';
@@ -105,8 +106,7 @@ export class Application {
 
   private admit(call: InboundCall): void {
     const logger = this.logger.child({ callId: call.info.callId });
-    const { dialed, from, sourceAddress, sourcePort, transport } = call.info;
-    logger.info({ dialed, from: from.uri, sourceAddress, sourcePort, transport }, 'incoming call');
+    const { dialed } = call.info;
     const number = normalizePhoneNumber(dialed);
     const did = number === undefined ? undefined : this.store.findDid(number);
     if (!did) {
@@ -127,6 +127,14 @@ export class Application {
       call.reject(selection.status, selection.reason);
       return;
     }
+    // The engine's sockets are IPv4; c=0.0.0.0 (RFC 2543 hold) names no
+    // address at all, so the leg waits for a re-INVITE before sending.
+    const onHold = selection.remote.address === '0.0.0.0';
+    if (!onHold && !isIPv4(selection.remote.address)) {
+      logger.info({ remote: selection.remote.address }, 'offer with an unreachable media address refused');
+      call.reject(488, 'Incompatible Network Address');
+      return;
+    }
     let leg: MediaLeg;
     try {
       leg = this.media.createLeg({
@@ -134,7 +142,7 @@ export class Application {
         codec: selection.codec,
         payloadType: selection.payloadType,
         telephoneEventPayloadType: selection.telephoneEventPayloadType,
-        remote: selection.remote,
+        remote: onHold ? undefined : selection.remote,
       });
     } catch (err) {
       logger.error({ err }, 'no media leg for the call');
@@ -147,6 +155,7 @@ export class Application {
     new CallSession({
       call,
       leg,
+      remoteHold: selection.hold,
       did,
       store: this.store,
       conference: this.conference,

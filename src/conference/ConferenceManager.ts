@@ -31,8 +31,15 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
 
   /** Puts a caller into the room's live meeting, starting it if needed. */
   join(room: MeetingRoom, request: JoinRequest): { meeting: Meeting; participant: Participant } {
-    const meeting = this.meetingsByNumber.get(room.meetingNumber) ?? this.startMeeting(room);
-    return { meeting, participant: meeting.join(request) };
+    const existing = this.meetingsByNumber.get(room.meetingNumber);
+    const meeting = existing ?? this.startMeeting(room);
+    try {
+      return { meeting, participant: meeting.join(request) };
+    } catch (err) {
+      // A meeting started for a join that failed would live on empty.
+      if (!existing) meeting.end();
+      throw err;
+    }
   }
 
   /** Ends every live meeting, for shutdown. */

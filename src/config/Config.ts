@@ -59,6 +59,7 @@ export function loadConfig(path: string = DEFAULT_CONFIG_PATH, env: NodeJS.Proce
   if (config.rtp.portMin > config.rtp.portMax) {
     throw new ConfigError(`rtp.portMin (${config.rtp.portMin}) is above rtp.portMax (${config.rtp.portMax})`);
   }
+  checkCodeLengths(config);
   if (!config.sip.advertisedAddress) config.sip.advertisedAddress = pickAdvertisedAddress(config.sip.bindAddress);
   return config;
 }
@@ -76,6 +77,19 @@ function applyEnvironment(config: AppConfig, env: NodeJS.ProcessEnv): void {
   if (env.DATA_DIR) config.dataDir = resolve(env.DATA_DIR);
   if (env.LOG_LEVEL) config.logLevel = env.LOG_LEVEL;
   if (env.PUBLIC_ADDRESS) config.sip.advertisedAddress = env.PUBLIC_ADDRESS;
+}
+
+/** A code longer than callers may type could never be entered. */
+function checkCodeLengths(config: AppConfig): void {
+  config.provisioning.meetingRooms.forEach((room, r) =>
+    room.keychain.forEach((key, k) => {
+      if (key.accessCode.length > config.ivr.maxCodeLength) {
+        throw new ConfigError(
+          `provisioning.meetingRooms[${r}].keychain[${k}].accessCode is longer than ivr.maxCodeLength (${config.ivr.maxCodeLength})`,
+        );
+      }
+    }),
+  );
 }
 
 function pickAdvertisedAddress(bindAddress: string): string {

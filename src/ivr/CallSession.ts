@@ -4,7 +4,10 @@ import type { Meeting } from '../conference/Meeting.js';
 import type { Participant } from '../conference/Participant.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
 import type { DtmfEvent, PlaybackDoneEvent } from '../media/MediaTypes.js';
+import { isIPv4 } from 'node:net';
 import type { InboundCall } from '../sip/InboundCall.js';
+import { Q850 } from '../sip/InboundCall.js';
+import { selectAudio } from '../sip/sdp/index.js';
 import type { CallEndReason } from '../sip/SipTypes.js';
 import type { ConferenceStore, Did, KeyMatch } from '../store/StoreTypes.js';
 import type { AccessCodeAction, AccessCodeFlowOptions } from './AccessCodeFlow.js';
@@ -14,6 +17,8 @@ import type { PromptLibrary } from './PromptLibrary.js';
 export interface CallSessionOptions {
   call: InboundCall;
   leg: MediaLeg;
+  /** The phone's offer put the call on hold (sendonly, inactive or c=0.0.0.0). */
+  remoteHold: boolean;
   did: Did;
   store: ConferenceStore;
   conference: ConferenceManager;
@@ -39,32 +44,77 @@ export class CallSession {
   private meeting: Meeting | undefined;
   private participant: Participant | undefined;
   private finished = false;
+  private remoteHold: boolean;
 
   constructor(private readonly options: CallSessionOptions) {
     this.call = options.call;
     this.leg = options.leg;
     this.logger = options.logger;
+    this.remoteHold = options.remoteHold;
     this.flow = new AccessCodeFlow(options.flow);
-    this.leg.on('dtmf', (event) => this.onDtmf(event));
-    this.leg.on('playbackDone', (event) => this.onPlaybackDone(event));
-    this.leg.on('rtpTimeout', () => {
-      this.logger.warn('RTP timeout, hanging up');
-      this.call.hangup('RTP timeout');
-    });
-    this.call.on('infoDtmf', (info) => this.onDtmf({ digit: info.digit, source: 'sip-info', durationMs: info.durationMs }));
+    this.leg.on('dtmf', (event) => this.guard(() => this.onDtmf(event)));
+    this.leg.on('playbackDone', (event) => this.guard(() => this.onPlaybackDone(event)));
+    this.leg.on('rtpTimeout', () => this.onRtpTimeout());
+    this.call.on('infoDtmf', (info) =>
+      this.guard(() => this.onDtmf({ digit: info.digit, source: 'sip-info', durationMs: info.durationMs })),
+    );
+    this.call.on('remoteSdp', (sdp) => this.guard(() => this.onRemoteSdp(sdp)));
     this.call.once('ended', (reason) => this.onEnded(reason));
   }
 
   start(): void {
-    this.run(this.flow.handle({ type: 'start' }));
+    this.guard(() => this.run(this.flow.handle({ type: 'start' })));
+  }
+
+  /**
+   * Runs one step of the session. A failure inside (store, media) must not
+   * leave the caller in silence on a dead flow: it is logged with the call
+   * id and the call is hung up with a temporary-failure cause.
+   */
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.logger.error({ err }, 'call flow failed, hanging up');
+      if (!this.finished) this.call.hangup('internal error', Q850.TEMPORARY_FAILURE);
+    }
   }
 
   private onDtmf(event: DtmfEvent): void {
-    this.logger.info({ digit: event.digit, source: event.source }, 'DTMF');
     // Commands inside the meeting arrive with the caller's-experience work;
     // until then digits only matter while the code is being entered.
-    if (this.participant) return;
+    if (this.participant) {
+      this.logger.debug({ digit: event.digit, source: event.source }, 'DTMF in meeting');
+      return;
+    }
+    this.logger.info({ digit: event.digit, source: event.source }, 'DTMF');
     this.run(this.flow.handle({ type: 'digit', digit: event.digit }));
+  }
+
+  /** A re-INVITE or UPDATE offer: follow media that moved, and note hold. */
+  private onRemoteSdp(sdp: string): void {
+    const selection = selectAudio(sdp, { supportedCodecs: [this.leg.codec] });
+    if (!selection.ok) {
+      this.logger.warn({ reason: selection.reason }, 'new offer not usable, media unchanged');
+      return;
+    }
+    this.remoteHold = selection.hold;
+    const { address, port } = selection.remote;
+    const current = this.leg.remote;
+    if (isIPv4(address) && address !== '0.0.0.0' && (current?.address !== address || current.port !== port)) {
+      this.leg.setRemote({ address, port });
+    }
+    this.logger.info({ hold: selection.hold, remote: `${address}:${port}` }, 'media renegotiated');
+  }
+
+  private onRtpTimeout(): void {
+    // A phone that holds us may legitimately send nothing until it resumes.
+    if (this.remoteHold) {
+      this.logger.info('no RTP while the phone holds the call');
+      return;
+    }
+    this.logger.warn('RTP timeout, hanging up');
+    this.call.hangup('RTP timeout', Q850.RECOVERY_ON_TIMER_EXPIRY);
   }
 
   private onPlaybackDone(event: PlaybackDoneEvent): void {
@@ -139,7 +189,7 @@ export class CallSession {
     if (this.finished) return;
     this.finished = true;
     this.clearDigitTimer();
-    this.logger.info({ by: reason.by, cause: reason.cause }, 'call ended');
+    this.logger.debug({ by: reason.by, cause: reason.cause, state: this.flow.state }, 'call session finished');
     if (this.meeting && this.participant) this.meeting.leave(this.participant);
     this.leg.close();
   }

@@ -16,6 +16,10 @@ export type CallerStep =
   | { kind: 'pcap'; path: string }
   /** Streams a raw µ-law file in a loop, from sipp's media port. */
   | { kind: 'stream'; path: string }
+  /** In-dialog re-INVITE moving our media to `rtpPort` with `direction` (hold: sendonly/inactive). */
+  | { kind: 'reinvite'; rtpPort: number; direction: 'sendrecv' | 'sendonly' | 'inactive' }
+  /** Each digit as a SIP INFO (application/dtmf-relay), `gapMs` apart. */
+  | { kind: 'info'; digits: string; gapMs?: number }
   /** Sends BYE and expects 200. */
   | { kind: 'bye' }
   /** Waits for the bridge's BYE (up to `timeoutMs`) and answers 200. */
@@ -50,12 +54,12 @@ ${extra}Content-Length: [len]
 ${body}]]></send>`;
 }
 
-function ack(): string {
+function ack(cseq = 1): string {
   return `<send><![CDATA[
 ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 ${HEADERS}
-CSeq: 1 ACK
+CSeq: ${cseq} ACK
 Max-Forwards: 70
 Content-Length: 0
 
@@ -68,18 +72,24 @@ const DEFAULT_CODECS: Array<[number, string]> = [
   [101, 'telephone-event/8000'],
 ];
 
-export function callerScenarioXml(scenario: CallerScenario): string {
-  const codecs = scenario.codecs ?? DEFAULT_CODECS;
-  const sdp = `v=0
-o=caller 1 1 IN IP4 [local_ip]
+function offerSdp(rtpPort: number, codecs: Array<[number, string]>, version: number, direction = 'sendrecv'): string {
+  return `v=0
+o=caller 1 ${version} IN IP4 [local_ip]
 s=-
 c=IN IP4 [local_ip]
 t=0 0
-m=audio ${scenario.rtpPort} RTP/AVP ${codecs.map(([pt]) => pt).join(' ')}
+m=audio ${rtpPort} RTP/AVP ${codecs.map(([pt]) => pt).join(' ')}
 ${codecs.map(([pt, name]) => `a=rtpmap:${pt} ${name}`).join('\n')}
 a=ptime:20
+a=${direction}
 `;
-  const parts = [request('INVITE', 1, 'Content-Type: application/sdp\n', sdp)];
+}
+
+export function callerScenarioXml(scenario: CallerScenario): string {
+  const codecs = scenario.codecs ?? DEFAULT_CODECS;
+  let cseq = 1;
+  let sdpVersion = 1;
+  const parts = [request('INVITE', cseq, 'Content-Type: application/sdp\n', offerSdp(scenario.rtpPort, codecs, sdpVersion))];
   parts.push('<recv response="100" optional="true"/>', '<recv response="180" optional="true"/>', '<recv response="183" optional="true"/>');
   if (scenario.expectFailure) {
     parts.push(`<recv response="${scenario.expectFailure}"/>`, ack());
@@ -97,8 +107,29 @@ a=ptime:20
       case 'stream':
         parts.push(`<nop><action><exec rtp_stream="${step.path},-1,0"/></action></nop>`);
         break;
+      case 'reinvite':
+        cseq++;
+        sdpVersion++;
+        parts.push(
+          request('INVITE', cseq, 'Content-Type: application/sdp\n', offerSdp(step.rtpPort, codecs, sdpVersion, step.direction)),
+          '<recv response="100" optional="true"/>',
+          '<recv response="200"/>',
+          ack(cseq),
+        );
+        break;
+      case 'info':
+        for (const digit of step.digits) {
+          cseq++;
+          parts.push(
+            request('INFO', cseq, 'Content-Type: application/dtmf-relay\n', `Signal=${digit}\r\nDuration=160\r\n`),
+            '<recv response="200"/>',
+            `<pause milliseconds="${step.gapMs ?? 150}"/>`,
+          );
+        }
+        break;
       case 'bye':
-        parts.push(request('BYE', 2), '<recv response="200"/>');
+        cseq++;
+        parts.push(request('BYE', cseq), '<recv response="200"/>');
         break;
       case 'expectBye':
         parts.push(

@@ -61,6 +61,20 @@ describe('loadConfig', () => {
       ].join('\n'),
     );
     expect(() => loadConfig(badRole, {})).toThrow(/provisioning\.meetingRooms\[0\]\.keychain\[0\]\.role/);
+    const tooLong = writeConfig(
+      [
+        'sip: {bindAddress: 0.0.0.0, port: 5060}',
+        'http: {bindAddress: 0.0.0.0, port: 8080}',
+        'rtp: {bindAddress: 0.0.0.0, portMin: 1000, portMax: 2000}',
+        'media: {}',
+        'prompts: {directory: /tmp}',
+        'ivr: {maxCodeLength: 4}',
+        'provisioning:',
+        '  meetingRooms:',
+        '    - {meetingNumber: 1, primaryDidGroup: demo, keychain: [{accessCode: "12345", role: host}]}',
+      ].join('\n'),
+    );
+    expect(() => loadConfig(tooLong, {})).toThrow(/keychain\[0\]\.accessCode is longer than ivr\.maxCodeLength \(4\)/);
     expect(() => loadConfig(join(dir, 'missing.yaml'), {})).toThrow(ConfigError);
     expect(() => loadConfig(writeConfig(': : :\n  - ['), {})).toThrow(ConfigError);
   });

@@ -91,12 +91,25 @@ describe('robustness', () => {
     await waitFor(() => timeouts === 2, 10_000, 'second rtpTimeout');
   });
 
-  it('a leg that never received RTP does not time out', async () => {
-    const engine = await startEngine({ rtpTimeoutMs: 100 });
+  it('a leg whose RTP never arrives times out, counted from when its remote was set', async () => {
+    const engine = await startEngine({ rtpTimeoutMs: 300 });
     const { leg, peer } = await legWithPeer(engine, 'silent');
     let timeouts = 0;
     leg.on('rtpTimeout', () => timeouts++);
-    await waitFor(() => peer.received.length > 25, 10_000, 'outgoing packets');
+    await waitFor(() => timeouts === 1, 10_000, 'rtpTimeout of a leg that never sent');
+    // Reported once, while the leg keeps sending its own RTP.
+    const sent = peer.received.length;
+    await waitFor(() => peer.received.length > sent + 25, 10_000, 'outgoing packets');
+    expect(timeouts).toBe(1);
+  });
+
+  it('a leg without a remote does not time out', async () => {
+    const engine = await startEngine({ rtpTimeoutMs: 100 });
+    const leg = engine.createLeg({ callId: 'no-remote', codec: 'PCMU', payloadType: 0 });
+    let timeouts = 0;
+    leg.on('rtpTimeout', () => timeouts++);
+    const ticks = engine.stats().ticks;
+    await waitFor(() => engine.stats().ticks > ticks + 25, 10_000, 'mixer ticks');
     expect(timeouts).toBe(0);
   });
 

@@ -1,0 +1,116 @@
+/**
+ * How media follows signaling, with real sipp callers: a re-INVITE moves
+ * the media, a phone that holds the call may go silent without being hung
+ * up, and a call whose media never arrives is hung up (RTP timeout, here
+ * shortened to 2 s) instead of staying in the meeting forever.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeRtpPcap } from '../support/pcap.js';
+import { dtmfSequence } from '../support/rtpPackets.js';
+import { RtpSink } from '../support/rtpSink.js';
+import { runCaller } from '../support/sipp.js';
+import { startTestServer, type TestServer } from '../support/testServer.js';
+import { waitFor } from '../support/wait.js';
+
+const PORTS = { sip: 25260, http: 25280, rtpMin: 43000, rtpMax: 43099 };
+
+let server: TestServer;
+let files: string;
+
+function codePcap(name: string, digits: string): string {
+  const path = join(files, `${name}.pcap`);
+  writeRtpPcap(path, dtmfSequence(digits, { payloadType: 101, ssrc: 0x7000 }));
+  return path;
+}
+
+beforeAll(async () => {
+  files = mkdtempSync(join(tmpdir(), 'e2e-media-signaling-'));
+  server = await startTestServer(PORTS, (config) => {
+    config.media.rtpTimeoutSeconds = 2;
+  });
+});
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(files, { recursive: true, force: true });
+});
+
+describe('media follows signaling', () => {
+  it('sends to the new port after a re-INVITE moves the media', async () => {
+    const [before, after] = await Promise.all([RtpSink.open(43500), RtpSink.open(43502)]);
+    const run = runCaller(
+      {
+        dialed: '15550100',
+        rtpPort: before.port,
+        steps: [
+          { kind: 'pause', ms: 300 },
+          { kind: 'pcap', path: codePcap('move', '1111#') },
+          { kind: 'pause', ms: 1200 },
+          { kind: 'reinvite', rtpPort: after.port, direction: 'sendrecv' },
+          { kind: 'pause', ms: 1500 },
+          { kind: 'bye' },
+        ],
+      },
+      { serverPort: PORTS.sip, sipPort: 43600, mediaPort: 43700 },
+    );
+    try {
+      await waitFor(() => after.packetCount > 25, 10_000, 'RTP at the new port', [run]);
+      const oldCount = before.packetCount;
+      const result = await run.done;
+      expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
+      expect(oldCount).toBeGreaterThan(25);
+      // Nothing more went to the old port once the media moved.
+      expect(before.packetCount).toBe(oldCount);
+    } finally {
+      run.process.kill();
+      before.close();
+      after.close();
+    }
+  });
+
+  it('does not hang up a phone that holds the call and sends no RTP', async () => {
+    const sink = await RtpSink.open(43510);
+    const run = runCaller(
+      {
+        dialed: '15550100',
+        rtpPort: sink.port,
+        steps: [
+          { kind: 'info', digits: '2222#' },
+          { kind: 'reinvite', rtpPort: sink.port, direction: 'inactive' },
+          // Well past the 2 s RTP timeout; an unexpected BYE would fail sipp.
+          { kind: 'pause', ms: 5000 },
+          { kind: 'bye' },
+        ],
+      },
+      { serverPort: PORTS.sip, sipPort: 43601, mediaPort: 43710 },
+    );
+    try {
+      const result = await run.done;
+      expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
+    } finally {
+      run.process.kill();
+      sink.close();
+    }
+  });
+
+  it('hangs up a joined call whose RTP never arrives', async () => {
+    const sink = await RtpSink.open(43520);
+    // The code arrives by SIP INFO; the phone never sends a single RTP packet.
+    const run = runCaller(
+      { dialed: '15550100', rtpPort: sink.port, steps: [{ kind: 'info', digits: '2222#' }, { kind: 'expectBye', timeoutMs: 15_000 }] },
+      { serverPort: PORTS.sip, sipPort: 43602, mediaPort: 43720 },
+    );
+    try {
+      await waitFor(() => server.app.conferenceManager.getMeeting(1000)?.participants.length === 1, 10_000, 'the caller to join', [run]);
+      const result = await run.done;
+      expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
+      await waitFor(() => server.app.conferenceManager.getMeeting(1000) === undefined, 5_000, 'the meeting to end');
+    } finally {
+      run.process.kill();
+      sink.close();
+    }
+  });
+});
