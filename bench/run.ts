@@ -1,166 +1,482 @@
 /**
  * Media benchmark: N legs in one meeting over real UDP on 127.0.0.1, no SIP.
- * The engine runs in a child process so that its CPU is measured alone; this
- * process plays the phones (one socket per leg, 20 ms PCMU packets, a few
- * talkers with tones, the rest silent) and listens to what comes back.
+ * Three processes, so that each one's CPU is measured alone:
+ *   - this driver (orchestration only, nothing on the media path);
+ *   - the engine under test (bench/mediaServer.ts, forked);
+ *   - the native RTP load generator (bench/rtpload.cc, built on demand with
+ *     g++): one UDP socket per phone, 20 ms PCMU on an absolute timer,
+ *     talkers take turns sending tone bursts, the other phones send µ-law
+ *     silence; it measures loss, arrival jitter and added latency.
  *
- *   npm run bench                       # N = 50
- *   npm run bench -- --legs 50,100 --seconds 10
+ *   npm run bench                                  # N = 100,500,1000,2000, 20 s each
+ *   npm run bench -- --legs 50 --seconds 5         # quick run
+ *   npm run bench -- --legs 1000 --talkers 5 --listeners none --json
  *
- * Prints per N: server CPU in µs per leg-second, frames lost (expected minus
- * received), late ticks reported by the mixer, and the jitter of packet
- * arrivals at the phones (p50/p99, ms).
+ * See bench/README.md for what each column means.
+ *
+ * Ports: the engine binds even ports in 50000-55999, the generator
+ * 56000-60999 (nothing else is bound by the bench).
  */
-import { fork } from 'node:child_process';
-import type { Socket } from 'node:dgram';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { encodeMulaw, sine } from '../test/support/audio.js';
-import { buildRtp } from '../test/support/rtpPackets.js';
-import { bindUdp } from '../test/support/udp.js';
+
+const ENGINE_PORT_MIN = 50000;
+const ENGINE_PORT_MAX = 55999;
+const GENERATOR_PORT_MIN = 56000;
+const GENERATOR_PORT_MAX = 60999;
+const MAX_LEGS = 2500; // even ports available to the engine: 3000
+
+const TARGET_CPU_US = 190;
+const TARGET_LEGS_NO_LOSS = 2000;
+const TARGET_TICK_P99_MS = 2;
+const TARGET_LATENCY_P99_MS = 60; // docs/DESIGN "Performance targets"
+const OTHER_LOAD_WARN_PERCENT = 15; // of one core, used by processes other than the bench's three
 
 interface Options {
   legs: number[];
   seconds: number;
+  warmupMs: number;
   talkers: number;
   workerThreads: number;
+  listeners: 'silence' | 'none';
+  json: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { legs: [50], seconds: 10, talkers: 3, workerThreads: 1 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1] ?? ''];
+  const options: Options = {
+    legs: [100, 500, 1000, 2000],
+    seconds: 20,
+    warmupMs: 2000,
+    talkers: 3,
+    workerThreads: 1,
+    listeners: 'silence',
+    json: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i]!;
+    if (flag === '--json') {
+      options.json = true;
+      continue;
+    }
+    const value = argv[++i];
+    if (value === undefined) throw new Error(`missing value for ${flag}`);
     if (flag === '--legs') options.legs = value.split(',').map(Number);
     else if (flag === '--seconds') options.seconds = Number(value);
+    else if (flag === '--warmup') options.warmupMs = Math.round(Number(value) * 1000);
     else if (flag === '--talkers') options.talkers = Number(value);
     else if (flag === '--workers') options.workerThreads = Number(value);
-    else throw new Error(`unknown option ${flag}`);
+    else if (flag === '--listeners') {
+      if (value !== 'silence' && value !== 'none') throw new Error('--listeners takes silence|none');
+      options.listeners = value;
+    } else throw new Error(`unknown option ${flag}`);
   }
-  if (options.legs.some((n) => !Number.isInteger(n) || n < 2)) throw new Error('--legs takes integers >= 2');
+  if (options.legs.some((n) => !Number.isInteger(n) || n < 2 || n > MAX_LEGS)) throw new Error(`--legs takes integers 2..${MAX_LEGS}`);
+  if (!Number.isInteger(options.seconds) || options.seconds < 1) throw new Error('--seconds takes a positive integer');
+  if (!Number.isInteger(options.talkers) || options.talkers < 1 || options.talkers > 12) throw new Error('--talkers takes 1..12');
+  if (options.legs.some((n) => n <= options.talkers)) throw new Error('--legs must exceed --talkers');
   return options;
+}
+
+// ---------------------------------------------------------------------------
+// The native generator, built on demand.
+
+const benchDir = fileURLToPath(new URL('.', import.meta.url));
+const generatorSource = `${benchDir}rtpload.cc`;
+const generatorBinary = `${benchDir}build/rtpload`;
+
+function ensureGenerator(): void {
+  if (existsSync(generatorBinary) && statSync(generatorBinary).mtimeMs >= statSync(generatorSource).mtimeMs) return;
+  mkdirSync(`${benchDir}build`, { recursive: true });
+  process.stderr.write('bench: building bench/build/rtpload (g++ -O2)\n');
+  execFileSync('g++', ['-std=c++17', '-O2', '-Wall', '-Wextra', '-o', generatorBinary, generatorSource], { stdio: 'inherit' });
+}
+
+interface Histo {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+interface GeneratorReport {
+  event: 'report';
+  legs: number;
+  windowSeconds: number;
+  framesExpected: number;
+  framesReceived: number;
+  framesLost: number;
+  seqGaps: number;
+  framesShort: number;
+  duplicates: number;
+  legsWithLoss: number;
+  worstLeg: number;
+  worstLegLost: number;
+  arrivalJitterUs: Histo;
+  latencyUs: Histo;
+  onsets: { sent: number; expectedDetections: number; detected: number; unidentified: number; unmatched: number };
+  generator: {
+    sends: number;
+    windowSends: number;
+    lateSends: number;
+    sendErrors: number;
+    sendLatenessUs: Histo;
+    rxLagUs: Histo;
+    cpuUs: number;
+    cpuPercentOfCore: number;
+  };
+  machineBusyPercent: number;
+}
+
+/** Line-oriented JSON events from the generator's stdout. */
+class GeneratorEvents {
+  readonly #queue: Array<Record<string, unknown>> = [];
+  readonly #waiters: Array<(e: Record<string, unknown>) => void> = [];
+  #failure: Error | undefined;
+
+  constructor(child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const event = JSON.parse(line) as Record<string, unknown>;
+      const waiter = this.#waiters.shift();
+      if (waiter) waiter(event);
+      else this.#queue.push(event);
+    });
+    child.on('exit', (code, signal) => {
+      if (code === 0) return;
+      this.#failure = new Error(`rtpload exited with ${code ?? signal}`);
+      for (const w of this.#waiters.splice(0)) w({ event: 'failed' });
+    });
+  }
+
+  async next(expected: string): Promise<Record<string, unknown>> {
+    const event = this.#queue.shift() ?? (await new Promise<Record<string, unknown>>((resolve) => this.#waiters.push(resolve)));
+    if (this.#failure) throw this.#failure;
+    if (event['event'] !== expected) throw new Error(`rtpload: expected ${expected}, got ${JSON.stringify(event)}`);
+    return event;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Server-side samples.
+
+interface LatenessHistogram {
+  bucketUs: number;
+  counts: number[];
+}
+
+/** Narrow guard for the engine's (optional, newer) `tickLatenessHistogramUs`. */
+function latenessHistogramOf(stats: unknown): LatenessHistogram | undefined {
+  if (typeof stats !== 'object' || stats === null || !('tickLatenessHistogramUs' in stats)) return undefined;
+  const h: unknown = stats.tickLatenessHistogramUs;
+  if (typeof h !== 'object' || h === null || !('bucketUs' in h) || !('counts' in h)) return undefined;
+  const { bucketUs, counts } = h;
+  if (typeof bucketUs !== 'number' || !(bucketUs > 0) || !Array.isArray(counts)) return undefined;
+  if (!counts.every((c): c is number => typeof c === 'number')) return undefined;
+  return { bucketUs, counts };
 }
 
 interface Sample {
   cpu: NodeJS.CpuUsage;
   at: string;
   stats: { lateTicks: number; ticks: number; packetsReceived: number; packetsSent: number };
+  raw: unknown;
+  framesConcealed: number;
+  /** UDP receive-queue drops per local port, from /proc/net/udp (cumulative). */
+  drops: Map<number, number>;
 }
+
+function udpDropsByPort(): Map<number, number> {
+  const drops = new Map<number, number>();
+  let text: string;
+  try {
+    text = readFileSync('/proc/net/udp', 'utf8');
+  } catch {
+    return drops;
+  }
+  for (const line of text.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 13) continue;
+    const [addr, portHex] = fields[1]!.split(':');
+    if (addr !== '0100007F' || portHex === undefined) continue;
+    drops.set(parseInt(portHex, 16), Number(fields[fields.length - 1]));
+  }
+  return drops;
+}
+
+function dropsDelta(first: Map<number, number>, last: Map<number, number>, ports: number[]): number {
+  let total = 0;
+  for (const p of ports) total += (last.get(p) ?? 0) - (first.get(p) ?? 0);
+  return total;
+}
+
+/** p-quantile (upper bucket edge, ms) of the lateness histogram accumulated between two samples. */
+function latenessPercentiles(first: unknown, last: unknown): { p50: number; p99: number; overflow: number } | undefined {
+  const a = latenessHistogramOf(first);
+  const b = latenessHistogramOf(last);
+  if (!a || !b || a.counts.length !== b.counts.length || a.bucketUs !== b.bucketUs) return undefined;
+  const diff = b.counts.map((c, i) => c - a.counts[i]!);
+  const total = diff.reduce((s, c) => s + c, 0);
+  if (total <= 0) return undefined;
+  const quantile = (p: number): number => {
+    const rank = Math.ceil(p * total);
+    let seen = 0;
+    for (let i = 0; i < diff.length; i++) {
+      seen += diff[i]!;
+      if (seen >= rank) return i === diff.length - 1 ? Infinity : ((i + 1) * b.bucketUs) / 1000;
+    }
+    return Infinity;
+  };
+  return { p50: quantile(0.5), p99: quantile(0.99), overflow: diff[diff.length - 1]! };
+}
+
+// ---------------------------------------------------------------------------
 
 interface Result {
   legs: number;
+  setupMs: number;
   cpuMicrosPerLegSecond: number;
-  framesExpected: number;
-  framesLost: number;
+  serverCpuPercentOfCore: number;
+  /** CPU used by everything else on the machine during the window, in % of one core. */
+  otherLoadPercentCore: number;
   lateTicks: number;
-  jitterP50Ms: number;
-  jitterP99Ms: number;
+  ticks: number;
+  tickLateness: { p50: number; p99: number; overflow: number } | undefined;
+  serverPacketsIn: number;
+  serverPacketsOut: number;
+  serverRxDrops: number;
+  generatorRxDrops: number;
+  serverFramesConcealed: number;
+  gen: GeneratorReport;
 }
 
-async function runOnce(legs: number, options: Options, basePort: number): Promise<Result> {
-  const phones: Socket[] = [];
-  const arrivals: number[][] = [];
-  const received = new Array<number>(legs).fill(0);
-  let measuring = false;
-  for (let i = 0; i < legs; i++) {
-    const socket = await bindUdp(0);
-    arrivals.push([]);
-    socket.on('message', () => {
-      if (!measuring) return;
-      received[i]!++;
-      arrivals[i]!.push(performance.now());
-    });
-    phones.push(socket);
-  }
+async function runOnce(legs: number, options: Options): Promise<Result> {
+  const generator = spawn(
+    generatorBinary,
+    [
+      '--legs', String(legs),
+      '--talkers', String(options.talkers),
+      '--seconds', String(options.seconds),
+      '--warmup-ms', String(options.warmupMs),
+      '--listeners', options.listeners,
+      '--port-min', String(GENERATOR_PORT_MIN),
+      '--port-max', String(GENERATOR_PORT_MAX),
+    ],
+    { stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  const events = new GeneratorEvents(generator);
+  const generatorPorts = (await events.next('bound'))['ports'] as number[];
 
   const child = fork(fileURLToPath(new URL('./mediaServer.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const childExit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const nextMessage = <T>(type: string): Promise<T> =>
-    new Promise((resolve) => {
-      const listener = (message: { type: string }): void => {
-        if (message.type !== type) return;
+    new Promise((resolve, reject) => {
+      const done = (): void => {
         child.off('message', listener);
+        child.off('exit', onExit);
+      };
+      const listener = (message: { type: string; message?: string }): void => {
+        if (message.type === 'error') {
+          done();
+          reject(new Error(`engine child: ${message.message}`));
+        }
+        if (message.type !== type) return;
+        done();
         resolve(message as T);
       };
+      const onExit = (code: number | null, signal: string | null): void => {
+        done();
+        reject(new Error(`engine child exited (${code ?? signal}) while waiting for ${type}`));
+      };
       child.on('message', listener);
+      child.once('exit', onExit);
     });
 
-  child.send({
-    type: 'setup',
-    legs,
-    talkers: options.talkers,
-    driverPorts: phones.map((s) => s.address().port),
-    rtpPortMin: basePort,
-    rtpPortMax: basePort + 2 * legs + 100,
-    workerThreads: options.workerThreads,
-  });
-  const { ports } = await nextMessage<{ ports: number[] }>('ready');
+  try {
+    child.send({
+      type: 'setup',
+      legs,
+      driverPorts: generatorPorts,
+      rtpPortMin: ENGINE_PORT_MIN,
+      rtpPortMax: ENGINE_PORT_MAX,
+      workerThreads: options.workerThreads,
+    });
+    const { ports: serverPorts, setupMs } = await nextMessage<{ ports: number[]; setupMs: number }>('ready');
+    generator.stdin.write(`${serverPorts.join(' ')}\n`);
 
-  // Talkers send distinct tones; everyone else sends µ-law silence.
-  const frames = phones.map((_, i) => (i < options.talkers ? encodeMulaw(sine(300 + 150 * i, 160 * 50, 6000)) : Buffer.alloc(160 * 50, 0xff)));
-  let sequence = 0;
-  const start = performance.now();
-  let sent = 0;
-  const sender = setInterval(() => {
-    const due = Math.floor((performance.now() - start) / 20);
-    for (; sent <= due; sent++) {
-      sequence = (sequence + 1) & 0xffff;
-      for (let i = 0; i < legs; i++) {
-        const offset = (sent % 50) * 160;
-        const packet = buildRtp({ payloadType: 0, sequence, timestamp: sent * 160, ssrc: 0x1000 + i }, frames[i]!.subarray(offset, offset + 160));
-        phones[i]!.send(packet, ports[i]!, '127.0.0.1');
-      }
-    }
-  }, 5);
+    const sample = async (phase: 'start' | 'end'): Promise<Sample> => {
+      child.send({ type: 'sample', phase });
+      const s = await nextMessage<Omit<Sample, 'drops'>>('sample');
+      return { ...s, drops: udpDropsByPort() };
+    };
+    await events.next('window-start');
+    const driverCpu0 = process.cpuUsage();
+    const first = await sample('start');
+    await events.next('window-end');
+    const last = await sample('end');
+    const driverCpu = process.cpuUsage(driverCpu0);
+    const gen = (await events.next('report')) as unknown as GeneratorReport;
 
-  const sample = async (): Promise<Sample> => {
-    child.send({ type: 'sample' });
-    return nextMessage<Sample>('sample');
+    const elapsedSeconds = Number(BigInt(last.at) - BigInt(first.at)) / 1e9;
+    const cpuMicros = last.cpu.user + last.cpu.system - first.cpu.user - first.cpu.system;
+    const tickLateness =
+      latenessPercentiles(first.stats, last.stats) ?? latenessPercentiles(first.raw, last.raw);
+    const serverCpuPercentOfCore = (100 * cpuMicros) / (elapsedSeconds * 1e6);
+    const driverPercentOfCore = (100 * (driverCpu.user + driverCpu.system)) / (elapsedSeconds * 1e6);
+    return {
+      legs,
+      setupMs,
+      cpuMicrosPerLegSecond: cpuMicros / (legs * elapsedSeconds),
+      serverCpuPercentOfCore,
+      otherLoadPercentCore: Math.max(
+        0,
+        gen.machineBusyPercent * availableParallelism() - serverCpuPercentOfCore - gen.generator.cpuPercentOfCore - driverPercentOfCore,
+      ),
+      lateTicks: last.stats.lateTicks - first.stats.lateTicks,
+      ticks: last.stats.ticks - first.stats.ticks,
+      tickLateness,
+      serverPacketsIn: last.stats.packetsReceived - first.stats.packetsReceived,
+      serverPacketsOut: last.stats.packetsSent - first.stats.packetsSent,
+      serverRxDrops: dropsDelta(first.drops, last.drops, serverPorts),
+      generatorRxDrops: dropsDelta(first.drops, last.drops, generatorPorts),
+      serverFramesConcealed: last.framesConcealed - first.framesConcealed,
+      gen,
+    };
+  } finally {
+    if (child.connected) child.send({ type: 'stop' });
+    await Promise.race([childExit, new Promise((resolve) => setTimeout(resolve, 5000))]);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    if (generator.exitCode === null) generator.kill('SIGKILL');
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Output.
+
+const ms = (us: number): string => (us < 0 ? 'n/a' : (us / 1000).toFixed(2));
+const msTick = (v: number | undefined): string => (v === undefined ? 'n/a' : Number.isFinite(v) ? v.toFixed(1) : '>20');
+
+function table(rows: Array<Record<string, string | number>>): string {
+  const headers = Object.keys(rows[0] ?? {});
+  const widths = headers.map((h) => Math.max(h.length, ...rows.map((r) => String(r[h]).length)));
+  const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padStart(widths[i]!)).join(' | ')} |`;
+  return [line(headers), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map((r) => line(headers.map((h) => String(r[h]))))].join('\n');
+}
+
+function generatorHealthy(r: Result): boolean {
+  return r.gen.generator.lateSends === 0 && r.gen.generator.sendErrors === 0 && r.generatorRxDrops === 0;
+}
+
+function report(results: Result[], options: Options): void {
+  const out = process.stdout;
+  out.write(
+    `\nmedia benchmark: ${options.seconds} s window after ${options.warmupMs / 1000} s warm-up, one room, ${options.talkers} talkers ` +
+      `(tone bursts), listeners send ${options.listeners === 'silence' ? 'µ-law silence' : 'nothing'}, ${options.workerThreads} mixer thread(s)\n\n`,
+  );
+  out.write(
+    `${table(
+      results.map((r) => ({
+        legs: r.legs,
+        'CPU µs/leg-s': r.cpuMicrosPerLegSecond.toFixed(1),
+        'frames lost': r.gen.framesLost,
+        'late ticks': r.lateTicks,
+        'tick late p50/p99 ms': `${msTick(r.tickLateness?.p50)}/${msTick(r.tickLateness?.p99)}`,
+        'arrival jitter p99 ms': ms(r.gen.arrivalJitterUs.p99),
+        'added latency p99 ms': ms(r.gen.latencyUs.p99),
+        'gen late sends': r.gen.generator.lateSends,
+        'other load %core': r.otherLoadPercentCore.toFixed(0),
+      })),
+    )}\n\ndetails\n`,
+  );
+  out.write(
+    `${table(
+      results.map((r) => ({
+        legs: r.legs,
+        'server CPU %core': r.serverCpuPercentOfCore.toFixed(0),
+        'server pkts in/out': `${r.serverPacketsIn}/${r.serverPacketsOut}`,
+        'gen CPU %core': r.gen.generator.cpuPercentOfCore.toFixed(0),
+        'machine busy %': r.gen.machineBusyPercent.toFixed(0),
+        'other load %core': r.otherLoadPercentCore.toFixed(0),
+        'frames exp/recv': `${r.gen.framesExpected}/${r.gen.framesReceived}`,
+        'seq gaps': r.gen.seqGaps,
+        'server rx drops': r.serverRxDrops,
+        'server concealed': r.serverFramesConcealed,
+        'gen rx drops': r.generatorRxDrops,
+        'jitter p50 ms': ms(r.gen.arrivalJitterUs.p50),
+        'latency p50/max ms': `${ms(r.gen.latencyUs.p50)}/${ms(r.gen.latencyUs.max)}`,
+        'onsets det/exp': `${r.gen.onsets.detected}/${r.gen.onsets.expectedDetections}`,
+        'gen send late p99/max ms': `${ms(r.gen.generator.sendLatenessUs.p99)}/${ms(r.gen.generator.sendLatenessUs.max)}`,
+        'setup ms': r.setupMs.toFixed(0),
+      })),
+    )}\n\n`,
+  );
+
+  const verdict = (ok: boolean | undefined, text: string): void => {
+    out.write(`${ok === undefined ? 'N/A ' : ok ? 'PASS' : 'FAIL'}  ${text}\n`);
   };
-  await new Promise((resolve) => setTimeout(resolve, 2000)); // warm-up: jitter buffers fill
-  measuring = true;
-  const first = await sample();
-  await new Promise((resolve) => setTimeout(resolve, options.seconds * 1000));
-  const last = await sample();
-  measuring = false;
-  clearInterval(sender);
-  child.send({ type: 'stop' });
-  for (const socket of phones) socket.close();
-
-  const elapsedSeconds = Number(BigInt(last.at) - BigInt(first.at)) / 1e9;
-  const cpuMicros = last.cpu.user + last.cpu.system - first.cpu.user - first.cpu.system;
-  const framesExpected = Math.round(elapsedSeconds * 50) * legs;
-  const framesReceived = received.reduce((a, b) => a + b, 0);
-  const deviations: number[] = [];
-  for (const times of arrivals) for (let k = 1; k < times.length; k++) deviations.push(Math.abs(times[k]! - times[k - 1]! - 20));
-  deviations.sort((a, b) => a - b);
-  const percentile = (p: number): number => deviations[Math.min(deviations.length - 1, Math.floor(p * deviations.length))] ?? NaN;
-  return {
-    legs,
-    cpuMicrosPerLegSecond: cpuMicros / (legs * elapsedSeconds),
-    framesExpected,
-    framesLost: Math.max(0, framesExpected - framesReceived),
-    lateTicks: last.stats.lateTicks - first.stats.lateTicks,
-    jitterP50Ms: percentile(0.5),
-    jitterP99Ms: percentile(0.99),
-  };
+  const worstCpu = results.reduce((w, r) => (r.cpuMicrosPerLegSecond > w.cpuMicrosPerLegSecond ? r : w));
+  verdict(
+    results.every((r) => r.cpuMicrosPerLegSecond <= TARGET_CPU_US),
+    `CPU ≤ ${TARGET_CPU_US} µs per leg-second: worst ${worstCpu.cpuMicrosPerLegSecond.toFixed(1)} at N=${worstCpu.legs}`,
+  );
+  const big = results.find((r) => r.legs === TARGET_LEGS_NO_LOSS);
+  verdict(
+    big === undefined ? undefined : big.gen.framesLost === 0,
+    big === undefined
+      ? `${TARGET_LEGS_NO_LOSS} legs with 0 lost frames: N=${TARGET_LEGS_NO_LOSS} not run`
+      : `${TARGET_LEGS_NO_LOSS} legs with 0 lost frames: ${big.gen.framesLost} lost` +
+          (big.lateTicks > 0 ? ` (${big.lateTicks} late ticks, run late by the mixer's catch-up)` : ', 0 late ticks') +
+          (generatorHealthy(big) ? '' : ' (generator did not keep up: see below)'),
+  );
+  const withTick = results.filter((r) => r.tickLateness !== undefined);
+  verdict(
+    withTick.length === 0 ? undefined : withTick.every((r) => r.tickLateness!.p99 <= TARGET_TICK_P99_MS),
+    withTick.length === 0
+      ? `tick jitter p99 ≤ ${TARGET_TICK_P99_MS} ms: n/a (engine has no tickLatenessHistogramUs yet)`
+      : `tick jitter p99 ≤ ${TARGET_TICK_P99_MS} ms: worst ${msTick(Math.max(...withTick.map((r) => r.tickLateness!.p99)))} ms`,
+  );
+  const withLatency = results.filter((r) => r.gen.latencyUs.count > 0);
+  verdict(
+    withLatency.length === 0 ? undefined : withLatency.every((r) => r.gen.latencyUs.p99 / 1000 <= TARGET_LATENCY_P99_MS),
+    `added latency p99 < ${TARGET_LATENCY_P99_MS} ms (DESIGN.md): worst ${
+      withLatency.length === 0 ? 'n/a' : ms(Math.max(...withLatency.map((r) => r.gen.latencyUs.p99)))
+    } ms`,
+  );
+  const unhealthy = results.filter((r) => !generatorHealthy(r));
+  verdict(
+    unhealthy.length === 0,
+    unhealthy.length === 0
+      ? 'generator kept up (no send a whole frame late, no send errors, no receive drops): the figures are the server\'s'
+      : `generator did NOT keep up at N=${unhealthy.map((r) => r.legs).join(',')} ` +
+          `(late sends ${unhealthy.map((r) => r.gen.generator.lateSends).join(',')}, rx drops ${unhealthy.map((r) => r.generatorRxDrops).join(',')}): ` +
+          'loss/latency there may be the generator\'s, not the server\'s',
+  );
+  const noisy = results.filter((r) => r.otherLoadPercentCore > OTHER_LOAD_WARN_PERCENT);
+  if (noisy.length > 0) {
+    out.write(
+      `WARN  machine not quiet: other processes used ${noisy.map((r) => `${r.otherLoadPercentCore.toFixed(0)}% of a core at N=${r.legs}`).join(', ')} ` +
+        `on this ${availableParallelism()}-core machine; timing figures there are contaminated — rerun when it is idle\n`,
+    );
+  }
 }
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
+  ensureGenerator();
   const results: Result[] = [];
-  for (const [index, legs] of options.legs.entries()) results.push(await runOnce(legs, options, 44000 + index * 4200));
-  const rows = results.map((r) => ({
-    legs: r.legs,
-    'CPU µs/leg-s': r.cpuMicrosPerLegSecond.toFixed(1),
-    'frames expected': r.framesExpected,
-    'frames lost': r.framesLost,
-    'late ticks': r.lateTicks,
-    'arrival jitter p50 ms': r.jitterP50Ms.toFixed(2),
-    'arrival jitter p99 ms': r.jitterP99Ms.toFixed(2),
-  }));
-  process.stdout.write(`media benchmark: ${options.seconds} s per run, ${options.talkers} talkers, ${options.workerThreads} mixer thread(s)\n`);
-  console.table(rows);
+  for (const legs of options.legs) {
+    process.stderr.write(`bench: N=${legs} ...\n`);
+    results.push(await runOnce(legs, options));
+  }
+  if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+  report(results, options);
 }
 
-void main();
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

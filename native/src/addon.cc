@@ -3,6 +3,7 @@
 // N-API-free core (engine.h and below).
 #include <napi.h>
 
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "engine.h"
 #include "sound.h"
+#include "worker.h"
 
 namespace {
 
@@ -169,6 +171,11 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::CloseLeg>("closeLeg"),
                            InstanceMethod<&NativeEngine::CreateRoom>("createRoom"),
                            InstanceMethod<&NativeEngine::CloseRoom>("closeRoom"),
+                           InstanceMethod<&NativeEngine::SetRoomMaxTalkers>("setRoomMaxTalkers"),
+                           InstanceMethod<&NativeEngine::SetGain>("setGain"),
+                           InstanceMethod<&NativeEngine::Hold>("hold"),
+                           InstanceMethod<&NativeEngine::Unhold>("unhold"),
+                           InstanceMethod<&NativeEngine::SetSending>("setSending"),
                            InstanceMethod<&NativeEngine::LegStats>("legStats"),
                            InstanceMethod<&NativeEngine::Stats>("stats"),
                            InstanceMethod<&NativeEngine::DrainEvents>("drainEvents"),
@@ -191,6 +198,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     cfg.rtpPortMax = optInt(o, "rtpPortMax", -1);
     cfg.workerThreads = optInt(o, "workerThreads", 1);
     cfg.rtpTimeoutMs = optInt(o, "rtpTimeoutMs", 30000);
+    cfg.maxTalkers = optInt(o, "maxTalkers", 4);
     // The JS callback takes no arguments: it calls drainEvents() itself.
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "media-events", 0, 1);
     Napi::ThreadSafeFunction tsfn = tsfn_;
@@ -323,11 +331,77 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return env.Undefined();
   }
 
+  // createRoom(maxTalkers?)
   Napi::Value CreateRoom(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    int maxTalkers = -1;
+    if (info.Length() > 0 && !info[0].IsUndefined()) {
+      maxTalkers = static_cast<int>(argU32(info, 0, "maxTalkers"));
+      if (maxTalkers < 1) throwError(env, "EINVAL", "maxTalkers must be >= 1");
+    }
     Engine& e = engine(env);
-    const uint32_t id = guarded(env, [&] { return e.createRoom(); });
+    const uint32_t id = guarded(env, [&] { return e.createRoom(maxTalkers); });
     return Napi::Number::New(env, id);
+  }
+
+  Napi::Value SetRoomMaxTalkers(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "roomId");
+    const uint32_t n = argU32(info, 1, "maxTalkers");
+    Engine& e = engine(env);
+    guarded(env, [&] { e.setRoomMaxTalkers(id, static_cast<int>(n > 1000 ? 1000 : n)); });
+    return env.Undefined();
+  }
+
+  // setGain(legId, inDb, outDb)
+  Napi::Value SetGain(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    if (info.Length() < 3 || !info[1].IsNumber() || !info[2].IsNumber()) {
+      throwError(env, "EINVAL", "setGain(legId, inDb, outDb)");
+    }
+    const double in = info[1].As<Napi::Number>().DoubleValue();
+    const double out = info[2].As<Napi::Number>().DoubleValue();
+    Engine& e = engine(env);
+    guarded(env, [&] { e.setGain(id, in, out); });
+    return env.Undefined();
+  }
+
+  // hold(legId, sounds[]): [] holds with silence.
+  Napi::Value Hold(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    if (info.Length() < 2 || !info[1].IsArray()) throwError(env, "EINVAL", "hold(legId, sounds[])");
+    Napi::Array arr = info[1].As<Napi::Array>();
+    AddonData* data = env.GetInstanceData<AddonData>();
+    std::vector<media::SoundPtr> sounds;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(data->soundCtor.Value())) {
+        throwError(env, "EINVAL", "sounds must be NativeSound objects");
+      }
+      sounds.push_back(NativeSound::Unwrap(v.As<Napi::Object>())->sound());
+    }
+    Engine& e = engine(env);
+    guarded(env, [&] { e.hold(id, std::move(sounds)); });
+    return env.Undefined();
+  }
+
+  Napi::Value Unhold(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    Engine& e = engine(env);
+    guarded(env, [&] { e.unhold(id); });
+    return env.Undefined();
+  }
+
+  Napi::Value SetSending(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    const bool on = argBool(info, 1, "sending");
+    Engine& e = engine(env);
+    guarded(env, [&] { e.setSending(id, on); });
+    return env.Undefined();
   }
 
   Napi::Value CloseRoom(const Napi::CallbackInfo& info) {
@@ -351,6 +425,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("packetsUnknownPayload", static_cast<double>(s.packetsUnknownPayload));
     o.Set("framesConcealed", static_cast<double>(s.framesConcealed));
     o.Set("dtmfEvents", static_cast<double>(s.dtmfEvents));
+    o.Set("dtmfSuppressed", static_cast<double>(s.dtmfSuppressed));
     return o;
   }
 
@@ -369,6 +444,14 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("packetsFromStrangers", static_cast<double>(s.packetsFromStrangers));
     o.Set("packetsUnknownPayload", static_cast<double>(s.packetsUnknownPayload));
     o.Set("eventsDropped", static_cast<double>(s.eventsDropped));
+    o.Set("eventsDeferred", static_cast<double>(s.eventsDeferred));
+    Napi::Array hist = Napi::Array::New(env, s.tickLateness.size());
+    for (uint32_t i = 0; i < s.tickLateness.size(); i++) hist.Set(i, static_cast<double>(s.tickLateness[i]));
+    o.Set("tickLatenessCounts", hist);
+    Napi::Object h = Napi::Object::New(env);
+    h.Set("bucketUs", Napi::Number::New(env, media::Worker::kLatenessBucketUs));
+    h.Set("counts", hist);
+    o.Set("tickLatenessHistogramUs", h);
     return o;
   }
 
@@ -396,6 +479,11 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
           break;
         case media::UserEvent::Type::RtpTimeout:
           o.Set("type", "rtpTimeout");
+          break;
+        case media::UserEvent::Type::Talking:
+          o.Set("type", "talking");
+          o.Set("talking", Napi::Boolean::New(env, u.talking));
+          o.Set("energy", Napi::Number::New(env, std::round(u.energy * 10) / 10));
           break;
       }
       arr.Set(i++, o);

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <thread>
 
@@ -30,6 +31,9 @@ Engine::Engine(const EngineConfig& config, std::function<void()> wake) : config_
     throw MediaError("EINVAL", "workerThreads must be within [1, 64]");
   }
   if (config_.rtpTimeoutMs < 0) throw MediaError("EINVAL", "rtpTimeoutMs must be >= 0");
+  if (config_.maxTalkers < 1 || config_.maxTalkers > kMaxTalkersLimit) {
+    throw MediaError("EINVAL", "maxTalkers must be within [1, " + std::to_string(kMaxTalkersLimit) + "]");
+  }
   std::random_device rd;
   rng_.seed((static_cast<uint64_t>(rd()) << 32) ^ rd());
   nextPort_ = config_.rtpPortMin + (config_.rtpPortMin & 1);
@@ -312,14 +316,19 @@ void Engine::onDetached(uint32_t legId) {
   }
 }
 
-uint32_t Engine::createRoom() {
+uint32_t Engine::createRoom(int maxTalkers) {
   ensureOpen();
+  if (maxTalkers < 0) maxTalkers = config_.maxTalkers;
+  if (maxTalkers < 1 || maxTalkers > kMaxTalkersLimit) {
+    throw MediaError("EINVAL", "maxTalkers must be within [1, " + std::to_string(kMaxTalkersLimit) + "]");
+  }
   size_t best = 0;
   for (size_t i = 1; i < workers_.size(); i++) {
     if (roomsPerWorker_[i] < roomsPerWorker_[best]) best = i;
   }
   Room* r = new Room();
   r->id = nextRoomId_++;
+  r->maxTalkers = static_cast<uint32_t>(maxTalkers);
   Command c{};
   c.type = CmdType::AddRoom;
   c.room = r;
@@ -332,6 +341,79 @@ uint32_t Engine::createRoom() {
   rooms_.emplace(r->id, RoomHandle{r, static_cast<int>(best)});
   roomsPerWorker_[best]++;
   return r->id;
+}
+
+void Engine::setRoomMaxTalkers(uint32_t roomId, int maxTalkers) {
+  ensureOpen();
+  auto it = rooms_.find(roomId);
+  if (it == rooms_.end()) throw MediaError("ENOROOM", "room " + std::to_string(roomId) + " is closed");
+  if (maxTalkers < 1 || maxTalkers > kMaxTalkersLimit) {
+    throw MediaError("EINVAL", "maxTalkers must be within [1, " + std::to_string(kMaxTalkersLimit) + "]");
+  }
+  Command c{};
+  c.type = CmdType::SetRoomConfig;
+  c.room = it->second.room;
+  c.value = static_cast<uint32_t>(maxTalkers);
+  post(it->second.worker, c);
+}
+
+void Engine::setGain(uint32_t legId, double inDb, double outDb) {
+  LegHandle& h = legHandle(legId);
+  for (double db : {inDb, outDb}) {
+    if (!(db >= kMinGainDb && db <= kMaxGainDb)) {
+      throw MediaError("EINVAL", "gain must be within [" + std::to_string(static_cast<int>(kMinGainDb)) + ", " +
+                                     std::to_string(static_cast<int>(kMaxGainDb)) + "] dB");
+    }
+  }
+  Command c{};
+  c.type = CmdType::SetGain;
+  c.leg = h.leg;
+  c.gainIn = inDb == 0 ? 1.f : static_cast<float>(std::pow(10.0, inDb / 20.0));
+  c.gainOut = outDb == 0 ? 1.f : static_cast<float>(std::pow(10.0, outDb / 20.0));
+  postLeg(h, c);
+}
+
+void Engine::hold(uint32_t legId, std::vector<SoundPtr> music) {
+  LegHandle& h = legHandle(legId);
+  size_t total = 0;
+  for (const SoundPtr& s : music) {
+    if (!s) throw MediaError("EINVAL", "null sound");
+    total += s->samples.size();
+  }
+  Playback* p = nullptr;
+  if (total > 0) {
+    p = new Playback();
+    p->sounds = std::move(music);
+    p->interruptible = false;
+    p->loop = true;
+  }
+  Command c{};
+  c.type = CmdType::Hold;
+  c.leg = h.leg;
+  c.playback = p;
+  try {
+    postLeg(h, c);
+  } catch (...) {
+    delete p;
+    throw;
+  }
+}
+
+void Engine::unhold(uint32_t legId) {
+  LegHandle& h = legHandle(legId);
+  Command c{};
+  c.type = CmdType::Unhold;
+  c.leg = h.leg;
+  postLeg(h, c);
+}
+
+void Engine::setSending(uint32_t legId, bool sending) {
+  LegHandle& h = legHandle(legId);
+  Command c{};
+  c.type = CmdType::SetSending;
+  c.leg = h.leg;
+  c.flag = sending;
+  postLeg(h, c);
 }
 
 void Engine::closeRoom(uint32_t roomId) {
@@ -356,6 +438,7 @@ LegStatsSnapshot snapshot(const LegCounters& c) {
   s.packetsUnknownPayload = c.packetsUnknownPayload.load(std::memory_order_relaxed);
   s.framesConcealed = c.framesConcealed.load(std::memory_order_relaxed);
   s.dtmfEvents = c.dtmfEvents.load(std::memory_order_relaxed);
+  s.dtmfSuppressed = c.dtmfSuppressed.load(std::memory_order_relaxed);
   return s;
 }
 void addTo(LegStatsSnapshot& t, const LegStatsSnapshot& s) {
@@ -366,6 +449,7 @@ void addTo(LegStatsSnapshot& t, const LegStatsSnapshot& s) {
   t.packetsUnknownPayload += s.packetsUnknownPayload;
   t.framesConcealed += s.framesConcealed;
   t.dtmfEvents += s.dtmfEvents;
+  t.dtmfSuppressed += s.dtmfSuppressed;
 }
 }  // namespace
 
@@ -381,10 +465,15 @@ EngineStatsSnapshot Engine::stats() const {
     addTo(t, snapshot(kv.second.leg->stats));
   }
   s.rooms = rooms_.size();
+  s.tickLateness.assign(Worker::kLatenessBuckets + 1, 0);
   for (const auto& w : workers_) {
     s.ticks += w->ticks.load(std::memory_order_relaxed);
     s.lateTicks += w->lateTicks.load(std::memory_order_relaxed);
     s.eventsDropped += w->eventsDropped.load(std::memory_order_relaxed);
+    s.eventsDeferred += w->eventsDeferred.load(std::memory_order_relaxed);
+    for (size_t b = 0; b < s.tickLateness.size(); b++) {
+      s.tickLateness[b] += w->tickLateness[b].load(std::memory_order_relaxed);
+    }
   }
   s.packetsReceived = t.packetsReceived;
   s.packetsSent = t.packetsSent;
@@ -402,6 +491,7 @@ void Engine::freeLeg(Leg* leg) {
 void Engine::freeEventPayload(const Event& e) {
   switch (e.type) {
     case EventType::PlaybackDone:
+    case EventType::FreePlayback:
       delete e.playback;
       break;
     case EventType::LegClosed:
@@ -441,6 +531,12 @@ void Engine::drainEvents(std::vector<UserEvent>& out) {
           u.type = UserEvent::Type::RtpTimeout;
           out.push_back(u);
           break;
+        case EventType::Talking:
+          u.type = UserEvent::Type::Talking;
+          u.talking = e.talking;
+          u.energy = e.energy;
+          out.push_back(u);
+          break;
         case EventType::LegDetached:
           onDetached(e.legId);
           break;
@@ -467,7 +563,7 @@ void Engine::close() {
         bool inMap = false;
         for (auto& kv : legs_) inMap = inMap || kv.second.leg == c.leg;
         if (!inMap) freeLeg(c.leg);
-      } else if (c.type == CmdType::Play) {
+      } else if (c.type == CmdType::Play || c.type == CmdType::Hold) {
         delete c.playback;
       } else if (c.type == CmdType::CloseRoom) {
         delete c.room;
@@ -475,10 +571,11 @@ void Engine::close() {
     }
     Event e;
     while (w->popEvent(e)) freeEventPayload(e);
+    while (w->takeDeferred(e)) freeEventPayload(e);
   }
   for (auto& kv : legs_) {
     for (const Command& c : kv.second.pending) {
-      if (c.type == CmdType::Play) delete c.playback;
+      if (c.type == CmdType::Play || c.type == CmdType::Hold) delete c.playback;
     }
     freeLeg(kv.second.leg);
   }

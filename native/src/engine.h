@@ -53,6 +53,7 @@ struct EngineConfig {
   int rtpPortMax = 30000;
   int workerThreads = 1;
   int rtpTimeoutMs = 30000;
+  int maxTalkers = 4;  // default loudest talkers mixed per room
 };
 
 struct LegParams {
@@ -68,23 +69,27 @@ struct LegInfo {
 };
 
 struct UserEvent {
-  enum class Type { Dtmf, PlaybackDone, RtpTimeout } type = Type::Dtmf;
+  enum class Type { Dtmf, PlaybackDone, RtpTimeout, Talking } type = Type::Dtmf;
   uint32_t legId = 0;
   char digit = 0;
   uint32_t durationMs = 0;
   uint32_t playbackId = 0;
   bool interrupted = false;
+  bool talking = false;
+  double energy = 0;  // Talking: frame level in dB re full scale
 };
 
 struct LegStatsSnapshot {
   uint64_t packetsReceived = 0, packetsSent = 0, packetsMalformed = 0, packetsFromStrangers = 0,
-           packetsUnknownPayload = 0, framesConcealed = 0, dtmfEvents = 0;
+           packetsUnknownPayload = 0, framesConcealed = 0, dtmfEvents = 0, dtmfSuppressed = 0;
 };
 
 struct EngineStatsSnapshot {
   uint64_t legs = 0, rooms = 0, ticks = 0, lateTicks = 0, packetsReceived = 0, packetsSent = 0,
            packetsMalformed = 0, packetsFromStrangers = 0, packetsUnknownPayload = 0,
-           eventsDropped = 0;
+           eventsDropped = 0, eventsDeferred = 0;
+  // Tick lateness, 100 us buckets, summed over workers; the last is overflow.
+  std::vector<uint64_t> tickLateness;
 };
 
 class Engine {
@@ -104,8 +109,20 @@ class Engine {
   void update(uint32_t legId, bool speak, bool hear);
   void leave(uint32_t legId);
   void closeLeg(uint32_t legId);
-  uint32_t createRoom();
+  // maxTalkers < 0: the engine default.
+  uint32_t createRoom(int maxTalkers = -1);
+  void setRoomMaxTalkers(uint32_t roomId, int maxTalkers);
   void closeRoom(uint32_t roomId);
+  // Gains in dB, within [kMinGainDb, kMaxGainDb].
+  void setGain(uint32_t legId, double inDb, double outDb);
+  // Hold: the leg hears `music` looping (silence when empty) and not the
+  // room, and never enters the mix, until unhold().
+  void hold(uint32_t legId, std::vector<SoundPtr> music);
+  void unhold(uint32_t legId);
+  void setSending(uint32_t legId, bool sending);
+
+  static constexpr double kMinGainDb = -60;
+  static constexpr double kMaxGainDb = 24;
 
   LegStatsSnapshot legStats(uint32_t legId) const;
   EngineStatsSnapshot stats() const;

@@ -15,6 +15,9 @@ int16_t ulawToLinear(uint8_t code);
 uint8_t linearToAlaw(int16_t sample);
 int16_t alawToLinear(uint8_t code);
 
+// The code of a zero sample (0xFF for PCMU, 0xD5 for PCMA).
+inline uint8_t silence(Codec codec) { return codec == Codec::PCMU ? 0xFF : 0xD5; }
+
 void encode(Codec codec, const int16_t* in, uint8_t* out, size_t n);
 void decode(Codec codec, const uint8_t* in, int16_t* out, size_t n);
 

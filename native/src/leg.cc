@@ -3,9 +3,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cmath>
 #include <cstring>
 
 #include "mix.h"
+#include "room.h"
 #include "rtp.h"
 
 namespace media {
@@ -20,8 +22,20 @@ Leg::Leg(const LegConfig& config, int fd)
   std::memset(out, 0, sizeof out);
 }
 
+double levelDb(double meanSquare) {
+  if (meanSquare < 1.0) return -96.0;
+  return 10.0 * std::log10(meanSquare / (32767.0 * 32767.0));
+}
+
+namespace {
+double dbToMeanSquare(double db) { return 32767.0 * 32767.0 * std::pow(10.0, db / 10.0); }
+const double kTalkStartMs = dbToMeanSquare(kTalkStartDb);
+const double kTalkStopMs = dbToMeanSquare(kTalkStopDb);
+}  // namespace
+
 Leg::~Leg() {
   delete playback_;
+  delete hold_;
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -43,7 +57,7 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
 
   if (config_.telephoneEventPayloadType >= 0 &&
       pkt.payloadType == config_.telephoneEventPayloadType) {
-    onTelephoneEvent(pkt, sink);  // never reaches the jitter buffer / mix
+    onTelephoneEvent(pkt, nowMs, sink);  // never reaches the jitter buffer / mix
     return;
   }
   if (pkt.payloadType != config_.payloadType) {
@@ -66,7 +80,7 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
   jitter_.put(pkt.timestamp, decodeBuf_, n);
 }
 
-void Leg::onTelephoneEvent(const RtpPacket& pkt, EventSink& sink) {
+void Leg::onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink) {
   DtmfPress press;
   const DtmfFeed r = dtmf_.feed(pkt.ssrc, pkt.seq, pkt.timestamp, pkt.payload, pkt.payloadSize, press);
   if (r == DtmfFeed::Malformed) {
@@ -74,6 +88,14 @@ void Leg::onTelephoneEvent(const RtpPacket& pkt, EventSink& sink) {
     return;
   }
   if (r != DtmfFeed::NewPress) return;
+  // Rate limit (GCRA): a flood of distinct presses must not become a flood
+  // of events (nor stop every prompt).
+  if (dtmfTatMs_ < nowMs) dtmfTatMs_ = nowMs;
+  if (dtmfTatMs_ - nowMs > (kDtmfBurst - 1) * kDtmfIntervalMs) {
+    bump(stats.dtmfSuppressed);
+    return;
+  }
+  dtmfTatMs_ += kDtmfIntervalMs;
   bump(stats.dtmfEvents);
   Event e{};
   e.type = EventType::Dtmf;
@@ -90,6 +112,8 @@ void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
   if (f == JitterBuffer::Frame::Concealed) {
     stats.framesConcealed.store(jitter_.concealed, std::memory_order_relaxed);
   }
+  if (inActive && gainIn_ != 1.f) applyGain(in, kFrameSamples, gainIn_);
+  detectTalking(sink);
   if (timeoutArmed_ && !timedOut_ && rtpTimeoutMs > 0 && nowMs - lastRxMs_ >= rtpTimeoutMs) {
     timedOut_ = true;
     Event e{};
@@ -116,11 +140,17 @@ void Leg::stopPlayback(bool interrupted, EventSink& sink) {
   sink.emit(e);
 }
 
-void Leg::renderPlayback(EventSink& sink) {
-  if (playback_ == nullptr) return;
-  Playback& p = *playback_;
+bool renderSounds(Playback& p, int16_t* out, bool add) {
   int i = 0;
-  while (i < kFrameSamples && p.index < p.sounds.size()) {
+  bool wrapped = false;
+  while (i < kFrameSamples) {
+    if (p.index >= p.sounds.size()) {
+      if (!p.loop || wrapped) break;  // looping over nothing but empty sounds
+      p.index = 0;
+      p.pos = 0;
+      wrapped = true;
+      continue;
+    }
     const std::vector<int16_t>& s = p.sounds[p.index]->samples;
     if (p.pos >= s.size()) {
       p.index++;
@@ -129,31 +159,138 @@ void Leg::renderPlayback(EventSink& sink) {
     }
     size_t take = s.size() - p.pos;
     if (take > static_cast<size_t>(kFrameSamples - i)) take = static_cast<size_t>(kFrameSamples - i);
-    addSaturating(out + i, s.data() + p.pos, static_cast<int>(take));
+    if (add) addSaturating(out + i, s.data() + p.pos, static_cast<int>(take));
+    else std::memcpy(out + i, s.data() + p.pos, take * sizeof(int16_t));
     i += static_cast<int>(take);
     p.pos += take;
+    if (take > 0) wrapped = false;
   }
+  if (!add && i < kFrameSamples) std::memset(out + i, 0, static_cast<size_t>(kFrameSamples - i) * sizeof(int16_t));
   while (p.index < p.sounds.size() && p.pos >= p.sounds[p.index]->samples.size()) {
     p.index++;
     p.pos = 0;
   }
-  if (p.index >= p.sounds.size()) stopPlayback(false, sink);
+  if (p.index >= p.sounds.size()) {
+    if (!p.loop) return true;
+    p.index = 0;
+    p.pos = 0;
+  }
+  return false;
 }
 
-size_t Leg::writePacket(uint8_t* buf) {
+void Leg::renderPlayback(EventSink& sink) {
+  if (playback_ == nullptr) return;
+  if (renderSounds(*playback_, out, true)) stopPlayback(false, sink);
+}
+
+void Leg::hold(Playback* music, EventSink& sink) {
+  if (hold_ != nullptr) {
+    Event e{};
+    e.type = EventType::FreePlayback;
+    e.legId = config_.id;
+    e.playback = hold_;
+    hold_ = nullptr;
+    sink.emit(e);
+  }
+  held_ = true;
+  hold_ = music;
+  mixed = false;
+}
+
+void Leg::unhold(EventSink& sink) {
+  if (!held_) return;
+  held_ = false;
+  if (hold_ != nullptr) {
+    Event e{};
+    e.type = EventType::FreePlayback;
+    e.legId = config_.id;
+    e.playback = hold_;
+    hold_ = nullptr;
+    sink.emit(e);
+  }
+}
+
+void Leg::detectTalking(EventSink& sink) {
+  double ms = 0;
+  if (inActive) {
+    int64_t acc = 0;
+    for (int i = 0; i < kFrameSamples; i++) acc += static_cast<int32_t>(in[i]) * in[i];
+    ms = static_cast<double>(acc) / kFrameSamples;
+  }
+  // Peak hold with a ~100 ms decay: ranks talkers without following every
+  // syllable.
+  const float decayed = score_ * 0.8f;
+  score_ = static_cast<float>(ms) > decayed ? static_cast<float>(ms) : decayed;
+  bool changed = false;
+  if (!talking_) {
+    if (ms >= kTalkStartMs) {
+      talking_ = true;
+      hangover_ = kTalkHangoverFrames;
+      changed = true;
+    }
+  } else if (ms >= kTalkStopMs) {
+    hangover_ = kTalkHangoverFrames;
+  } else if (--hangover_ <= 0) {
+    talking_ = false;
+    changed = true;
+  }
+  if (changed) {
+    Event e{};
+    e.type = EventType::Talking;
+    e.legId = config_.id;
+    e.talking = talking_;
+    e.energy = static_cast<float>(levelDb(ms));
+    sink.emit(e);
+  }
+}
+
+Leg::Source Leg::source() const {
+  if (held_) return Source::Own;
+  if (room == nullptr || !hear) return Source::Silence;
+  return mixed ? Source::Own : Source::Shared;
+}
+
+void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
+  Source src = source();
+  if (held_) {
+    if (hold_ != nullptr) renderSounds(*hold_, out, false);
+    else std::memset(out, 0, sizeof out);
+  }
+  if (playback_ != nullptr || gainOut_ != 1.f) {
+    if (src == Source::Shared) std::memcpy(out, room->mix, sizeof out);
+    else if (src == Source::Silence) std::memset(out, 0, sizeof out);
+    src = Source::Own;
+    renderPlayback(sink);  // prompts over what the leg hears
+    if (gainOut_ != 1.f) applyGain(out, kFrameSamples, gainOut_);
+  }
+  if (!remote_.valid() || fd_ < 0) return;
+  if (!sending_) {
+    // Time runs on: the receiver sees a timestamp gap, then a marker bit.
+    timestamp_ += kFrameSamples;
+    firstPacket_ = true;
+    return;
+  }
+  const uint8_t* payload = nullptr;
+  if (src == Source::Shared) {
+    payload = room->sharedPayload(config_.codec);
+  } else if (src == Source::Silence) {
+    std::memset(scratch + kRtpHeaderSize, g711::silence(config_.codec), kFrameSamples);
+    payload = scratch + kRtpHeaderSize;
+  }
+  const size_t n = writePacket(scratch, payload);
+  const ssize_t r = ::sendto(fd_, scratch, n, MSG_DONTWAIT, &remote_.u.sa, remote_.len);
+  if (r == static_cast<ssize_t>(n)) bump(stats.packetsSent);
+}
+
+size_t Leg::writePacket(uint8_t* buf, const uint8_t* payload) {
   const size_t h = writeRtpHeader(buf, firstPacket_, config_.payloadType, seq_, timestamp_, config_.ssrc);
   firstPacket_ = false;
   seq_++;
   timestamp_ += kFrameSamples;
-  g711::encode(config_.codec, out, buf + h, kFrameSamples);
+  if (payload == nullptr) g711::encode(config_.codec, out, buf + h, kFrameSamples);
+  else if (payload != buf + h) std::memcpy(buf + h, payload, kFrameSamples);
   return h + kFrameSamples;
 }
 
-void Leg::sendFrame(uint8_t* scratch) {
-  if (!remote_.valid() || fd_ < 0) return;
-  const size_t n = writePacket(scratch);
-  const ssize_t r = ::sendto(fd_, scratch, n, MSG_DONTWAIT, &remote_.u.sa, remote_.len);
-  if (r == static_cast<ssize_t>(n)) bump(stats.packetsSent);
-}
 
 }  // namespace media

@@ -28,9 +28,29 @@ struct Playback {
   uint32_t id = 0;
   std::vector<SoundPtr> sounds;
   bool interruptible = true;
+  bool loop = false;  // hold music: restarts at the end, never finishes
   size_t index = 0;  // worker-side cursor
   size_t pos = 0;
+  OwnedEventNode node{};  // worker's overflow FIFO of ownership events
 };
+
+// Renders up to kFrameSamples samples of `p` into `out` (adding, saturating,
+// when `add`; otherwise overwriting and zero-filling the rest). Returns true
+// when a non-looping playback has reached its end. A looping playback whose
+// sounds are all empty renders silence.
+bool renderSounds(Playback& p, int16_t* out, bool add);
+
+// Talker detection (energy with hysteresis). Levels are the frame RMS in dB
+// relative to full scale (an RMS of 32767 = 0 dB; a full-scale sine is -3 dB).
+constexpr double kTalkStartDb = -38.0;  // a frame at or above this starts talking
+constexpr double kTalkStopDb = -46.0;   // frames below this count toward the hangover
+constexpr int kTalkHangoverFrames = 20;  // 400 ms below kTalkStopDb ends talking
+// DTMF key presses: at most one per kDtmfIntervalMs on average, bursts of
+// kDtmfBurst presses (GCRA); the rest are counted in dtmfSuppressed.
+constexpr int64_t kDtmfIntervalMs = 50;
+constexpr int kDtmfBurst = 10;
+
+double levelDb(double meanSquare);
 
 // Single-writer counters: the owning worker writes, anyone reads.
 struct LegCounters {
@@ -41,6 +61,7 @@ struct LegCounters {
   std::atomic<uint64_t> packetsUnknownPayload{0};
   std::atomic<uint64_t> framesConcealed{0};
   std::atomic<uint64_t> dtmfEvents{0};
+  std::atomic<uint64_t> dtmfSuppressed{0};
 };
 
 // Increment without a locked RMW: only one thread writes a given counter.
@@ -87,14 +108,23 @@ class Leg {
   // One received datagram. `truncated`: it did not fit the receive buffer.
   void onDatagram(const uint8_t* data, size_t size, bool truncated, const SockAddr& from,
                   int64_t nowMs, EventSink& sink);
-  // Tick step 1: pull one frame from the jitter buffer into `in`; RTP timeout.
+  // Tick step 1: pull one frame from the jitter buffer into `in`, apply the
+  // input gain, detect talking (events); RTP timeout.
   void pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink);
-  // Tick step 3: mix the current playback over `out` (saturating).
-  void renderPlayback(EventSink& sink);
-  // Tick step 4: encode `out` into an RTP packet in `buf` (>= 12 + 160 bytes).
-  size_t writePacket(uint8_t* buf);
-  // Tick step 4: writePacket + send to the remote, if one is set.
-  void sendFrame(uint8_t* scratch);
+  // Tick step 3 (after the rooms are mixed): what the leg hears this tick
+  // (hold music, its N-1 mix, the room's shared mix, or silence), prompts
+  // over it, output gain; then encode and send. Listeners hearing the shared
+  // mix unchanged get the room's payload encoded once per codec.
+  void produceAndSend(EventSink& sink, uint8_t* scratch);
+  // Tick step 3 helpers (also used by tests).
+  void renderPlayback(EventSink& sink);  // current playback over `out` (saturating)
+  // Encodes `out` (or `payload` when not null) into an RTP packet in `buf`
+  // (>= 12 + 160 bytes).
+  size_t writePacket(uint8_t* buf, const uint8_t* payload = nullptr);
+
+  // What produceAndSend takes the leg's audio from this tick.
+  enum class Source : uint8_t { Silence, Shared, Own };
+  Source source() const;
 
   // Replaces the current playback (its PlaybackDone reports interrupted).
   void startPlayback(Playback* playback, EventSink& sink);
@@ -108,12 +138,39 @@ class Leg {
     return p;
   }
 
+  // Hold: the leg hears `music` looping (or silence when null) instead of the
+  // room and never enters the mix. A previous hold playback goes back to the
+  // JS thread (FreePlayback).
+  void hold(Playback* music, EventSink& sink);
+  void unhold(EventSink& sink);
+  bool held() const { return held_; }
+
+  // Linear gains (1 = 0 dB) applied to what the leg says / hears.
+  void setGain(float in, float out) {
+    gainIn_ = in;
+    gainOut_ = out;
+  }
+  // false: no RTP is sent (the phone put the call on hold); time still runs,
+  // and the first packet after resuming carries the marker bit.
+  void setSending(bool on) { sending_ = on; }
+  bool sending() const { return sending_; }
+
+  // Talker detection on the current `in` frame (part of pullInput; public
+  // for tests): emits Talking start/stop events.
+  void detectTalking(EventSink& sink);
+  bool talking() const { return talking_; }
+  // Peak-hold frame energy (mean square) used to rank talkers.
+  float score() const { return score_; }
+
   // ---- mixer state (owning worker) ----
   int16_t in[kFrameSamples];
   bool inActive = false;  // `in` holds decoded or concealed audio this tick
   int16_t out[kFrameSamples];
   bool speak = false;
   bool hear = false;
+  bool mixed = false;      // selected into the room's mix this tick
+  bool wasMixed = false;   // ... the tick before
+  float limiterGain = 1.f; // limiter state of this leg's own N-1 mix
   Room* room = nullptr;
   Leg* roomPrev = nullptr;
   Leg* roomNext = nullptr;
@@ -121,9 +178,10 @@ class Leg {
   Leg* next = nullptr;
 
   LegCounters stats;
+  OwnedEventNode node{};  // worker's overflow FIFO of ownership events
 
  private:
-  void onTelephoneEvent(const RtpPacket& pkt, EventSink& sink);
+  void onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink);
 
   LegConfig config_;
   int fd_;
@@ -136,10 +194,21 @@ class Leg {
   bool timeoutArmed_ = false;  // remote set or RTP received: the timeout applies
   bool timedOut_ = false;
   int64_t lastRxMs_ = 0;
+  int64_t dtmfTatMs_ = 0;  // GCRA theoretical arrival time of the next press
+  // controls
+  float gainIn_ = 1.f;
+  float gainOut_ = 1.f;
+  bool sending_ = true;
+  bool held_ = false;
+  Playback* hold_ = nullptr;
+  // talker detection
+  bool talking_ = false;
+  int hangover_ = 0;
+  float score_ = 0.f;
   // send state
   uint16_t seq_;
   uint32_t timestamp_;
-  bool firstPacket_ = true;
+  bool firstPacket_ = true;  // marker bit on the next packet
   int16_t decodeBuf_[JitterBuffer::kMaxPacket];
 };
 

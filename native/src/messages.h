@@ -27,13 +27,22 @@ enum class CmdType : uint8_t {
   Leave,         // leg
   AddRoom,       // room
   CloseRoom,     // room: members return to the lobby; RoomClosed hands it back
+  SetGain,       // leg, gainIn, gainOut (linear factors)
+  Hold,          // leg, playback (looping music; may be null = silence); replaces any hold
+  Unhold,        // leg
+  SetSending,    // leg, flag
+  SetRoomConfig, // room, value = maxTalkers
 };
 
 struct Command {
   CmdType type;
   bool speak;
   bool hear;
+  bool flag;
   uint32_t roomId;  // Join: resolved again when replayed after a migration
+  uint32_t value;
+  float gainIn;
+  float gainOut;
   Leg* leg;
   Room* room;
   Playback* playback;
@@ -47,18 +56,36 @@ enum class EventType : uint8_t {
   LegDetached,   // leg (now owned by the JS thread until re-attached)
   LegClosed,     // leg (to free)
   RoomClosed,    // room (to free)
+  Talking,       // legId, talking (start/stop), energy (dBFS)
+  FreePlayback,  // playback (to free; no user-visible event): replaced/ended hold music
 };
 
 struct Event {
   EventType type;
   char digit;
   bool interrupted;
+  bool talking;
   uint32_t legId;
   uint32_t playbackId;
   uint32_t durationMs;
+  float energy;
   Leg* leg;
   Room* room;
   Playback* playback;
+};
+
+// Events that hand an object back to the JS thread. They must never be lost:
+// the event ring keeps a reserve for them, and beyond that the worker queues
+// them on an intrusive FIFO whose nodes live inside the objects themselves
+// (each object has at most one such event outstanding), so no allocation.
+inline bool carriesOwnership(EventType t) {
+  return t == EventType::PlaybackDone || t == EventType::LegDetached || t == EventType::LegClosed ||
+         t == EventType::RoomClosed || t == EventType::FreePlayback;
+}
+
+struct OwnedEventNode {
+  Event event;
+  OwnedEventNode* next;
 };
 
 // Where worker-side code reports events (the worker's ring, or a test).

@@ -1,5 +1,6 @@
 #include "mix.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "room.h"
@@ -22,18 +23,116 @@ void addSaturating(int16_t* dst, const int16_t* src, int n) {
   for (int i = 0; i < n; i++) dst[i] = clamp16(static_cast<int32_t>(dst[i]) + src[i]);
 }
 
-void mixRoom(Room& room) {
-  std::memset(room.sum, 0, sizeof room.sum);
-  for (Leg* l = room.head; l != nullptr; l = l->roomNext) {
-    if (l->speak && l->inActive) accumulate(room.sum, l->in, kFrameSamples);
+void applyGain(int16_t* x, int n, float gain) {
+  for (int i = 0; i < n; i++) {
+    const float v = static_cast<float>(x[i]) * gain;
+    x[i] = clamp16(static_cast<int32_t>(v >= 0.f ? v + 0.5f : v - 0.5f));
   }
-  for (Leg* l = room.head; l != nullptr; l = l->roomNext) {
-    if (!l->hear) {
-      std::memset(l->out, 0, sizeof l->out);
-      continue;
+}
+
+namespace {
+constexpr int kBlock = 8;  // 1 ms
+constexpr int kBlocks = kFrameSamples / kBlock;
+static_assert(kBlocks * kBlock == kFrameSamples, "frame must be whole blocks");
+// Per-block release toward 1: 1 - exp(-1 ms / 60 ms).
+constexpr float kRelease = 0.016528f;
+}  // namespace
+
+void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gain) {
+  int32_t x[kFrameSamples];
+  if (own == nullptr) {
+    std::memcpy(x, sum, sizeof x);
+  } else {
+    for (int i = 0; i < kFrameSamples; i++) x[i] = sum[i] - own[i];
+  }
+  float need[kBlocks];
+  bool over = false;
+  for (int b = 0; b < kBlocks; b++) {
+    int32_t peak = 0;
+    for (int i = b * kBlock; i < (b + 1) * kBlock; i++) {
+      const int32_t a = x[i] < 0 ? -x[i] : x[i];
+      if (a > peak) peak = a;
     }
-    const bool contributes = l->speak && l->inActive;
-    mixMinusOwn(l->out, room.sum, contributes ? l->in : nullptr, kFrameSamples);
+    if (peak > kLimiterThreshold) {
+      need[b] = static_cast<float>(kLimiterThreshold) / static_cast<float>(peak);
+      over = true;
+    } else {
+      need[b] = 1.f;
+    }
+  }
+  if (!over && gain >= 0.9999f) {  // common case: nothing to do
+    gain = 1.f;
+    for (int i = 0; i < kFrameSamples; i++) out[i] = static_cast<int16_t>(x[i]);
+    return;
+  }
+  float g[kBlocks + 1];
+  g[0] = gain < need[0] ? gain : need[0];
+  for (int b = 0; b < kBlocks; b++) {
+    float next = g[b] + (1.f - g[b]) * kRelease;
+    if (next > need[b]) next = need[b];
+    if (b + 1 < kBlocks && next > need[b + 1]) next = need[b + 1];
+    g[b + 1] = next;
+  }
+  for (int b = 0; b < kBlocks; b++) {
+    const float step = (g[b + 1] - g[b]) / kBlock;
+    for (int k = 0; k < kBlock; k++) {
+      const int i = b * kBlock + k;
+      const float v = static_cast<float>(x[i]) * (g[b] + step * static_cast<float>(k));
+      // Both ends of the interpolation are <= need[b]: |v| <= threshold.
+      out[i] = clamp16(static_cast<int32_t>(v >= 0.f ? v + 0.5f : v - 0.5f));
+    }
+  }
+  gain = g[kBlocks];
+}
+
+int selectTalkers(Room& room, Leg** chosen) {
+  int n = 0;
+  float score[kMaxTalkersLimit];
+  const int cap = static_cast<int>(room.maxTalkers < 1 ? 1
+                                   : room.maxTalkers > kMaxTalkersLimit ? kMaxTalkersLimit
+                                                                        : room.maxTalkers);
+  for (Leg* l = room.head; l != nullptr; l = l->roomNext) {
+    const bool was = l->mixed;
+    l->wasMixed = was;
+    l->mixed = false;
+    if (!l->speak || !l->inActive || !l->talking() || l->held()) continue;
+    const float s = was ? l->score() * 2.f : l->score();  // +3 dB to stay
+    if (n == cap && s <= score[n - 1]) continue;
+    int pos = n < cap ? n++ : cap - 1;  // drop the quietest when full
+    while (pos > 0 && score[pos - 1] < s) {
+      score[pos] = score[pos - 1];
+      chosen[pos] = chosen[pos - 1];
+      pos--;
+    }
+    score[pos] = s;
+    chosen[pos] = l;
+  }
+  for (int i = 0; i < n; i++) chosen[i]->mixed = true;
+  return n;
+}
+
+void mixRoom(Room& room) {
+  Leg* chosen[kMaxTalkersLimit];
+  const int n = selectTalkers(room, chosen);
+  // A leg entering the mix was hearing the shared mix: its own limiter
+  // continues from that state, so its level does not jump.
+  for (int i = 0; i < n; i++) {
+    if (!chosen[i]->wasMixed) chosen[i]->limiterGain = room.limiterGain;
+  }
+  std::memset(room.sum, 0, sizeof room.sum);
+  for (int i = 0; i < n; i++) accumulate(room.sum, chosen[i]->in, kFrameSamples);
+  room.talkersMixed = static_cast<uint32_t>(n);
+  room.encodedValid[0] = room.encodedValid[1] = false;
+  if (n == 0) {
+    std::memset(room.mix, 0, sizeof room.mix);
+    room.limiterGain = 1.f;
+  } else {
+    limitFrame(room.sum, nullptr, room.mix, room.limiterGain);
+  }
+  for (int i = 0; i < n; i++) {
+    Leg* l = chosen[i];
+    if (!l->hear) continue;
+    limitFrame(room.sum, l->in, l->out, l->limiterGain);
   }
 }
 

@@ -1,11 +1,18 @@
-// Mixing primitives and the per-room N-1 mix.
+// Mixing primitives and the per-room mix.
 //
-// Step 1 mixes every speaking leg. The later steps slot in here:
-//  - selection: gate by VAD and keep the loudest N talkers (mixRoom's first
-//    loop decides who contributes);
-//  - limiter on `sum` instead of the hard clamp in mixMinusOwn;
-//  - shared encoding: every hearing non-contributor gets the same frame, so
-//    it can be encoded once per codec.
+// Per tick and room (mixRoom):
+//  1. selection: among members that speak, are not held, have audio and are
+//     talking (leg.cc: energy with hysteresis), keep the loudest
+//     `room.maxTalkers` (ranked by a peak-hold energy; a leg already in the
+//     mix gets a 3 dB bonus so near-equal talkers do not flap). Selected legs
+//     get `mixed = true`.
+//  2. `sum` = the selected legs' input (after their input gain), 32-bit.
+//  3. `room.mix` = limit(sum): the one shared mix that every hearing leg
+//     outside the mix gets (encoded once per codec, see Room::sharedPayload).
+//  4. each selected, hearing leg gets limit(sum - own) in its `out` (N-1),
+//     with its own limiter state.
+// So the mixing work of a room is bounded by maxTalkers + 1 limited frames,
+// whatever the number of listeners.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +20,7 @@
 namespace media {
 
 struct Room;
+class Leg;
 
 inline int16_t clamp16(int32_t v) {
   return static_cast<int16_t>(v > 32767 ? 32767 : (v < -32768 ? -32768 : v));
@@ -24,9 +32,25 @@ void accumulate(int32_t* sum, const int16_t* frame, int n);
 void mixMinusOwn(int16_t* out, const int32_t* sum, const int16_t* own, int n);
 // dst[i] = clamp(dst[i] + src[i])
 void addSaturating(int16_t* dst, const int16_t* src, int n);
+// x[i] = clamp(round(x[i] * gain))
+void applyGain(int16_t* x, int n, float gain);
 
-// Mixes one 20 ms frame for every member of `room`: reads each leg's `in`,
-// `inActive`, `speak`, `hear`; writes each leg's `out`.
+// Limiter: peak threshold -1 dBFS. A 20 ms frame (kFrameSamples) is cut into
+// 1 ms blocks; each block's peak gives the gain it needs; the gain at each
+// block boundary is the minimum of what the blocks on both sides need and of
+// the released previous gain, and is interpolated linearly inside a block.
+// So the gain drops over the 1 ms before a peak (attack), recovers with a
+// 60 ms time constant (release), and no output sample exceeds the threshold:
+// no clipping, no wrap-around, and (the gain being positive) no sign flips.
+// `gain` carries the state between frames (1 = no reduction).
+constexpr int32_t kLimiterThreshold = 29204;  // -1 dBFS
+void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gain);
+
+// Picks at most room.maxTalkers candidates, loudest first, into `chosen`
+// (capacity kMaxTalkersLimit); sets every member's `mixed`. Returns the count.
+int selectTalkers(Room& room, Leg** chosen);
+
+// Mixes one 20 ms frame for `room` (see above).
 void mixRoom(Room& room);
 
 }  // namespace media

@@ -31,6 +31,19 @@ class SpscRing {
     return true;
   }
 
+  // Producer side: pushes only while more than `reserve` slots stay free
+  // afterwards, keeping room for items pushed with plain push().
+  bool pushKeepingReserve(const T& item, size_t reserve) {
+    const size_t head = head_.load(std::memory_order_relaxed);
+    if (head - tailCache_ + reserve >= N) {
+      tailCache_ = tail_.load(std::memory_order_acquire);
+      if (head - tailCache_ + reserve >= N) return false;
+    }
+    items_[head & (N - 1)] = item;
+    head_.store(head + 1, std::memory_order_release);
+    return true;
+  }
+
   // Consumer side. Returns false when empty.
   bool pop(T& out) {
     const size_t tail = tail_.load(std::memory_order_relaxed);

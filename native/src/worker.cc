@@ -26,6 +26,29 @@ int64_t monotonicMs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+int64_t monotonicNs() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+namespace {
+OwnedEventNode* nodeOf(const Event& e) {
+  switch (e.type) {
+    case EventType::PlaybackDone:
+    case EventType::FreePlayback:
+      return &e.playback->node;
+    case EventType::LegDetached:
+    case EventType::LegClosed:
+      return &e.leg->node;
+    case EventType::RoomClosed:
+      return &e.room->node;
+    default:
+      return nullptr;
+  }
+}
+}  // namespace
+
 Worker::Worker(int index, int64_t rtpTimeoutMs) : index_(index), rtpTimeoutMs_(rtpTimeoutMs) {
   epollFd_ = epoll_create1(EPOLL_CLOEXEC);
   timerFd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -72,6 +95,7 @@ void Worker::start() {
     spec.it_value.tv_nsec -= 1000000000L;
   }
   timerfd_settime(timerFd_, TFD_TIMER_ABSTIME, &spec, nullptr);
+  nextDueNs_ = static_cast<int64_t>(spec.it_value.tv_sec) * 1000000000 + spec.it_value.tv_nsec;
   running_ = true;
   thread_ = std::thread([this] { run(); });
 }
@@ -84,9 +108,20 @@ void Worker::stop() {
 }
 
 void Worker::emit(const Event& e) {
-  if (!events_.push(e)) {
-    // Ring full (JS thread stalled): the event is lost; any object it carried
-    // is leaked rather than freed on this thread.
+  if (carriesOwnership(e.type)) {
+    // Keep order: once one waits, the later ones queue behind it.
+    if (ownedHead_ != nullptr || !events_.push(e)) {
+      OwnedEventNode* n = nodeOf(e);
+      n->event = e;
+      n->next = nullptr;
+      if (ownedTail_ != nullptr) ownedTail_->next = n;
+      else ownedHead_ = n;
+      ownedTail_ = n;
+      bump(eventsDeferred);
+      return;
+    }
+  } else if (!events_.pushKeepingReserve(e, kOwnedReserve)) {
+    // Ring nearly full (JS thread stalled): the notification is lost.
     bump(eventsDropped);
     return;
   }
@@ -95,6 +130,36 @@ void Worker::emit(const Event& e) {
     ssize_t r = ::write(eventFd_, &one, sizeof one);
     (void)r;
   }
+}
+
+bool Worker::flushOwned() {
+  bool pushed = false;
+  while (ownedHead_ != nullptr && events_.push(ownedHead_->event)) {
+    ownedHead_ = ownedHead_->next;
+    pushed = true;
+  }
+  if (ownedHead_ == nullptr) ownedTail_ = nullptr;
+  // Same protocol as emit(): a set flag means a drain is still to come.
+  if (pushed && !signaled_.exchange(true, std::memory_order_acq_rel)) {
+    const uint64_t one = 1;
+    ssize_t r = ::write(eventFd_, &one, sizeof one);
+    (void)r;
+  }
+  return ownedHead_ == nullptr;
+}
+
+bool Worker::takeDeferred(Event& e) {
+  if (ownedHead_ == nullptr) return false;
+  e = ownedHead_->event;
+  ownedHead_ = ownedHead_->next;
+  if (ownedHead_ == nullptr) ownedTail_ = nullptr;
+  return true;
+}
+
+void Worker::recordLateness(int64_t lateNs) {
+  int64_t b = lateNs < 0 ? 0 : lateNs / (kLatenessBucketUs * 1000);
+  if (b > kLatenessBuckets) b = kLatenessBuckets;
+  bump(tickLateness[b]);
 }
 
 void Worker::run() {
@@ -121,12 +186,18 @@ void Worker::run() {
       if (expirations > 1) bump(lateTicks, expirations - 1);
       const uint64_t run = expirations > kMaxCatchUpTicks ? kMaxCatchUpTicks : expirations;
       for (uint64_t t = 0; t < run; t++) {
+        recordLateness(monotonicNs() - (nextDueNs_ + static_cast<int64_t>(t) * kFrameMs * 1000000));
         drainCommands();
+        flushOwned();
         tick(now);
       }
+      // Skipped ticks (beyond the catch-up limit) are as late as it gets.
+      if (expirations > run) bump(tickLateness[kLatenessBuckets], expirations - run);
+      nextDueNs_ += static_cast<int64_t>(expirations) * kFrameMs * 1000000;
     }
   }
   drainCommands();
+  flushOwned();
 }
 
 void Worker::readLeg(Leg* leg, int64_t nowMs) {
@@ -229,6 +300,21 @@ void Worker::apply(const Command& c) {
       if (rooms_ != nullptr) rooms_->prev = c.room;
       rooms_ = c.room;
       break;
+    case CmdType::SetGain:
+      c.leg->setGain(c.gainIn, c.gainOut);
+      break;
+    case CmdType::Hold:
+      c.leg->hold(c.playback, *this);
+      break;
+    case CmdType::Unhold:
+      c.leg->unhold(*this);
+      break;
+    case CmdType::SetSending:
+      c.leg->setSending(c.flag);
+      break;
+    case CmdType::SetRoomConfig:
+      c.room->maxTalkers = c.value;
+      break;
     case CmdType::CloseRoom: {
       Room* r = c.room;
       while (r->head != nullptr) roomRemove(*r->head);  // back to the lobby
@@ -248,12 +334,7 @@ void Worker::tick(int64_t nowMs) {
   bump(ticks);
   for (Leg* l = legs_; l != nullptr; l = l->next) l->pullInput(nowMs, rtpTimeoutMs_, *this);
   for (Room* r = rooms_; r != nullptr; r = r->next) mixRoom(*r);
-  for (Leg* l = legs_; l != nullptr; l = l->next) {
-    if (l->room == nullptr) std::memset(l->out, 0, sizeof l->out);  // lobby
-    // Prompts are mixed OVER what the leg hears from its room.
-    l->renderPlayback(*this);
-    l->sendFrame(sendBuf_);
-  }
+  for (Leg* l = legs_; l != nullptr; l = l->next) l->produceAndSend(*this, sendBuf_);
 }
 
 }  // namespace media

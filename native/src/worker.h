@@ -34,6 +34,11 @@ class Worker final : public EventSink {
   static constexpr int kBatch = 32;
   static constexpr int kMaxPacketsPerWakeup = 64;
   static constexpr uint64_t kMaxCatchUpTicks = 5;
+  // Event-ring slots only ownership-carrying events may use.
+  static constexpr size_t kOwnedReserve = 1024;
+  // Tick lateness histogram: 100 us buckets, the last one is overflow.
+  static constexpr int kLatenessBucketUs = 100;
+  static constexpr int kLatenessBuckets = 200;
 
   Worker(int index, int64_t rtpTimeoutMs);  // throws std::runtime_error
   ~Worker() override;
@@ -51,17 +56,30 @@ class Worker final : public EventSink {
   // JS thread (consumer of events). Call beginDrain() before popping.
   void beginDrain() { signaled_.exchange(false, std::memory_order_acq_rel); }
   bool popEvent(Event& e) { return events_.pop(e); }
+  // After stop() (or on the worker thread): ownership events still waiting
+  // in the overflow FIFO, oldest first.
+  bool takeDeferred(Event& e);
   int eventFd() const { return eventFd_; }
 
   int index() const { return index_; }
 
   std::atomic<uint64_t> ticks{0};
   std::atomic<uint64_t> lateTicks{0};
-  std::atomic<uint64_t> eventsDropped{0};
+  std::atomic<uint64_t> eventsDropped{0};   // notifications only (dtmf, talking, timeout)
+  std::atomic<uint64_t> eventsDeferred{0};  // ownership events that waited in the overflow FIFO
   std::atomic<uint64_t> commandErrors{0};
+  // Tick start minus its scheduled time, per tick; index kLatenessBuckets
+  // counts ticks at least kLatenessBuckets * kLatenessBucketUs late.
+  std::atomic<uint64_t> tickLateness[kLatenessBuckets + 1] = {};
 
-  // EventSink (worker thread).
+  // EventSink (worker thread). Notifications are dropped (and counted) when
+  // the ring is nearly full; ownership events never are (see messages.h).
   void emit(const Event& e) override;
+  // Moves deferred ownership events into the ring while it has room (worker
+  // thread; called at each tick). Returns true when none is left waiting.
+  bool flushOwned();
+  // Records one tick's lateness (worker thread).
+  void recordLateness(int64_t lateNs);
 
  private:
   void run();
@@ -87,6 +105,9 @@ class Worker final : public EventSink {
 
   Leg* legs_ = nullptr;
   Room* rooms_ = nullptr;
+  OwnedEventNode* ownedHead_ = nullptr;  // overflow FIFO (nodes inside the objects)
+  OwnedEventNode* ownedTail_ = nullptr;
+  int64_t nextDueNs_ = 0;  // scheduled time of the next timer expiration
 
   // recvmmsg / send scratch, preallocated.
   mmsghdr msgs_[kBatch];
@@ -97,5 +118,6 @@ class Worker final : public EventSink {
 };
 
 int64_t monotonicMs();
+int64_t monotonicNs();
 
 }  // namespace media

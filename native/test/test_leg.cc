@@ -168,7 +168,7 @@ TEST(leg_ssrc_change_resyncs_and_timeout) {
   CHECK(leg.in[0] < 0);
   CHECK_EQ(leg.stats.framesConcealed.load(), 0u);
   leg.pullInput(999, 1000, cap);
-  CHECK(cap.events.empty());
+  for (const Event& e : cap.events) CHECK(e.type != EventType::RtpTimeout);
   leg.pullInput(1000, 1000, cap);
   leg.pullInput(1020, 1000, cap);
   int timeouts = 0;
@@ -193,4 +193,79 @@ TEST(leg_timeout_without_any_rtp_counts_from_remote) {
   int timeouts = 0;
   for (const Event& e : cap.events) timeouts += e.type == EventType::RtpTimeout;
   CHECK_EQ(timeouts, 1);
+}
+
+namespace {
+std::vector<uint8_t> press(uint16_t seq, uint32_t ts, uint8_t ev) {
+  return dtmf(seq, ts, 77, ev, false, 160);
+}
+}  // namespace
+
+TEST(leg_dtmf_flood_is_rate_limited) {
+  Leg leg(cfg(), -1);
+  Capture cap;
+  const SockAddr remote = addr("10.0.0.1", 4000);
+  // 500 distinct presses in the same millisecond: only the burst gets through.
+  uint16_t seq = 1;
+  for (int i = 0; i < 500; i++) {
+    auto d = press(seq++, 1000u + 800u * static_cast<uint32_t>(i), static_cast<uint8_t>(i % 10));
+    leg.onDatagram(d.data(), d.size(), false, remote, 1000, cap);
+  }
+  CHECK_EQ(cap.digits().size(), static_cast<size_t>(kDtmfBurst));
+  CHECK_EQ(leg.stats.dtmfSuppressed.load(), 500u - kDtmfBurst);
+  // Sustained flood for 10 s at one press per ms: about 20 per second pass.
+  cap.events.clear();
+  for (int64_t t = 1001; t < 11001; t++) {
+    auto d = press(seq++, 900000u + 800u * static_cast<uint32_t>(t), static_cast<uint8_t>(t % 10));
+    leg.onDatagram(d.data(), d.size(), false, remote, t, cap);
+  }
+  CHECK(cap.digits().size() >= 195 && cap.digits().size() <= 205);
+  // A human typing (one press every 150 ms) is never throttled.
+  cap.events.clear();
+  for (int i = 0; i < 40; i++) {
+    auto d = press(seq++, 5000000u + 800u * static_cast<uint32_t>(i), static_cast<uint8_t>(i % 10));
+    leg.onDatagram(d.data(), d.size(), false, remote, 20000 + 150 * i, cap);
+  }
+  CHECK_EQ(cap.digits().size(), 40u);
+}
+
+TEST(leg_hold_music_loops_and_replaces_room) {
+  Leg leg(cfg(), -1);
+  Capture cap;
+  auto music = std::make_shared<Sound>();
+  for (int i = 0; i < 100; i++) music->samples.push_back(static_cast<int16_t>(i + 1));
+  Playback* p = new Playback();
+  p->sounds.push_back(music);
+  p->loop = true;
+  leg.hold(p, cap);
+  CHECK(leg.held());
+  CHECK(leg.source() == Leg::Source::Own);
+  uint8_t buf[200];
+  leg.setRemote(addr("10.0.0.1", 4000), 0);  // fd -1: nothing is sent
+  for (int t = 0; t < 4; t++) {
+    leg.produceAndSend(cap, buf);
+    // 160 samples per frame over a 100-sample loop
+    for (int i = 0; i < kFrameSamples; i++) CHECK_EQ(leg.out[i], ((t * kFrameSamples + i) % 100) + 1);
+  }
+  CHECK(cap.events.empty());
+  // Replacing the music hands the old playback back; unhold the new one.
+  Playback* q = new Playback();
+  q->loop = true;  // no sounds at all: silence, and no endless loop
+  leg.hold(q, cap);
+  leg.produceAndSend(cap, buf);
+  CHECK_EQ(leg.out[0], 0);
+  leg.unhold(cap);
+  CHECK(!leg.held());
+  CHECK_EQ(cap.events.size(), 2u);
+  CHECK(cap.events[0].playback == p && cap.events[1].playback == q);
+  for (const Event& e : cap.events) {
+    CHECK(e.type == EventType::FreePlayback);
+    delete e.playback;
+  }
+  CHECK(leg.source() == Leg::Source::Silence);  // lobby
+}
+
+TEST(leg_g711_silence_codes) {
+  CHECK_EQ(g711::silence(Codec::PCMU), g711::linearToUlaw(0));
+  CHECK_EQ(g711::silence(Codec::PCMA), g711::linearToAlaw(0));
 }

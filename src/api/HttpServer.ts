@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
 import { describeListenError } from '../util/listenError.js';
+import type { ControlApi } from './ControlApi.js';
 
 export interface HealthReport {
   status: 'ok';
@@ -14,12 +15,13 @@ export interface HttpServerOptions {
   port: number;
   logger: Logger;
   health: () => HealthReport;
+  /** The REST control API, mounted under its base path. */
+  api?: ControlApi;
 }
 
 /**
- * The control plane's HTTP listener. For now it serves the health probe that
- * load balancers and orchestration poll; the REST API and event feed mount
- * here as they land.
+ * The control plane's HTTP listener: the health probe that load balancers
+ * and orchestration poll, and the REST control API under /conference/v1.
  */
 export class HttpServer {
   private constructor(
@@ -49,12 +51,22 @@ export class HttpServer {
 }
 
 function handle(request: IncomingMessage, response: ServerResponse, options: HttpServerOptions): void {
-  const path = (request.url ?? '/').split('?')[0];
+  const url = request.url ?? '/';
+  const question = url.indexOf('?');
+  const path = question < 0 ? url : url.slice(0, question);
+  const query = new URLSearchParams(question < 0 ? '' : url.slice(question + 1));
   if (path === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
     sendJson(response, 200, options.health());
     return;
   }
-  sendJson(response, 404, { message: 'not found', errors: [{ field: 'path', message: `no resource at ${path}` }] });
+  if (options.api?.owns(path)) {
+    options.api.handle(request, response, path, query).catch((err: unknown) => {
+      options.logger.error({ err }, 'API handler failed');
+      if (!response.headersSent) sendJson(response, 500, { message: 'internal server error', errors: [] });
+    });
+    return;
+  }
+  sendJson(response, 404, { message: 'not found', errors: [{ field: 'path', message: `no resource at ${path}`, reference_sid: null }] });
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

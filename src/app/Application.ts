@@ -1,6 +1,8 @@
 import { isIPv4 } from 'node:net';
 import type { AppConfig } from '../config/Config.js';
 import type { Logger } from '../log.js';
+import { bootstrapAdministrator } from '../api/auth.js';
+import { ControlApi } from '../api/ControlApi.js';
 import { HttpServer } from '../api/HttpServer.js';
 import { ConferenceManager } from '../conference/ConferenceManager.js';
 import { normalizePhoneNumber } from '../conference/PhoneNumber.js';
@@ -33,10 +35,15 @@ export class Application {
   private constructor(
     readonly config: AppConfig,
     private readonly logger: Logger,
+    private readonly env: NodeJS.ProcessEnv,
   ) {}
 
-  static async start(config: AppConfig, logger: Logger): Promise<Application> {
-    const app = new Application(config, logger);
+  /**
+   * `env` supplies the settings not yet in the configuration file:
+   * ADMIN_LOGIN and ADMIN_PASSWORD (the control API's first administrator).
+   */
+  static async start(config: AppConfig, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<Application> {
+    const app = new Application(config, logger, env);
     try {
       await app.open();
     } catch (err) {
@@ -60,6 +67,10 @@ export class Application {
 
   get mediaEngine(): MediaEngine {
     return this.media;
+  }
+
+  get conferenceStore(): ConferenceStore {
+    return this.store;
   }
 
   private async open(): Promise<void> {
@@ -86,16 +97,32 @@ export class Application {
       bindAddress: config.sip.bindAddress,
       port: config.sip.port,
       advertisedAddress: config.sip.advertisedAddress,
+      trunks: config.trunks,
+      maxMessageBytes: config.sip.limits.maxMessageBytes,
+      maxHeaderCount: config.sip.limits.maxHeaderCount,
+      maxDialogs: config.sip.limits.maxDialogs,
+      ...(config.sip.limits.inviteRate ? { inviteRateLimit: config.sip.limits.inviteRate } : {}),
+      defaultRingTimeoutMs: config.sip.ringTimeoutSeconds * 1000,
       logger,
     });
     this.closers.push(() => this.sip.close());
     this.sip.on('call', (call) => this.admit(call));
 
+    const apiLogger = logger.child({ component: 'api' });
+    const admin = await bootstrapAdministrator(this.store, this.env, apiLogger);
+    const api = new ControlApi({
+      store: this.store,
+      conference: this.conference,
+      logger: apiLogger,
+      disabledReason: admin.ready ? undefined : admin.reason,
+      maxCodeLength: config.ivr.maxCodeLength,
+    });
     this.http = await HttpServer.listen({
       bindAddress: config.http.bindAddress,
       port: config.http.port,
       logger: logger.child({ component: 'http' }),
       health: () => ({ status: 'ok', meetings: this.conference.meetings.length, legs: this.media.stats().legs }),
+      api,
     });
     this.closers.push(() => this.http.close());
     logger.info(

@@ -16,12 +16,15 @@ export interface JoinRequest {
 
 export interface ParticipantEvents {
   left: [];
+  /** Someone (an operator through the API, a host) asks for this call to be hung up; the call flow does it. */
+  hangupRequested: [reason: string];
 }
 
 export interface MeetingEvents {
   participantJoined: [import('./Participant.js').Participant];
   participantLeft: [import('./Participant.js').Participant];
   ended: [];
+  lockChanged: [locked: boolean];
 }
 
 export interface ConferenceManagerEvents {
@@ -31,4 +34,9 @@ export interface ConferenceManagerEvents {
 
 export class MeetingEndedError extends Error {
   override name = 'MeetingEndedError';
+}
+
+/** A locked meeting admits hosts only. */
+export class MeetingLockedError extends Error {
+  override name = 'MeetingLockedError';
 }

@@ -21,6 +21,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private roleValue: Role;
   private mutedValue = false;
   private deafValue = false;
+  /** A friendly name for the call (seed 004 `customName`). */
+  customName = '';
 
   constructor(id: number, request: JoinRequest) {
     super();
@@ -51,6 +53,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (changes.role !== undefined) this.roleValue = changes.role;
     if (changes.muted !== undefined) this.mutedValue = changes.muted;
     if (changes.deaf !== undefined) this.deafValue = changes.deaf;
+  }
+
+  /** Emits `hangupRequested`; the call flow that owns the call hangs it up. */
+  requestHangup(reason: string): void {
+    this.emit('hangupRequested', reason);
   }
 
   get membership(): Membership {

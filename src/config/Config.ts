@@ -5,6 +5,22 @@ import { parse as parseYaml } from 'yaml';
 import { findPackageRoot } from '../util/packageRoot.js';
 import type { Role } from '../conference/Role.js';
 import { parseRole } from '../conference/Role.js';
+import type { SipTrunk } from '../sip/SipTypes.js';
+import { parseAddressSpec } from '../sip/trunks.js';
+
+/** A trunk as configured; the same shape SipServer takes (`trunks` option). */
+export type TrunkConfig = SipTrunk;
+
+export interface SipLimitsConfig {
+  /** Largest SIP message accepted, in bytes. */
+  maxMessageBytes: number;
+  /** Most header fields in one message. */
+  maxHeaderCount: number;
+  /** Most concurrent calls (inbound + outbound). */
+  maxDialogs: number;
+  /** Per-source INVITE token bucket; undefined when switched off. */
+  inviteRate?: { perSecond: number; burst: number };
+}
 
 export interface KeyConfig {
   accessCode: string;
@@ -25,7 +41,16 @@ export interface DidGroupConfig {
 }
 
 export interface AppConfig {
-  sip: { bindAddress: string; port: number; advertisedAddress: string };
+  sip: {
+    bindAddress: string;
+    port: number;
+    advertisedAddress: string;
+    limits: SipLimitsConfig;
+    /** Default ring timeout of outbound calls, in seconds. */
+    ringTimeoutSeconds: number;
+  };
+  /** SIP trunks, in match order for inbound admission. */
+  trunks: TrunkConfig[];
   http: { bindAddress: string; port: number };
   rtp: { bindAddress: string; portMin: number; portMax: number };
   media: { workerThreads: number; rtpTimeoutSeconds: number };
@@ -124,8 +149,25 @@ class Reader {
     return new Reader((object as Record<string, unknown>)[name], this.path ? `${this.path}.${name}` : name);
   }
 
+  /** A mapping field; a missing one reads as empty (its own fields then report what is required). */
   object(name: string): Reader {
-    return this.field(name);
+    const f = this.field(name);
+    return f.value === undefined || f.value === null ? new Reader({}, f.path) : f;
+  }
+
+  /** True when the field is present (not undefined/null). */
+  has(name: string): boolean {
+    const v = this.field(name).value;
+    return v !== undefined && v !== null;
+  }
+
+  /** A field that must be one of the given strings. */
+  oneOf<T extends string>(name: string, values: readonly T[], fallback?: T): T {
+    const v = this.string(name, fallback);
+    if (!(values as readonly string[]).includes(v)) {
+      throw new ConfigError(`${this.path ? this.path + '.' : ''}${name} must be one of ${values.join(', ')}`);
+    }
+    return v as T;
   }
 
   string(name: string, fallback?: string): string {
@@ -180,8 +222,28 @@ function parseConfig(raw: unknown, baseDir: string): AppConfig {
   const prompts = root.object('prompts');
   const ivr = root.object('ivr');
   const provisioning = root.object('provisioning');
+  const limits = sip.object('limits');
   return {
-    sip: { bindAddress: sip.string('bindAddress'), port: sip.port('port'), advertisedAddress: sip.string('advertisedAddress', '') },
+    sip: {
+      bindAddress: sip.string('bindAddress'),
+      port: sip.port('port'),
+      advertisedAddress: sip.string('advertisedAddress', ''),
+      limits: {
+        maxMessageBytes: limits.positiveInteger('maxMessageBytes', 65535),
+        maxHeaderCount: limits.positiveInteger('maxHeaderCount', 256),
+        maxDialogs: limits.positiveInteger('maxDialogs', 10000),
+        ...(limits.has('inviteRate')
+          ? {
+              inviteRate: {
+                perSecond: positiveNumber(limits.object('inviteRate'), 'perSecond'),
+                burst: limits.object('inviteRate').positiveInteger('burst'),
+              },
+            }
+          : {}),
+      },
+      ringTimeoutSeconds: sip.positiveInteger('ringTimeoutSeconds', 60),
+    },
+    trunks: parseTrunks(root),
     http: { bindAddress: http.string('bindAddress'), port: http.port('port') },
     rtp: { bindAddress: rtp.string('bindAddress'), portMin: rtp.port('portMin'), portMax: rtp.port('portMax') },
     media: { workerThreads: media.positiveInteger('workerThreads', 1), rtpTimeoutSeconds: media.positiveInteger('rtpTimeoutSeconds', 30) },
@@ -214,4 +276,65 @@ function parseConfig(raw: unknown, baseDir: string): AppConfig {
       })),
     },
   };
+}
+
+function positiveNumber(reader: Reader, name: string): number {
+  const value = reader.number(name);
+  if (!(value > 0)) throw new ConfigError(`${reader.path}.${name} must be a positive number`);
+  return value;
+}
+
+function nonEmpty(reader: Reader, name: string): string {
+  const value = reader.string(name);
+  if (value.trim() === '') throw new ConfigError(`${reader.path}.${name} must not be empty`);
+  return value;
+}
+
+/** "host:port", "[v6]:port" or "host" (port 5060). */
+function parseHostPort(text: string, path: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+))(?::(\d{1,5}))?$/.exec(text.trim());
+  if (!m) throw new ConfigError(`${path} must be host:port`);
+  const port = m[3] !== undefined ? checkPort(Number(m[3]), path) : 5060;
+  return { host: m[1] ?? m[2]!, port };
+}
+
+const SIP_USER_RE = /^[A-Za-z0-9+\-_.!~*'()&=$,;?/]{1,64}$/;
+
+function parseTrunks(root: Reader): TrunkConfig[] {
+  const names = new Set<string>();
+  return root.list('trunks').map((t) => {
+    const name = nonEmpty(t, 'name');
+    if (names.has(name)) throw new ConfigError(`${t.path}.name: duplicate trunk name ${name}`);
+    names.add(name);
+    const inbound = t.object('inbound');
+    const addresses = inbound.list('addresses').map((a) => {
+      const text = a.asString();
+      if (!parseAddressSpec(text)) throw new ConfigError(`${a.path} must be an IP address or CIDR block`);
+      return text;
+    });
+    const trunk: TrunkConfig = { name, inbound: { addresses } };
+    if (inbound.has('auth')) {
+      const auth = inbound.object('auth');
+      trunk.inbound.auth = { realm: nonEmpty(auth, 'realm'), username: nonEmpty(auth, 'username'), password: nonEmpty(auth, 'password') };
+    }
+    if (t.has('outbound')) {
+      const out = t.object('outbound');
+      const proxy = parseHostPort(out.string('proxy'), `${out.path}.proxy`);
+      const transport = out.oneOf('transport', ['udp', 'tcp'] as const, 'udp');
+      const callerId = out.string('callerId');
+      if (!SIP_USER_RE.test(callerId)) throw new ConfigError(`${out.path}.callerId must be a number or SIP user`);
+      trunk.outbound = {
+        proxy: { ...proxy, transport },
+        callerId,
+        numberFormat: out.oneOf('numberFormat', ['e164', 'e164-plus'] as const, 'e164-plus'),
+      };
+      const pai = out.string('pAssertedIdentity', '');
+      if (pai !== '') trunk.outbound.pAssertedIdentity = pai;
+      if (out.has('auth')) {
+        const auth = out.object('auth');
+        trunk.outbound.auth = { username: nonEmpty(auth, 'username'), password: nonEmpty(auth, 'password') };
+      }
+    }
+    return trunk;
+  });
 }

@@ -2,6 +2,7 @@ import type { Logger } from '../log.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Meeting } from '../conference/Meeting.js';
 import type { Participant } from '../conference/Participant.js';
+import { MeetingLockedError } from '../conference/ConferenceTypes.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
 import type { DtmfEvent, PlaybackDoneEvent } from '../media/MediaTypes.js';
 import { isIPv4 } from 'node:net';
@@ -40,6 +41,8 @@ export class CallSession {
   private readonly logger: Logger;
   private digitTimer: NodeJS.Timeout | undefined;
   private currentPlayback: number | undefined;
+  /** The "meeting is locked" prompt; the call is hung up when it ends. */
+  private refusalPlayback: number | undefined;
   private match: KeyMatch | undefined;
   private meeting: Meeting | undefined;
   private participant: Participant | undefined;
@@ -118,6 +121,11 @@ export class CallSession {
   }
 
   private onPlaybackDone(event: PlaybackDoneEvent): void {
+    if (event.playbackId === this.refusalPlayback) {
+      this.refusalPlayback = undefined;
+      this.call.hangup('meeting locked');
+      return;
+    }
     // A stopped playback reports too; only the one the flow waits for counts.
     if (event.playbackId !== this.currentPlayback) return;
     this.currentPlayback = undefined;
@@ -169,16 +177,29 @@ export class CallSession {
 
   private join(accessCode: string): void {
     const match = this.match!;
-    const { meeting, participant } = this.options.conference.join(match.meetingRoom, {
-      callId: this.call.info.callId,
-      role: match.key.role,
-      accessCode,
-      caller: this.call.info.from.user,
-      callee: this.options.did.phoneNumber,
-      leg: this.leg,
-    });
+    let joined: { meeting: Meeting; participant: Participant };
+    try {
+      joined = this.options.conference.join(match.meetingRoom, {
+        callId: this.call.info.callId,
+        role: match.key.role,
+        accessCode,
+        caller: this.call.info.from.user,
+        callee: this.options.did.phoneNumber,
+        leg: this.leg,
+      });
+    } catch (err) {
+      if (!(err instanceof MeetingLockedError)) throw err;
+      // A locked meeting admits hosts only: tell the caller, then hang up.
+      this.logger.info({ meetingNumber: match.meetingRoom.meetingNumber, role: match.key.role }, 'meeting locked, caller refused');
+      this.refusalPlayback = this.leg.play(this.options.prompts.resolve(['conf-locked']), { interruptibleByDtmf: false });
+      return;
+    }
+    const { meeting, participant } = joined;
     this.meeting = meeting;
     this.participant = participant;
+    participant.on('hangupRequested', (reason) => {
+      if (!this.finished) this.call.hangup(reason);
+    });
     // The meeting may end under the caller (ended by an operator): hang up then.
     participant.once('left', () => {
       if (!this.finished) this.call.hangup('meeting ended');

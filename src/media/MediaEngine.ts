@@ -14,6 +14,7 @@ import type {
   MediaEngineOptions,
   MediaEngineStats,
   MediaLegOptions,
+  MediaRoomOptions,
   ToneSpec,
 } from './MediaTypes.js';
 import { loadNative, type NativeAddon, type NativeEngine, type NativeEvent } from './native.js';
@@ -55,6 +56,7 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
   constructor(options: MediaEngineOptions) {
     const workerThreads = options.workerThreads ?? 1;
     const rtpTimeoutMs = options.rtpTimeoutMs ?? 30_000;
+    const maxTalkers = options.maxTalkers ?? 4;
     const { rtpPortMin, rtpPortMax } = options;
     if (!Number.isInteger(rtpPortMin) || !Number.isInteger(rtpPortMax) || rtpPortMin < 1 || rtpPortMax > 65535 || rtpPortMin > rtpPortMax) {
       throw new MediaInvalidArgumentError(`invalid RTP port range ${rtpPortMin}-${rtpPortMax}`);
@@ -65,7 +67,8 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
     if (!Number.isInteger(rtpTimeoutMs) || rtpTimeoutMs < 0) {
       throw new MediaInvalidArgumentError('rtpTimeoutMs must be a non-negative integer');
     }
-    this.options = { bindAddress: options.bindAddress, rtpPortMin, rtpPortMax, workerThreads, rtpTimeoutMs };
+    validateMaxTalkers(maxTalkers);
+    this.options = { bindAddress: options.bindAddress, rtpPortMin, rtpPortMax, workerThreads, rtpTimeoutMs, maxTalkers };
     this.#logger = options.logger?.child({ component: 'media' });
     this.#addon = loadNative();
     this.native = callNative(
@@ -158,10 +161,13 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
     return leg;
   }
 
-  createRoom(): MediaRoom {
+  /** A new mixing room; `maxTalkers` defaults to the engine's option. */
+  createRoom(options: MediaRoomOptions = {}): MediaRoom {
     this.#assertOpen();
-    const id = callNative(() => this.native.createRoom());
-    const room = new MediaRoom(id, this);
+    const maxTalkers = options.maxTalkers ?? this.options.maxTalkers;
+    validateMaxTalkers(maxTalkers);
+    const id = callNative(() => this.native.createRoom(maxTalkers));
+    const room = new MediaRoom(id, this, maxTalkers);
     this.#rooms.set(id, room);
     this.observer.emit('newroom', room);
     return room;
@@ -180,6 +186,8 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
       packetsMalformed: s.packetsMalformed,
       packetsFromStrangers: s.packetsFromStrangers,
       packetsUnknownPayload: s.packetsUnknownPayload,
+      eventsDropped: s.eventsDropped,
+      tickLatenessHistogramUs: { bucketUs: 100, counts: s.tickLatenessCounts },
     };
   }
 
@@ -217,6 +225,13 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
     this.#finishRoom(room);
   }
 
+  /** @internal MediaRoomOwner */
+  setRoomMaxTalkers(room: MediaRoom, maxTalkers: number): void {
+    this.#assertOpen();
+    validateMaxTalkers(maxTalkers);
+    callNative(() => this.native.setRoomMaxTalkers(room.id, maxTalkers));
+  }
+
   #finishRoom(room: MediaRoom): void {
     this.#rooms.delete(room.id);
     for (const leg of room.markClosed()) leg.roomClosed(room);
@@ -248,5 +263,11 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
 
   #assertOpen(): void {
     if (this.#closed) throw new MediaClosedError('media engine is closed');
+  }
+}
+
+function validateMaxTalkers(n: number): void {
+  if (!Number.isInteger(n) || n < 1 || n > 32) {
+    throw new MediaInvalidArgumentError('maxTalkers must be an integer within [1, 32]');
   }
 }

@@ -5,6 +5,7 @@ import { callNative, MediaClosedError, MediaInvalidArgumentError } from './Media
 import type { MediaRoom } from './MediaRoom.js';
 import type {
   AudioCodecName,
+  LegGain,
   LegStats,
   MediaLegEvents,
   PlayOptions,
@@ -37,7 +38,13 @@ export interface MediaLegInit {
  * an RFC 4733 DTMF detector. Starts in the lobby (hears only its prompts,
  * still sends RTP every 20 ms once a remote is set); `join` puts it in a room.
  *
- * Events (see MediaLegEvents): `dtmf`, `playbackDone`, `rtpTimeout`, `close`.
+ * Events (see MediaLegEvents): `dtmf`, `playbackDone`, `rtpTimeout`,
+ * `talkingStarted`, `talkingStopped`, `close`.
+ *
+ * Controls: `join`/`update` (speak = false: muted or listen-only, hear =
+ * false: deaf, hears silence), `setGain` (in/out dB), `hold`/`unhold` (hears
+ * looping music instead of the room, never mixed), `setSending` (no RTP out
+ * while the phone holds the call).
  */
 export class MediaLeg extends EventEmitter<MediaLegEvents> {
   readonly id: number;
@@ -55,6 +62,10 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
   #room: MediaRoom | undefined;
   #membership: RoomMembership | undefined;
   #playbackId: number | undefined;
+  #gain: LegGain = { inDb: 0, outDb: 0 };
+  #held = false;
+  #sending = true;
+  #talking = false;
   #closed = false;
 
   /** @internal Use MediaEngine.createLeg. */
@@ -86,6 +97,26 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
 
   get membership(): RoomMembership | undefined {
     return this.#membership === undefined ? undefined : { ...this.#membership };
+  }
+
+  /** Current gains in dB. */
+  get gain(): LegGain {
+    return { ...this.#gain };
+  }
+
+  /** True between `hold()` and `unhold()`. */
+  get held(): boolean {
+    return this.#held;
+  }
+
+  /** False while RTP sending is suppressed (`setSending(false)`). */
+  get sending(): boolean {
+    return this.#sending;
+  }
+
+  /** Whether the leg is currently detected talking (per the last talking event). */
+  get talking(): boolean {
+    return this.#talking;
   }
 
   /** Id of the playback in progress, if any. */
@@ -154,6 +185,64 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     this.#membership = next;
   }
 
+  /**
+   * Sets the input gain (what the leg says, before talker detection and the
+   * mix) and/or the output gain (everything the leg hears), in dB within
+   * [-60, +24]. Omitted values keep their current setting.
+   */
+  setGain(gain: Partial<LegGain>): void {
+    this.#assertOpen();
+    const next = { ...this.#gain, ...gain };
+    for (const v of [next.inDb, next.outDb]) {
+      if (typeof v !== 'number' || !Number.isFinite(v) || v < -60 || v > 24) {
+        throw new MediaInvalidArgumentError('gain must be a number of dB within [-60, 24]');
+      }
+    }
+    callNative(() => this.#owner.native.setGain(this.id, next.inDb, next.outDb));
+    this.#gain = next;
+  }
+
+  /**
+   * Puts the leg on hold: it hears `music` looping (silence when undefined)
+   * instead of the room, and never enters the mix, until `unhold()`. Its
+   * room membership is kept; prompts still play over the music. Calling it
+   * again replaces the music.
+   */
+  hold(music: Sound | readonly Sound[] | undefined): void {
+    this.#assertOpen();
+    const list = music === undefined ? [] : Array.isArray(music) ? (music as readonly Sound[]) : [music as Sound];
+    callNative(() =>
+      this.#owner.native.hold(
+        this.id,
+        list.map((s) => s.native),
+      ),
+    );
+    this.#held = true;
+    this.#logger?.debug({ music: list.map((s) => s.source) }, 'media leg held');
+  }
+
+  /** Ends `hold()`: the leg hears (and may speak to) its room again. No-op when not held. */
+  unhold(): void {
+    this.#assertOpen();
+    if (!this.#held) return;
+    callNative(() => this.#owner.native.unhold(this.id));
+    this.#held = false;
+    this.#logger?.debug('media leg unheld');
+  }
+
+  /**
+   * Stops (false) or resumes (true) sending RTP to the remote, e.g. while
+   * the phone has put the call on hold (SDP sendonly/inactive from the
+   * phone). Receiving, mixing and DTMF are unaffected; RTP timestamps keep
+   * running, and the first packet after resuming carries the marker bit.
+   */
+  setSending(sending: boolean): void {
+    this.#assertOpen();
+    if (typeof sending !== 'boolean') throw new MediaInvalidArgumentError('sending must be a boolean');
+    callNative(() => this.#owner.native.setSending(this.id, sending));
+    this.#sending = sending;
+  }
+
   /** Back to the lobby. No-op when not in a room. */
   leave(): void {
     this.#assertOpen();
@@ -215,6 +304,11 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
       case 'rtpTimeout':
         this.#logger?.warn('rtp timeout');
         this.emit('rtpTimeout');
+        break;
+      case 'talking':
+        this.#talking = ev.talking;
+        if (ev.talking) this.emit('talkingStarted', { energy: ev.energy });
+        else this.emit('talkingStopped', { energy: ev.energy });
         break;
     }
   }

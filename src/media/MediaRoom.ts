@@ -10,25 +10,42 @@ export interface MediaRoomEvents {
 /** @internal What a room needs from its engine. */
 export interface MediaRoomOwner {
   closeRoom(room: MediaRoom): void;
+  setRoomMaxTalkers(room: MediaRoom, maxTalkers: number): void;
 }
 
 /**
- * A mixing room. Legs join it with `leg.join(room, { speak, hear })`; each
- * hearing leg receives the sum of the speaking legs minus its own voice.
- * Closing a room returns its legs to the lobby (they keep their prompts and
- * DTMF).
+ * A mixing room. Legs join it with `leg.join(room, { speak, hear })`. Only
+ * legs that speak and are detected talking are mixed, at most the loudest
+ * `maxTalkers`; a leg in the mix hears the others (N-1), every other hearing
+ * leg hears the one shared mix (encoded once per codec). A limiter keeps the
+ * sum from clipping. Closing a room returns its legs to the lobby (they keep
+ * their prompts and DTMF).
  */
 export class MediaRoom extends EventEmitter<MediaRoomEvents> {
   readonly id: number;
   readonly #owner: MediaRoomOwner;
   readonly #legs = new Set<MediaLeg>();
   #closed = false;
+  #maxTalkers: number;
 
   /** @internal Use MediaEngine.createRoom. */
-  constructor(id: number, owner: MediaRoomOwner) {
+  constructor(id: number, owner: MediaRoomOwner, maxTalkers = 4) {
     super();
     this.id = id;
     this.#owner = owner;
+    this.#maxTalkers = maxTalkers;
+  }
+
+  /** How many of the loudest talkers are mixed. */
+  get maxTalkers(): number {
+    return this.#maxTalkers;
+  }
+
+  /** Changes how many of the loudest talkers are mixed (1..32). */
+  setMaxTalkers(maxTalkers: number): void {
+    this.assertOpen();
+    this.#owner.setRoomMaxTalkers(this, maxTalkers);
+    this.#maxTalkers = maxTalkers;
   }
 
   get closed(): boolean {

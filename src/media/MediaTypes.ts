@@ -20,7 +20,36 @@ export interface MediaEngineOptions {
   workerThreads?: number;
   /** A leg that received RTP once and then nothing for this long is reported (`rtpTimeout`). Default 30000. */
   rtpTimeoutMs?: number;
+  /**
+   * Default number of talkers mixed per room (the loudest ones, among legs
+   * that speak and are detected talking); everyone else hears one shared mix.
+   * 1..32, default 4. Per room: `createRoom({ maxTalkers })`.
+   */
+  maxTalkers?: number;
   logger?: Logger;
+}
+
+export interface MediaRoomOptions {
+  /** Loudest talkers mixed in this room, 1..32. Default: the engine's `maxTalkers`. */
+  maxTalkers?: number;
+}
+
+/** Per-leg gains in dB (0 = unity), each within [-60, +24]. */
+export interface LegGain {
+  /** Applied to what the leg says (before talker detection and mixing). */
+  inDb: number;
+  /** Applied to everything the leg hears (room, prompts, hold music). */
+  outDb: number;
+}
+
+export interface TalkingEvent {
+  /**
+   * Level of the frame that started / ended the talk spurt, in dB relative
+   * to full scale (frame RMS; 0 dB = RMS 32767, a full-scale sine is -3 dB).
+   * Talking starts on a frame at or above -38 dB and stops after 400 ms of
+   * frames below -46 dB.
+   */
+  energy: number;
 }
 
 export interface RemoteEndpoint {
@@ -88,6 +117,20 @@ export interface LegStats {
   /** Frames the jitter buffer had to conceal because their packet never arrived in time. */
   framesConcealed: number;
   dtmfEvents: number;
+  /** Key presses dropped by the per-leg DTMF rate limit (about 20 per second, bursts of 10). */
+  dtmfSuppressed: number;
+}
+
+/** Histogram of tick lateness (tick start minus its scheduled time). */
+export interface TickLatenessHistogram {
+  /** Bucket width in µs: counts[i] holds ticks [i*bucketUs, (i+1)*bucketUs) late. */
+  bucketUs: 100;
+  /**
+   * 201 entries: 200 buckets, then one overflow bucket (>= 20 ms late, and
+   * ticks skipped beyond the catch-up limit). Cumulative since the engine
+   * started, summed over workers: diff two samples for a window.
+   */
+  counts: number[];
 }
 
 export interface MediaEngineStats {
@@ -101,6 +144,9 @@ export interface MediaEngineStats {
   packetsMalformed: number;
   packetsFromStrangers: number;
   packetsUnknownPayload: number;
+  /** Notifications (dtmf, talking, rtpTimeout) lost because JS did not drain events in time. */
+  eventsDropped: number;
+  tickLatenessHistogramUs: TickLatenessHistogram;
 }
 
 export interface MediaLegEvents {
@@ -108,5 +154,9 @@ export interface MediaLegEvents {
   playbackDone: [PlaybackDoneEvent];
   /** RTP stopped arriving for `rtpTimeoutMs`. Reported once until RTP resumes. */
   rtpTimeout: [];
+  /** The leg started talking (energy detection with hysteresis; fires whether or not it speaks in a room). */
+  talkingStarted: [TalkingEvent];
+  /** The leg stopped talking (after 400 ms of quiet). */
+  talkingStopped: [TalkingEvent];
   close: [];
 }

@@ -31,6 +31,7 @@ export interface NativeLegStats {
   packetsUnknownPayload: number;
   framesConcealed: number;
   dtmfEvents: number;
+  dtmfSuppressed: number;
 }
 
 export interface NativeEngineStats {
@@ -44,12 +45,18 @@ export interface NativeEngineStats {
   packetsFromStrangers: number;
   packetsUnknownPayload: number;
   eventsDropped: number;
+  eventsDeferred: number;
+  /** Tick lateness, 100 µs buckets; the last entry is the overflow bucket. */
+  tickLatenessCounts: number[];
+  /** Same counts, in the shape MediaEngineStats exposes. */
+  tickLatenessHistogramUs: { bucketUs: 100; counts: number[] };
 }
 
 export type NativeEvent =
   | { type: 'dtmf'; legId: number; digit: string; durationMs: number }
   | { type: 'playbackDone'; legId: number; playbackId: number; interrupted: boolean }
-  | { type: 'rtpTimeout'; legId: number };
+  | { type: 'rtpTimeout'; legId: number }
+  | { type: 'talking'; legId: number; talking: boolean; energy: number };
 
 export interface NativeEngineOptions {
   bindAddress: string;
@@ -57,6 +64,7 @@ export interface NativeEngineOptions {
   rtpPortMax: number;
   workerThreads: number;
   rtpTimeoutMs: number;
+  maxTalkers: number;
 }
 
 export interface NativeEngine {
@@ -68,8 +76,14 @@ export interface NativeEngine {
   update(legId: number, speak: boolean, hear: boolean): void;
   leave(legId: number): void;
   closeLeg(legId: number): void;
-  createRoom(): number;
+  createRoom(maxTalkers?: number): number;
+  setRoomMaxTalkers(roomId: number, maxTalkers: number): void;
   closeRoom(roomId: number): void;
+  setGain(legId: number, inDb: number, outDb: number): void;
+  /** [] holds with silence. */
+  hold(legId: number, music: NativeSound[]): void;
+  unhold(legId: number): void;
+  setSending(legId: number, sending: boolean): void;
   legStats(legId: number): NativeLegStats;
   stats(): NativeEngineStats;
   /** Pending events from the mixer threads; [] once closed. */

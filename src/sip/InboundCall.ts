@@ -6,17 +6,15 @@
  */
 import { EventEmitter } from 'node:events';
 import type {
-  Body,
   IncomingAckRequest,
   IncomingByeRequest,
   IncomingInfoRequest,
   IncomingInviteRequest,
-  IncomingRequestMessage,
   Session,
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { renegotiateAudio, sameDescription } from './sdp/negotiate.js';
-import type { CallEndReason, InboundCallEvents, InboundCallInfo, InfoDtmf } from './SipTypes.js';
+import { answerInfo, answerReInvite, q850Reason, sdpBody } from './inDialog.js';
+import type { CallEndReason, InboundCallEvents, InboundCallInfo } from './SipTypes.js';
 
 export type InboundCallState = 'ringing' | 'answered' | 'confirmed' | 'ended';
 
@@ -35,49 +33,14 @@ export interface InboundCallDeps {
   contactHeader: string;
   /** Called once when the call ends (SipServer bookkeeping). */
   onEnded: (call: InboundCall) => void;
+  /** Called when a BYE deferred until the ACK has gone out (or is no longer owed). */
+  onByeSettled?: (call: InboundCall) => void;
 }
 
-function sdpBody(sdp: string): Body {
-  return { contentDisposition: 'session', contentType: 'application/sdp', content: sdp };
-}
+export { normaliseDtmfSignal, parseInfoDtmf } from './inDialog.js';
 
-function contentType(message: IncomingRequestMessage): string {
-  return (message.getHeader('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-}
-
-const DTMF_EVENTS = '0123456789*#ABCD';
-
-/** Normalise a DTMF signal as INFO bodies write it ("5", "*", "10" for *, "11" for #, "a"…). */
-export function normaliseDtmfSignal(raw: string): string | undefined {
-  const s = raw.trim().toUpperCase();
-  if (s.length === 1 && DTMF_EVENTS.includes(s)) return s;
-  if (/^\d{1,2}$/.test(s)) {
-    const n = Number(s);
-    if (n >= 0 && n <= 15) return DTMF_EVENTS[n];
-  }
-  return undefined;
-}
-
-/** Parse an INFO body carrying DTMF; undefined when it does not. */
-export function parseInfoDtmf(type: string, body: string): InfoDtmf | undefined {
-  if (type === 'application/dtmf-relay') {
-    let digit: string | undefined;
-    let durationMs = 160;
-    for (const line of body.split(/\r?\n/)) {
-      const m = /^\s*([A-Za-z]+)\s*=\s*(\S+)\s*$/.exec(line);
-      if (!m) continue;
-      const name = m[1]!.toLowerCase();
-      if (name === 'signal') digit = normaliseDtmfSignal(m[2]!);
-      else if (name === 'duration' && /^\d+$/.test(m[2]!)) durationMs = Number(m[2]);
-    }
-    return digit === undefined ? undefined : { digit, durationMs };
-  }
-  if (type === 'application/dtmf') {
-    const digit = normaliseDtmfSignal(body);
-    return digit === undefined ? undefined : { digit, durationMs: 250 };
-  }
-  return undefined;
-}
+/** How long shutdown waits for a BYE to be answered. */
+const SHUTDOWN_BYE_WAIT_MS = 2000;
 
 export class InboundCall extends EventEmitter<InboundCallEvents> {
   readonly info: InboundCallInfo;
@@ -163,8 +126,7 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
    * (deferred until the ACK if it has not come yet), 480 if still ringing.
    */
   hangup(reason?: string, q850Cause: number = Q850.NORMAL_CLEARING): void {
-    const text = (reason ?? 'Normal call clearing').replace(/["\\\r\n]/g, '');
-    const headers = [`Reason: Q.850;cause=${q850Cause};text="${text}"`];
+    const headers = [q850Reason(q850Cause, reason ?? 'Normal call clearing')];
     switch (this._state) {
       case 'ringing':
         this.sendReject(480, undefined, headers);
@@ -173,7 +135,7 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
         this.pendingBye = headers;
         break;
       case 'confirmed':
-        this.sendBye(headers);
+        void this.sendBye(headers);
         break;
       case 'ended':
         return;
@@ -194,21 +156,80 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
     }
   }
 
-  private sendBye(extraHeaders: string[]): void {
+  /** Send BYE; resolves when it is answered, fails or times out (never rejects). */
+  private sendBye(extraHeaders: string[]): Promise<void> {
     const session = this.session;
-    if (!session) return;
-    try {
-      session.bye(
-        {
-          onAccept: () => this.log.debug('BYE answered'),
-          onReject: (res) => this.log.debug({ status: res.message.statusCode }, 'BYE answered with an error'),
-        },
-        { extraHeaders },
-      );
-      this.log.info('BYE sent');
-    } catch (err) {
-      this.log.warn({ err }, 'failed to send BYE');
+    if (!session) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      try {
+        session.bye(
+          {
+            onAccept: () => {
+              this.log.debug('BYE answered');
+              resolve();
+            },
+            onReject: (res) => {
+              this.log.debug({ status: res.message.statusCode }, 'BYE answered with an error');
+              resolve();
+            },
+          },
+          { extraHeaders },
+        );
+        this.log.info('BYE sent');
+      } catch (err) {
+        this.log.warn({ err }, 'failed to send BYE');
+        resolve();
+      }
+    });
+  }
+
+  /** True when we hung up before the ACK and still owe the BYE. */
+  get byePending(): boolean {
+    return this.pendingBye !== undefined;
+  }
+
+  /**
+   * Server shutdown: reject a ringing call with 503, and send BYE now to any
+   * answered call, also one still waiting for its ACK (RFC 3261 15 would
+   * have us wait for the ACK, but the server is going away). Resolves when
+   * the BYE is answered or after a bounded wait.
+   */
+  shutdown(reason = 'Server shutting down'): Promise<void> {
+    const headers = [q850Reason(Q850.TEMPORARY_FAILURE, reason)];
+    let bye: Promise<void> | undefined;
+    switch (this._state) {
+      case 'ringing':
+        this.reject(503, 'Service Unavailable');
+        return Promise.resolve();
+      case 'answered':
+      case 'confirmed':
+        this.allowByeBeforeAck();
+        bye = this.sendBye(headers);
+        this.finish({ by: 'local', cause: 'hangup' });
+        break;
+      case 'ended':
+        if (!this.pendingBye) return Promise.resolve();
+        this.pendingBye = undefined;
+        this.allowByeBeforeAck();
+        bye = this.sendBye(headers);
+        this.deps.onByeSettled?.(this);
+        break;
     }
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SHUTDOWN_BYE_WAIT_MS);
+      timer.unref();
+    });
+    return Promise.race([bye, limit]).finally(() => clearTimeout(timer));
+  }
+
+  /**
+   * SIP.js refuses a UAS BYE while its dialog waits for the ACK. At shutdown
+   * we send it anyway: clearing the flag also stops the 2xx retransmissions.
+   */
+  private allowByeBeforeAck(): void {
+    const dialog = this.session as unknown as { ackWait?: boolean } | undefined;
+    if (dialog && dialog.ackWait === true) dialog.ackWait = false;
   }
 
   private onCancel(): void {
@@ -230,7 +251,8 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
     } else if (this._state === 'ended' && this.pendingBye) {
       const headers = this.pendingBye;
       this.pendingBye = undefined;
-      this.sendBye(headers);
+      void this.sendBye(headers);
+      this.deps.onByeSettled?.(this);
     }
   }
 
@@ -238,68 +260,40 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
     if (this.pendingBye) {
       const headers = this.pendingBye;
       this.pendingBye = undefined;
-      this.sendBye(headers);
+      void this.sendBye(headers);
+      this.deps.onByeSettled?.(this);
       return;
     }
     if (this._state !== 'answered') return;
     this.log.warn('no ACK for 200 OK; ending the call');
-    this.sendBye([`Reason: Q.850;cause=${Q850.RECOVERY_ON_TIMER_EXPIRY};text="No ACK"`]);
+    void this.sendBye([q850Reason(Q850.RECOVERY_ON_TIMER_EXPIRY, 'No ACK')]);
     this.finish({ by: 'timeout', cause: 'no-ack' });
   }
 
   private onBye(req: IncomingByeRequest): void {
     req.accept();
-    this.pendingBye = undefined;
+    if (this.pendingBye) {
+      this.pendingBye = undefined;
+      this.deps.onByeSettled?.(this);
+    }
     if (this._state === 'ended') return;
     this.log.info('BYE from remote');
     this.finish({ by: 'remote', cause: 'bye' });
   }
 
   private onInfo(req: IncomingInfoRequest): void {
-    const type = contentType(req.message);
-    const body = req.message.body ?? '';
-    req.accept();
-    const dtmf = parseInfoDtmf(type, body);
-    if (dtmf) {
-      this.log.debug({ digit: dtmf.digit, durationMs: dtmf.durationMs }, 'INFO DTMF');
-      if (this._state !== 'ended') this.safeEmit('infoDtmf', dtmf);
-    } else if (body.trim() !== '') {
-      this.log.debug({ contentType: type }, 'INFO ignored');
-    }
+    const dtmf = answerInfo(req, this.log);
+    if (dtmf && this._state !== 'ended') this.safeEmit('infoDtmf', dtmf);
   }
 
   private onReInvite(req: IncomingInviteRequest): void {
-    const current = this._localSdp;
-    if (!current || this._state === 'ended') {
-      req.reject({ statusCode: 481 });
-      return;
-    }
-    const body = req.message.body ?? '';
-    const extraHeaders = [this.deps.contactHeader];
-    if (body.trim() === '') {
-      // Offerless re-INVITE: we offer our current description, the ACK answers.
-      const offer = current;
-      req.accept({ statusCode: 200, body: sdpBody(offer), extraHeaders });
+    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this._localSdp, this.deps.contactHeader, this.log);
+    if (outcome.kind === 'offered') {
       this.expectAnswerInAck = true;
-      this.log.info('offerless re-INVITE answered with our current description');
-      return;
+    } else if (outcome.kind === 'answered') {
+      this._localSdp = outcome.localSdp;
+      this.safeEmit('remoteSdp', outcome.remoteSdp);
     }
-    const type = contentType(req.message);
-    if (type !== '' && type !== 'application/sdp') {
-      req.reject({ statusCode: 415, extraHeaders: ['Accept: application/sdp'] });
-      return;
-    }
-    const res = renegotiateAudio(body, current);
-    if (!res.ok) {
-      this.log.warn({ status: res.status, reason: res.reason }, 're-INVITE offer rejected');
-      req.reject({ statusCode: res.status, reasonPhrase: res.reason });
-      return;
-    }
-    req.accept({ statusCode: 200, body: sdpBody(res.answerSdp), extraHeaders });
-    if (!sameDescription(res.answerSdp, current)) this.log.info({ direction: res.direction }, 'local description changed by re-INVITE');
-    this._localSdp = res.answerSdp;
-    this.log.info({ hold: res.hold, remote: res.remote }, 're-INVITE answered');
-    this.safeEmit('remoteSdp', body);
   }
 
   private finish(reason: CallEndReason): void {

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { URI, UserAgentCore } from 'sip.js/lib/core/index.js';
+import { DigestAuthentication, URI, UserAgentCore } from 'sip.js/lib/core/index.js';
 import { AllowedMethods } from 'sip.js/lib/core/user-agent-core/allowed-methods.js';
 import type {
   IncomingInviteRequest,
@@ -17,8 +17,21 @@ import type {
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
 import { createCoreLoggerFactory } from './coreLogger.js';
+import { DigestVerifier } from './digest.js';
 import { InboundCall } from './InboundCall.js';
-import type { SipAddress, SipServerEvents, SipServerOptions, SipTransportName } from './SipTypes.js';
+import { sdpBody } from './inDialog.js';
+import { TokenBucketLimiter } from './limits.js';
+import { OutboundCall } from './OutboundCall.js';
+import type {
+  DialOptions,
+  InboundCallInfo,
+  SipAddress,
+  SipServerEvents,
+  SipServerOptions,
+  SipTransportName,
+  SipTrunk,
+} from './SipTypes.js';
+import { formatForTrunk, normaliseE164, TrunkTable } from './trunks.js';
 import type { ReceivedMeta, SipTransportBase } from './transport/SipTransportBase.js';
 import { TcpTransport } from './transport/TcpTransport.js';
 import { UdpTransport } from './transport/UdpTransport.js';
@@ -33,6 +46,14 @@ const KNOWN_METHODS = new Set([
 ]);
 /** The user part of our Contact; every incoming Request-URI is mapped to it before SIP.js sees it. */
 const CONTACT_USER = 'bridge';
+/** SIP extensions (option tags) we support; a Require: naming any other gets 420 (RFC 3261 8.2.2.3). */
+export const SUPPORTED_EXTENSIONS: readonly string[] = [];
+/** How long an admitted INVITE's branch is remembered, so its retransmissions skip admission and limits. */
+const ADMITTED_BRANCH_TTL_MS = 64 * 500 + 1000;
+/** How long close() waits for outstanding BYE / CANCEL transactions. */
+const SHUTDOWN_WAIT_MS = 2000;
+/** A user part we are willing to put into From / Request-URI. */
+const USER_PART_RE = /^[A-Za-z0-9+\-_.!~*'()&=$,;?/]{1,64}$/;
 
 export interface SipServerAddress {
   bindAddress: string;
@@ -43,6 +64,7 @@ export interface SipServerAddress {
 
 interface RequestMeta extends ReceivedMeta {
   dialed: string;
+  trunk?: string;
 }
 
 interface Stack {
@@ -60,8 +82,19 @@ export class SipServer extends EventEmitter<SipServerEvents> {
   private readonly log: Logger;
   private readonly stacks: Stack[] = [];
   private readonly calls = new Map<string, InboundCall>();
+  /** Inbound calls that ended before the ACK and still owe a BYE. */
+  private readonly lingering = new Set<InboundCall>();
+  /** Outbound calls by Call-ID. */
+  private readonly outbound = new Map<string, OutboundCall>();
   private readonly requestMeta = new WeakMap<IncomingRequestMessage, RequestMeta>();
   private readonly advertisedAddress: string;
+  private readonly trunkTable: TrunkTable | undefined;
+  private readonly digest = new DigestVerifier();
+  private readonly inviteLimiter: TokenBucketLimiter | undefined;
+  /** transport|branch of INVITEs admitted recently (insertion order = expiry order). */
+  private readonly admittedBranches = new Map<string, number>();
+  /** Call-ID of the response SIP.js is processing (for the per-trunk outbound credentials). */
+  private responseCallId: string | undefined;
   private closing = false;
 
   private constructor(private readonly options: SipServerOptions) {
@@ -70,6 +103,9 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     this.advertisedAddress =
       options.advertisedAddress ??
       (options.bindAddress === '0.0.0.0' || options.bindAddress === '::' ? '127.0.0.1' : options.bindAddress);
+    this.trunkTable = options.trunks ? new TrunkTable(options.trunks) : undefined;
+    this.inviteLimiter = options.inviteRateLimit ? new TokenBucketLimiter(options.inviteRateLimit) : undefined;
+    if (!this.trunkTable) this.log.warn('no trunks configured: INVITEs from any source are admitted');
   }
 
   /** Open the UDP and TCP listeners; rejects naming the protocol and port if one cannot be opened. */
@@ -90,6 +126,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     const base = {
       bindAddress: this.options.bindAddress,
       maxMessageBytes,
+      ...(this.options.maxHeaderCount !== undefined ? { maxHeaderCount: this.options.maxHeaderCount } : {}),
       logger: this.log,
       coreLoggerFactory,
       ...(this.options.userAgent ? { userAgent: this.options.userAgent } : {}),
@@ -137,7 +174,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       userAgentHeaderFieldValue: this.options.userAgent,
       viaForceRport: true,
       viaHost: `${hostForUri(host)}:${port}`,
-      authenticationFactory: () => undefined,
+      authenticationFactory: () => this.outboundCredentials(loggerFactory),
       transportAccessor: () => transport,
     };
     const core = new UserAgentCore(configuration, {
@@ -168,19 +205,50 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     return [...this.calls.values()];
   }
 
-  /** End every call (BYE, or 503 if unanswered) and close the sockets. */
+  /** Outbound calls that have not ended yet. */
+  outboundCalls(): OutboundCall[] {
+    return [...this.outbound.values()];
+  }
+
+  /** Live dialogs counted against maxDialogs (inbound, outbound, and calls still owing a BYE). */
+  private liveDialogs(): number {
+    return this.calls.size + this.outbound.size + this.lingering.size;
+  }
+
+  /**
+   * End every call and close the sockets: 503 to ringing inbound calls,
+   * CANCEL to ringing outbound ones, BYE to answered calls (also those still
+   * waiting for their ACK, or that hung up before it). Waits up to 2 s for
+   * the BYE/CANCEL transactions before disposing of the SIP cores.
+   */
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
-    for (const call of [...this.calls.values()]) {
+    const pending: Promise<void>[] = [];
+    const calls = [...this.calls.values(), ...this.lingering];
+    for (const call of calls) {
       try {
-        if (call.state === 'ringing') call.reject(503, 'Service Unavailable');
-        else call.hangup('Server shutting down');
+        pending.push(call.shutdown());
       } catch (err) {
         this.log.warn({ err, callId: call.info.callId }, 'error ending call at shutdown');
       }
     }
-    // Let the BYEs and final responses reach the sockets.
+    for (const call of [...this.outbound.values()]) {
+      try {
+        pending.push(call.shutdown());
+      } catch (err) {
+        this.log.warn({ err, callId: call.info.callId }, 'error ending outbound call at shutdown');
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(pending),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    // Let the last final responses reach the sockets.
     await new Promise((resolve) => setTimeout(resolve, 20));
     for (const s of this.stacks) {
       try {
@@ -191,15 +259,38 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     }
     await Promise.all(this.stacks.map((s) => s.transport.close()));
     this.calls.clear();
+    this.lingering.clear();
+    this.outbound.clear();
     this.log.info('SIP server closed');
   }
 
   private onResponse(stack: Stack, msg: IncomingResponseMessage): void {
+    this.responseCallId = msg.callId;
     try {
       stack.core.receiveIncomingResponseFromTransport(msg);
     } catch (err) {
       this.log.error({ err, callId: msg.callId }, 'SIP core failed on a response');
+    } finally {
+      this.responseCallId = undefined;
     }
+  }
+
+  /**
+   * SIP.js asks its (per-core) authentication factory for credentials when a
+   * 401/407 arrives, synchronously inside receiveIncomingResponseFromTransport;
+   * the Call-ID of that response names the outbound call and so the trunk.
+   * SIP.js answers one challenge per request (no loop).
+   */
+  private outboundCredentials(loggerFactory: LoggerFactory): DigestAuthentication | undefined {
+    const callId = this.responseCallId;
+    const call = callId ? this.outbound.get(callId) : undefined;
+    const auth = call ? this.trunkTable?.get(call.info.trunk)?.outbound?.auth : undefined;
+    if (!call || !auth) {
+      this.log.warn({ callId }, 'authentication challenge without credentials for it');
+      return undefined;
+    }
+    this.log.info({ callId, trunk: call.info.trunk }, 'answering authentication challenge');
+    return new DigestAuthentication(loggerFactory, undefined, auth.username, auth.password);
   }
 
   private onRequest(stack: Stack, msg: IncomingRequestMessage, meta: ReceivedMeta): void {
@@ -222,13 +313,35 @@ export class SipServer extends EventEmitter<SipServerEvents> {
         core.replyStateless(msg, { statusCode: 200, extraHeaders: [ALLOW_HEADER, ACCEPT_HEADER] });
         return;
       }
+      if (method !== 'ACK' && method !== 'CANCEL') {
+        // RFC 3261 8.2.2.3: extensions the request requires that we lack.
+        const unsupported = unsupportedExtensions(msg.getHeaders('require'));
+        if (unsupported.length > 0) {
+          log.info({ method, unsupported }, 'unsupported extension required');
+          core.replyStateless(msg, { statusCode: 420, extraHeaders: [`Unsupported: ${unsupported.join(', ')}`] });
+          return;
+        }
+        if (!msg.toTag && (msg.getHeader('max-forwards') ?? '').trim() === '0') {
+          core.replyStateless(msg, { statusCode: 483 });
+          return;
+        }
+      }
+      let trunk: string | undefined;
+      if (method === 'INVITE' && !msg.toTag) {
+        const verdict = this.admitInvite(stack, msg, meta);
+        if (!verdict.admit) {
+          core.replyStateless(msg, verdict.response);
+          return;
+        }
+        trunk = verdict.trunk;
+      }
       // SIP.js answers 404 when the Request-URI user is not its own contact
       // user. Trunks dial numbers; remember the number and hand SIP.js a
       // Request-URI it accepts. The application decides about the number.
       const ruri = msg.ruri;
       const dialed = ruri?.user ?? '';
       if (ruri && ruri.scheme === 'sip') ruri.user = CONTACT_USER;
-      this.requestMeta.set(msg, { ...meta, dialed });
+      this.requestMeta.set(msg, { ...meta, dialed, ...(trunk !== undefined ? { trunk } : {}) });
       core.receiveIncomingRequestFromTransport(msg);
     } catch (err) {
       log.error({ err, method }, 'SIP core failed on a request');
@@ -244,6 +357,138 @@ export class SipServer extends EventEmitter<SipServerEvents> {
         stack.transport.releaseCall(callId);
       }
     }
+  }
+
+  /**
+   * Admission of a new INVITE, before SIP.js or the application see it:
+   * source address → trunk (403), per-source rate (503), digest (401),
+   * concurrent dialogs (503). Retransmissions of an admitted INVITE (same
+   * branch) pass straight through to the transaction layer.
+   */
+  private admitInvite(
+    stack: Stack,
+    msg: IncomingRequestMessage,
+    meta: ReceivedMeta,
+  ):
+    | { admit: true; trunk?: string }
+    | { admit: false; response: { statusCode: number; reasonPhrase?: string; extraHeaders?: string[] } } {
+    const branchKey = `${stack.name}|${msg.viaBranch}`;
+    const now = Date.now();
+    for (const [k, expiry] of this.admittedBranches) {
+      if (expiry > now) break;
+      this.admittedBranches.delete(k);
+    }
+    const source = meta.remoteAddress;
+    const log = this.log.child({ callId: msg.callId });
+    let trunk: SipTrunk | undefined;
+    if (this.trunkTable) {
+      trunk = this.trunkTable.match(source);
+      if (!trunk) {
+        log.warn({ source }, 'INVITE from a source no trunk admits');
+        return { admit: false, response: { statusCode: 403, reasonPhrase: 'Forbidden' } };
+      }
+    }
+    const admitted = (): { admit: true; trunk?: string } => {
+      this.admittedBranches.set(branchKey, now + ADMITTED_BRANCH_TTL_MS);
+      return trunk ? { admit: true, trunk: trunk.name } : { admit: true };
+    };
+    if (this.admittedBranches.has(branchKey)) return trunk ? { admit: true, trunk: trunk.name } : { admit: true };
+    if (this.inviteLimiter && !this.inviteLimiter.take(source)) {
+      const retryAfter = this.inviteLimiter.retryAfterSeconds(source);
+      log.warn({ source, retryAfter }, 'INVITE rate limit exceeded');
+      return { admit: false, response: { statusCode: 503, reasonPhrase: 'Rate Limit Exceeded', extraHeaders: [`Retry-After: ${retryAfter}`] } };
+    }
+    const auth = trunk?.inbound.auth;
+    if (auth) {
+      const verdict = this.digest.verify(msg.getHeaders('authorization'), msg.method, auth);
+      if (!verdict.ok) {
+        if (verdict.why !== 'missing') log.warn({ source, trunk: trunk?.name, why: verdict.why }, 'digest authentication failed');
+        return {
+          admit: false,
+          response: { statusCode: 401, reasonPhrase: 'Unauthorized', extraHeaders: [this.digest.challengeHeader(auth.realm, verdict.why === 'stale')] },
+        };
+      }
+    }
+    const maxDialogs = this.options.maxDialogs ?? 10_000;
+    if (this.liveDialogs() >= maxDialogs) {
+      log.warn({ maxDialogs }, 'too many dialogs; INVITE refused');
+      return { admit: false, response: { statusCode: 503, reasonPhrase: 'Too Many Calls', extraHeaders: ['Retry-After: 5'] } };
+    }
+    return admitted();
+  }
+
+  /**
+   * Place a call through a trunk. Returns at once; the INVITE is on its way
+   * (UDP retransmitted by timer A, given up by timer B). Throws RangeError
+   * for an unknown trunk, a trunk without an outbound section or a number
+   * that is not a phone number, and Error when closing or at maxDialogs.
+   */
+  dial(options: DialOptions): OutboundCall {
+    if (this.closing) throw new Error('SIP server is closing');
+    const trunk = this.trunkTable?.get(options.trunk);
+    if (!trunk) throw new RangeError(`unknown trunk ${JSON.stringify(options.trunk)}`);
+    const out = trunk.outbound;
+    if (!out) throw new RangeError(`trunk ${trunk.name} has no outbound section`);
+    const number = formatForTrunk(options.number, out.numberFormat ?? 'e164-plus');
+    if (!number) throw new RangeError(`not a phone number: ${JSON.stringify(options.number)}`);
+    const callerId = options.callerId ?? out.callerId;
+    if (!USER_PART_RE.test(callerId)) throw new RangeError(`bad caller id: ${JSON.stringify(callerId)}`);
+    const maxDialogs = this.options.maxDialogs ?? 10_000;
+    if (this.liveDialogs() >= maxDialogs) throw new Error(`too many calls (maxDialogs ${maxDialogs})`);
+    const stack = this.stacks.find((st) => st.name === out.proxy.transport);
+    if (!stack) throw new Error(`no ${out.proxy.transport} transport`);
+    const tcp = stack.name === 'tcp';
+    const ruri = new URI('sip', number, out.proxy.host, out.proxy.port, tcp ? { transport: 'tcp' } : undefined);
+    const toUri = new URI('sip', number, out.proxy.host, out.proxy.port);
+    const fromUri = new URI('sip', callerId, this.advertisedAddress);
+    const extraHeaders = [stack.contactHeader, ALLOW_HEADER];
+    if (out.pAssertedIdentity) extraHeaders.push(`P-Asserted-Identity: ${this.assertedIdentity(out.pAssertedIdentity)}`);
+    const displayName = (options.displayName ?? '').replace(/["\\\r\n]/g, '');
+    const message = stack.core.makeOutgoingRequestMessage(
+      'INVITE',
+      ruri,
+      fromUri,
+      toUri,
+      displayName ? { fromDisplayName: displayName } : {},
+      extraHeaders,
+      sdpBody(options.offerSdp),
+    );
+    const callId = message.callId;
+    const log = this.log.child({ callId });
+    const call = new OutboundCall(
+      {
+        callId,
+        trunk: trunk.name,
+        number,
+        requestUri: ruri.toString(),
+        from: message.from.toString(),
+        transport: stack.name,
+        offerSdp: options.offerSdp,
+      },
+      {
+        logger: log,
+        contactHeader: stack.contactHeader,
+        ringTimeoutMs: options.ringTimeoutMs ?? this.options.defaultRingTimeoutMs ?? 60_000,
+        onEnded: () => {
+          if (this.outbound.get(callId) === call) this.outbound.delete(callId);
+        },
+      },
+    );
+    this.outbound.set(callId, call);
+    log.info({ trunk: trunk.name, number, ruri: ruri.toString(), transport: stack.name }, 'outgoing call');
+    try {
+      call.attach(stack.core.invite(message, call.delegate));
+    } catch (err) {
+      this.outbound.delete(callId);
+      throw err;
+    }
+    return call;
+  }
+
+  private assertedIdentity(value: string): string {
+    if (/^<.*>$/.test(value)) return value;
+    if (/^(sips?|tel):/i.test(value)) return `<${value}>`;
+    return `<sip:${value}@${hostForUri(this.advertisedAddress)}>`;
   }
 
   private callKey(stack: Stack, callId: string, fromTag: string): string {
@@ -263,11 +508,15 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     } catch (err) {
       log.warn({ err }, 'failed to send 100 Trying');
     }
-    const info = {
+    const dialed = meta?.dialed ?? '';
+    const dialedE164 = normaliseE164(dialed);
+    const info: InboundCallInfo = {
       callId: msg.callId,
       from: sipAddress(msg.from),
       to: sipAddress(msg.to),
-      dialed: meta?.dialed ?? '',
+      dialed,
+      ...(dialedE164 ? { dialedE164 } : {}),
+      ...(meta?.trunk !== undefined ? { trunk: meta.trunk } : {}),
       transport: stack.name,
       sourceAddress: meta?.remoteAddress ?? '',
       sourcePort: meta?.remotePort ?? 0,
@@ -279,12 +528,17 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       contactHeader: stack.contactHeader,
       onEnded: () => {
         if (this.calls.get(key) === call) this.calls.delete(key);
+        if (call.byePending) this.lingering.add(call);
+        else if (stack.transport instanceof TcpTransport) stack.transport.releaseCall(msg.callId);
+      },
+      onByeSettled: () => {
+        this.lingering.delete(call);
         if (stack.transport instanceof TcpTransport) stack.transport.releaseCall(msg.callId);
       },
     });
     this.calls.set(key, call);
     log.info(
-      { from: info.from.uri, to: info.to.uri, dialed: info.dialed, transport: info.transport, source: `${info.sourceAddress}:${info.sourcePort}` },
+      { from: info.from.uri, to: info.to.uri, dialed: info.dialed, trunk: info.trunk, transport: info.transport, source: `${info.sourceAddress}:${info.sourcePort}` },
       'incoming call',
     );
     if (this.listenerCount('call') === 0) {
@@ -304,4 +558,16 @@ export class SipServer extends EventEmitter<SipServerEvents> {
 function sipAddress(header: { uri: { toString(): string; user?: string | undefined }; displayName: string } | undefined): SipAddress {
   if (!header) return { uri: '', user: '', displayName: '' };
   return { uri: header.uri.toString(), user: header.uri.user ?? '', displayName: header.displayName ?? '' };
+}
+
+/** Option tags in Require header values that we do not support. */
+export function unsupportedExtensions(requireValues: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const value of requireValues) {
+    for (const raw of value.split(',')) {
+      const tag = raw.trim().toLowerCase();
+      if (tag && !SUPPORTED_EXTENSIONS.includes(tag) && !out.includes(tag)) out.push(tag);
+    }
+  }
+  return out;
 }

@@ -3,17 +3,29 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Role } from '../conference/Role.js';
 import { ROLE_CODES, roleFromCode } from '../conference/Role.js';
+import { randomBytes } from 'node:crypto';
 import type {
+  Attribute,
+  AttributeChange,
   ConferenceStore,
   Did,
+  DidChanges,
   DidGroup,
+  DidGroupChanges,
+  DidGroupReference,
+  KeyChange,
   KeyMatch,
   MeetingKey,
   MeetingRoom,
+  MeetingRoomChanges,
   NewDidGroup,
   NewMeetingRoom,
+  NewSubscriber,
+  Subscriber,
+  SubscriberChanges,
+  SubscriberRole,
 } from './StoreTypes.js';
-import { StoreConflictError } from './StoreTypes.js';
+import { StoreConflictError, StoreReferenceError } from './StoreTypes.js';
 
 /**
  * Each migration runs once, in order, inside a transaction; `user_version`
@@ -57,7 +69,42 @@ const MIGRATIONS: string[] = [
     value TEXT NOT NULL
   );
   `,
+  // 2: API subscribers (logins with scrypt hashes), room ownership and
+  // call-flow attributes on DID groups, DIDs and meeting rooms.
+  `
+  CREATE TABLE subscribers (
+    sid TEXT PRIMARY KEY,
+    login TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    role INTEGER NOT NULL CHECK (role IN (1, 2, 3)),
+    first_name TEXT NOT NULL DEFAULT '',
+    last_name TEXT NOT NULL DEFAULT '',
+    email TEXT NOT NULL DEFAULT '',
+    phone_number TEXT NOT NULL DEFAULT '',
+    details TEXT NOT NULL DEFAULT '',
+    parent_sid TEXT,
+    created INTEGER NOT NULL
+  );
+  ALTER TABLE meeting_rooms ADD COLUMN subscriber_sid TEXT;
+  CREATE TABLE attributes (
+    owner_kind TEXT NOT NULL CHECK (owner_kind IN ('didGroup', 'did', 'meetingRoom')),
+    owner_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (owner_kind, owner_id, name)
+  );
+  `,
 ];
+
+type OwnerKind = 'didGroup' | 'did' | 'meetingRoom';
+
+const SUBSCRIBER_ROLE_CODES: Readonly<Record<SubscriberRole, number>> = { administrator: 1, operator: 2, user: 3 };
+
+function subscriberRoleFromCode(code: number): SubscriberRole {
+  const role = (Object.keys(SUBSCRIBER_ROLE_CODES) as SubscriberRole[]).find((r) => SUBSCRIBER_ROLE_CODES[r] === code);
+  if (!role) throw new Error(`subscriber role code ${code} is invalid`);
+  return role;
+}
 
 interface DidGroupRow {
   id: number;
@@ -77,6 +124,21 @@ interface MeetingRoomRow {
   meeting_number: number;
   description: string;
   primary_did_group_id: number;
+  subscriber_sid: string | null;
+  created: number;
+}
+
+interface SubscriberRow {
+  sid: string;
+  login: string;
+  password_hash: string;
+  role: number;
+  first_name: string;
+  last_name: string;
+  email: string;
+  phone_number: string;
+  details: string;
+  parent_sid: string | null;
   created: number;
 }
 
@@ -114,79 +176,408 @@ export class SqliteStore implements ConferenceStore {
     }
   }
 
+  // ---- DID groups ------------------------------------------------------
+
   createDidGroup(group: NewDidGroup): DidGroup {
-    if (this.findDidGroupByName(group.name)) throw new StoreConflictError(`DID group "${group.name}" already exists`);
-    const result = this.db
-      .prepare('INSERT INTO did_groups (name, description, call_flow_id) VALUES (?, ?, ?)')
-      .run(group.name, group.description ?? '', group.callFlowId ?? 3);
-    return { id: Number(result.lastInsertRowid), name: group.name, description: group.description ?? '', callFlowId: group.callFlowId ?? 3 };
+    return this.transaction(() => {
+      if (this.findDidGroupByName(group.name)) throw new StoreConflictError(`DID group "${group.name}" already exists`);
+      const result = this.db
+        .prepare('INSERT INTO did_groups (name, description, call_flow_id) VALUES (?, ?, ?)')
+        .run(group.name, group.description ?? '', group.callFlowId ?? 3);
+      const id = Number(result.lastInsertRowid);
+      this.changeAttributes('didGroup', id, group.attributes ?? []);
+      return this.getDidGroup(id)!;
+    });
   }
 
   findDidGroupByName(name: string): DidGroup | undefined {
     const row = this.db.prepare('SELECT * FROM did_groups WHERE name = ?').get(name) as DidGroupRow | undefined;
-    return row && { id: row.id, name: row.name, description: row.description, callFlowId: row.call_flow_id };
+    return row && this.toDidGroup(row);
   }
 
-  addDid(didGroupId: number, phoneNumber: string, description = ''): Did {
-    if (this.findDid(phoneNumber)) throw new StoreConflictError(`DID ${phoneNumber} already exists`);
-    const result = this.db
-      .prepare('INSERT INTO dids (did_group_id, phone_number, description) VALUES (?, ?, ?)')
-      .run(didGroupId, phoneNumber, description);
-    return { id: Number(result.lastInsertRowid), didGroupId, phoneNumber, description };
+  getDidGroup(id: number): DidGroup | undefined {
+    const row = this.db.prepare('SELECT * FROM did_groups WHERE id = ?').get(id) as DidGroupRow | undefined;
+    return row && this.toDidGroup(row);
+  }
+
+  listDidGroups(): DidGroup[] {
+    return (this.db.prepare('SELECT * FROM did_groups ORDER BY id').all() as DidGroupRow[]).map((row) => this.toDidGroup(row));
+  }
+
+  updateDidGroup(id: number, changes: DidGroupChanges): DidGroup | undefined {
+    return this.transaction(() => {
+      const current = this.getDidGroup(id);
+      if (!current) return undefined;
+      if (changes.name !== undefined && changes.name !== current.name && this.findDidGroupByName(changes.name)) {
+        throw new StoreConflictError(`DID group "${changes.name}" already exists`);
+      }
+      this.db
+        .prepare('UPDATE did_groups SET name = ?, description = ?, call_flow_id = ? WHERE id = ?')
+        .run(changes.name ?? current.name, changes.description ?? current.description, changes.callFlowId ?? current.callFlowId, id);
+      if (changes.attributes) this.changeAttributes('didGroup', id, changes.attributes);
+      return this.getDidGroup(id);
+    });
+  }
+
+  deleteDidGroup(id: number): boolean {
+    return this.transaction(() => {
+      if (!this.getDidGroup(id)) return false;
+      const dids = (this.db.prepare('SELECT COUNT(*) AS n FROM dids WHERE did_group_id = ?').get(id) as { n: number }).n;
+      if (dids > 0) throw new StoreConflictError(`DID group ${id} still holds ${dids} DID(s); move or delete them first`);
+      const rooms = this.db
+        .prepare(
+          `SELECT meeting_number FROM meeting_rooms WHERE primary_did_group_id = ?
+           UNION SELECT meeting_number FROM meeting_room_did_groups WHERE did_group_id = ?`,
+        )
+        .all(id, id) as Array<{ meeting_number: number }>;
+      if (rooms.length > 0) {
+        throw new StoreConflictError(`DID group ${id} is used by meeting room(s) ${rooms.map((r) => r.meeting_number).join(', ')}`);
+      }
+      this.db.prepare("DELETE FROM attributes WHERE owner_kind = 'didGroup' AND owner_id = ?").run(id);
+      this.db.prepare('DELETE FROM did_groups WHERE id = ?').run(id);
+      return true;
+    });
+  }
+
+  private toDidGroup(row: DidGroupRow): DidGroup {
+    return {
+      id: row.id,
+      name: row.name,
+      description: row.description,
+      callFlowId: row.call_flow_id,
+      attributes: this.attributesOf('didGroup', row.id),
+    };
+  }
+
+  // ---- DIDs ------------------------------------------------------------
+
+  addDid(didGroupId: number, phoneNumber: string, description = '', attributes: Attribute[] = []): Did {
+    return this.transaction(() => {
+      if (this.findDid(phoneNumber)) throw new StoreConflictError(`DID ${phoneNumber} already exists`);
+      if (!this.getDidGroup(didGroupId)) throw new StoreReferenceError('didGroupId', `DID group ${didGroupId} does not exist`);
+      const result = this.db
+        .prepare('INSERT INTO dids (did_group_id, phone_number, description) VALUES (?, ?, ?)')
+        .run(didGroupId, phoneNumber, description);
+      const id = Number(result.lastInsertRowid);
+      this.changeAttributes('did', id, attributes);
+      return this.getDid(id)!;
+    });
   }
 
   findDid(phoneNumber: string): Did | undefined {
     const row = this.db.prepare('SELECT * FROM dids WHERE phone_number = ?').get(phoneNumber) as DidRow | undefined;
-    return row && { id: row.id, didGroupId: row.did_group_id, phoneNumber: row.phone_number, description: row.description };
+    return row && this.toDid(row);
   }
 
+  getDid(id: number): Did | undefined {
+    const row = this.db.prepare('SELECT * FROM dids WHERE id = ?').get(id) as DidRow | undefined;
+    return row && this.toDid(row);
+  }
+
+  listDids(): Did[] {
+    return (this.db.prepare('SELECT * FROM dids ORDER BY id').all() as DidRow[]).map((row) => this.toDid(row));
+  }
+
+  updateDid(id: number, changes: DidChanges): Did | undefined {
+    return this.transaction(() => {
+      const current = this.getDid(id);
+      if (!current) return undefined;
+      if (changes.phoneNumber !== undefined && changes.phoneNumber !== current.phoneNumber && this.findDid(changes.phoneNumber)) {
+        throw new StoreConflictError(`DID ${changes.phoneNumber} already exists`);
+      }
+      if (changes.didGroupId !== undefined && !this.getDidGroup(changes.didGroupId)) {
+        throw new StoreReferenceError('didGroupId', `DID group ${changes.didGroupId} does not exist`);
+      }
+      this.db
+        .prepare('UPDATE dids SET did_group_id = ?, phone_number = ?, description = ? WHERE id = ?')
+        .run(changes.didGroupId ?? current.didGroupId, changes.phoneNumber ?? current.phoneNumber, changes.description ?? current.description, id);
+      if (changes.attributes) this.changeAttributes('did', id, changes.attributes);
+      return this.getDid(id);
+    });
+  }
+
+  deleteDid(id: number): boolean {
+    return this.transaction(() => {
+      this.db.prepare("DELETE FROM attributes WHERE owner_kind = 'did' AND owner_id = ?").run(id);
+      return this.db.prepare('DELETE FROM dids WHERE id = ?').run(id).changes > 0;
+    });
+  }
+
+  private toDid(row: DidRow): Did {
+    return {
+      id: row.id,
+      didGroupId: row.did_group_id,
+      phoneNumber: row.phone_number,
+      description: row.description,
+      attributes: this.attributesOf('did', row.id),
+    };
+  }
+
+  // ---- meeting rooms -----------------------------------------------------
+
   createMeetingRoom(room: NewMeetingRoom): MeetingRoom {
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       if (this.getMeetingRoom(room.meetingNumber)) {
         throw new StoreConflictError(`meeting room ${room.meetingNumber} already exists`);
       }
-      // An access code dialed on a DID must lead to exactly one room.
-      for (const key of room.keychain) {
-        const clash = this.findKey(room.primaryDidGroupId, key.accessCode);
-        if (clash) {
-          throw new StoreConflictError(
-            `access code ${key.accessCode} already opens meeting room ${clash.meetingRoom.meetingNumber} in the same DID group`,
-          );
-        }
+      if (!this.getDidGroup(room.primaryDidGroupId)) {
+        throw new StoreReferenceError('primaryDidGroupId', `DID group ${room.primaryDidGroupId} does not exist`);
       }
-      const codes = room.keychain.map((key) => key.accessCode);
-      if (new Set(codes).size !== codes.length) throw new StoreConflictError('an access code appears twice in the keychain');
       this.db
-        .prepare('INSERT INTO meeting_rooms (meeting_number, description, primary_did_group_id, created) VALUES (?, ?, ?, ?)')
-        .run(room.meetingNumber, room.description ?? '', room.primaryDidGroupId, Date.now());
-      this.db
-        .prepare('INSERT INTO meeting_room_did_groups (meeting_number, did_group_id) VALUES (?, ?)')
-        .run(room.meetingNumber, room.primaryDidGroupId);
-      const insertKey = this.db.prepare('INSERT INTO meeting_keys (meeting_number, access_code, role) VALUES (?, ?, ?)');
-      for (const key of room.keychain) insertKey.run(room.meetingNumber, key.accessCode, ROLE_CODES[key.role]);
+        .prepare('INSERT INTO meeting_rooms (meeting_number, description, primary_did_group_id, subscriber_sid, created) VALUES (?, ?, ?, ?, ?)')
+        .run(room.meetingNumber, room.description ?? '', room.primaryDidGroupId, room.subscriberSid ?? null, Date.now());
+      this.writeReferences(room.meetingNumber, room.primaryDidGroupId, room.didGroupReferences ?? []);
+      this.writeKeychain(room.meetingNumber, room.keychain);
+      this.changeAttributes('meetingRoom', room.meetingNumber, room.attributes ?? []);
       return this.getMeetingRoom(room.meetingNumber)!;
-    })();
+    });
   }
 
   getMeetingRoom(meetingNumber: number): MeetingRoom | undefined {
     const row = this.db.prepare('SELECT * FROM meeting_rooms WHERE meeting_number = ?').get(meetingNumber) as
       | MeetingRoomRow
       | undefined;
-    if (!row) return undefined;
+    return row && this.toMeetingRoom(row);
+  }
+
+  listMeetingRooms(): MeetingRoom[] {
+    return (this.db.prepare('SELECT * FROM meeting_rooms ORDER BY meeting_number').all() as MeetingRoomRow[]).map((row) =>
+      this.toMeetingRoom(row),
+    );
+  }
+
+  updateMeetingRoom(meetingNumber: number, changes: MeetingRoomChanges): MeetingRoom | undefined {
+    return this.transaction(() => {
+      const current = this.getMeetingRoom(meetingNumber);
+      if (!current) return undefined;
+      let number = meetingNumber;
+      if (changes.meetingNumber !== undefined && changes.meetingNumber !== meetingNumber) {
+        number = changes.meetingNumber;
+        if (this.getMeetingRoom(number)) throw new StoreConflictError(`meeting room ${number} already exists`);
+        // The key moves in every table at once; foreign keys are checked at commit.
+        this.db.pragma('defer_foreign_keys = ON');
+        this.db.prepare('UPDATE meeting_rooms SET meeting_number = ? WHERE meeting_number = ?').run(number, meetingNumber);
+        this.db.prepare('UPDATE meeting_room_did_groups SET meeting_number = ? WHERE meeting_number = ?').run(number, meetingNumber);
+        this.db.prepare('UPDATE meeting_keys SET meeting_number = ? WHERE meeting_number = ?').run(number, meetingNumber);
+        this.db.prepare("UPDATE attributes SET owner_id = ? WHERE owner_kind = 'meetingRoom' AND owner_id = ?").run(number, meetingNumber);
+      }
+      const primary = changes.primaryDidGroupId ?? current.primaryDidGroupId;
+      if (changes.primaryDidGroupId !== undefined && !this.getDidGroup(primary)) {
+        throw new StoreReferenceError('primaryDidGroupId', `DID group ${primary} does not exist`);
+      }
+      this.db
+        .prepare('UPDATE meeting_rooms SET description = ?, primary_did_group_id = ? WHERE meeting_number = ?')
+        .run(changes.description ?? current.description, primary, number);
+      if (changes.didGroupReferences !== undefined || changes.primaryDidGroupId !== undefined) {
+        const references = changes.didGroupReferences ?? current.didGroupReferences;
+        this.db.prepare('DELETE FROM meeting_room_did_groups WHERE meeting_number = ?').run(number);
+        this.writeReferences(number, primary, references);
+      }
+      if (changes.keychain !== undefined) this.replaceKeychain(number, changes.keychain);
+      if (changes.attributes) this.changeAttributes('meetingRoom', number, changes.attributes);
+      this.checkAccessCodes(number);
+      return this.getMeetingRoom(number);
+    });
+  }
+
+  deleteMeetingRoom(meetingNumber: number): boolean {
+    return this.transaction(() => {
+      this.db.prepare("DELETE FROM attributes WHERE owner_kind = 'meetingRoom' AND owner_id = ?").run(meetingNumber);
+      return this.db.prepare('DELETE FROM meeting_rooms WHERE meeting_number = ?').run(meetingNumber).changes > 0;
+    });
+  }
+
+  addMeetingKey(meetingNumber: number, key: { accessCode: string; role: Role }): MeetingKey {
+    return this.transaction(() => {
+      const result = this.db
+        .prepare('INSERT INTO meeting_keys (meeting_number, access_code, role) VALUES (?, ?, ?)')
+        .run(meetingNumber, key.accessCode, ROLE_CODES[key.role]);
+      this.checkAccessCodes(meetingNumber);
+      return { id: Number(result.lastInsertRowid), accessCode: key.accessCode, role: key.role };
+    });
+  }
+
+  updateMeetingKey(meetingNumber: number, id: number, changes: { accessCode?: string; role?: Role }): MeetingKey | undefined {
+    return this.transaction(() => {
+      const row = this.db.prepare('SELECT id, access_code, role FROM meeting_keys WHERE meeting_number = ? AND id = ?').get(meetingNumber, id) as
+        | KeyRow
+        | undefined;
+      if (!row) return undefined;
+      const current = toKey(row);
+      const next = { id, accessCode: changes.accessCode ?? current.accessCode, role: changes.role ?? current.role };
+      this.db.prepare('UPDATE meeting_keys SET access_code = ?, role = ? WHERE id = ?').run(next.accessCode, ROLE_CODES[next.role], id);
+      this.checkAccessCodes(meetingNumber);
+      return next;
+    });
+  }
+
+  deleteMeetingKey(meetingNumber: number, id: number): boolean {
+    return this.db.prepare('DELETE FROM meeting_keys WHERE meeting_number = ? AND id = ?').run(meetingNumber, id).changes > 0;
+  }
+
+  private toMeetingRoom(row: MeetingRoomRow): MeetingRoom {
     const groups = this.db
-      .prepare('SELECT did_group_id FROM meeting_room_did_groups WHERE meeting_number = ? ORDER BY did_group_id')
-      .all(meetingNumber) as Array<{ did_group_id: number }>;
+      .prepare('SELECT did_group_id, state FROM meeting_room_did_groups WHERE meeting_number = ? ORDER BY did_group_id')
+      .all(row.meeting_number) as Array<{ did_group_id: number; state: number }>;
     const keys = this.db
       .prepare('SELECT id, access_code, role FROM meeting_keys WHERE meeting_number = ? ORDER BY id')
-      .all(meetingNumber) as KeyRow[];
+      .all(row.meeting_number) as KeyRow[];
     return {
       meetingNumber: row.meeting_number,
       description: row.description,
       primaryDidGroupId: row.primary_did_group_id,
       didGroupIds: groups.map((g) => g.did_group_id),
+      didGroupReferences: groups.map((g) => ({ didGroupId: g.did_group_id, state: g.state })),
       keychain: keys.map(toKey),
+      attributes: this.attributesOf('meetingRoom', row.meeting_number),
+      subscriberSid: row.subscriber_sid,
       created: row.created,
     };
+  }
+
+  /** The primary group is always referenced (active unless a reference says otherwise). */
+  private writeReferences(meetingNumber: number, primary: number, references: DidGroupReference[]): void {
+    const all = new Map<number, number>([[primary, 0]]);
+    for (const reference of references) all.set(reference.didGroupId, reference.state);
+    const insert = this.db.prepare('INSERT INTO meeting_room_did_groups (meeting_number, did_group_id, state) VALUES (?, ?, ?)');
+    for (const [didGroupId, state] of all) {
+      if (!this.getDidGroup(didGroupId)) throw new StoreReferenceError('didGroupReferences', `DID group ${didGroupId} does not exist`);
+      insert.run(meetingNumber, didGroupId, state);
+    }
+  }
+
+  private writeKeychain(meetingNumber: number, keychain: Array<{ accessCode: string; role: Role }>): void {
+    const insertKey = this.db.prepare('INSERT INTO meeting_keys (meeting_number, access_code, role) VALUES (?, ?, ?)');
+    for (const key of keychain) insertKey.run(meetingNumber, key.accessCode, ROLE_CODES[key.role]);
+    this.checkAccessCodes(meetingNumber);
+  }
+
+  private replaceKeychain(meetingNumber: number, keychain: KeyChange[]): void {
+    const existing = new Set(
+      (this.db.prepare('SELECT id FROM meeting_keys WHERE meeting_number = ?').all(meetingNumber) as Array<{ id: number }>).map((r) => r.id),
+    );
+    const kept = new Set<number>();
+    for (const key of keychain) {
+      if (key.id !== undefined && existing.has(key.id) && !kept.has(key.id)) {
+        kept.add(key.id);
+        this.db.prepare('UPDATE meeting_keys SET access_code = ?, role = ? WHERE id = ?').run(key.accessCode, ROLE_CODES[key.role], key.id);
+      }
+    }
+    for (const id of existing) if (!kept.has(id)) this.db.prepare('DELETE FROM meeting_keys WHERE id = ?').run(id);
+    const insertKey = this.db.prepare('INSERT INTO meeting_keys (meeting_number, access_code, role) VALUES (?, ?, ?)');
+    for (const key of keychain) {
+      if (key.id === undefined || !existing.has(key.id)) insertKey.run(meetingNumber, key.accessCode, ROLE_CODES[key.role]);
+    }
+  }
+
+  /**
+   * An access code dialed on a DID must lead to exactly one room: within the
+   * room's keychain and across every room sharing one of its DID groups.
+   */
+  private checkAccessCodes(meetingNumber: number): void {
+    const duplicate = this.db
+      .prepare('SELECT access_code FROM meeting_keys WHERE meeting_number = ? GROUP BY access_code HAVING COUNT(*) > 1')
+      .get(meetingNumber) as { access_code: string } | undefined;
+    if (duplicate) throw new StoreConflictError(`access code ${duplicate.access_code} appears twice in the keychain`);
+    const clash = this.db
+      .prepare(
+        `SELECT mine.access_code AS code, other.meeting_number AS room
+           FROM meeting_keys mine
+           JOIN meeting_room_did_groups g1 ON g1.meeting_number = mine.meeting_number
+           JOIN meeting_room_did_groups g2 ON g2.did_group_id = g1.did_group_id AND g2.meeting_number <> mine.meeting_number
+           JOIN meeting_keys other ON other.meeting_number = g2.meeting_number AND other.access_code = mine.access_code
+          WHERE mine.meeting_number = ?
+          LIMIT 1`,
+      )
+      .get(meetingNumber) as { code: string; room: number } | undefined;
+    if (clash) {
+      throw new StoreConflictError(`access code ${clash.code} already opens meeting room ${clash.room} in the same DID group`);
+    }
+  }
+
+  // ---- attributes --------------------------------------------------------
+
+  private attributesOf(kind: OwnerKind, id: number): Attribute[] {
+    return this.db
+      .prepare('SELECT name, value FROM attributes WHERE owner_kind = ? AND owner_id = ? ORDER BY name')
+      .all(kind, id) as Attribute[];
+  }
+
+  /** Sets, replaces or (value null) removes attributes by name. */
+  private changeAttributes(kind: OwnerKind, id: number, changes: AttributeChange[]): void {
+    for (const change of changes) {
+      if (change.value === null) {
+        this.db.prepare('DELETE FROM attributes WHERE owner_kind = ? AND owner_id = ? AND name = ?').run(kind, id, change.name);
+      } else {
+        this.db
+          .prepare('INSERT OR REPLACE INTO attributes (owner_kind, owner_id, name, value) VALUES (?, ?, ?, ?)')
+          .run(kind, id, change.name, change.value);
+      }
+    }
+  }
+
+  // ---- subscribers -------------------------------------------------------
+
+  createSubscriber(subscriber: NewSubscriber): Subscriber {
+    return this.transaction(() => {
+      if (this.findSubscriberByLogin(subscriber.login)) throw new StoreConflictError(`login "${subscriber.login}" is taken`);
+      const sid = randomBytes(24).toString('base64url');
+      this.db
+        .prepare(
+          `INSERT INTO subscribers (sid, login, password_hash, role, first_name, last_name, email, phone_number, details, parent_sid, created)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          sid,
+          subscriber.login,
+          subscriber.passwordHash,
+          SUBSCRIBER_ROLE_CODES[subscriber.role],
+          subscriber.firstName ?? '',
+          subscriber.lastName ?? '',
+          subscriber.email ?? '',
+          subscriber.phoneNumber ?? '',
+          subscriber.details ?? '',
+          subscriber.parentSid ?? null,
+          Date.now(),
+        );
+      return this.getSubscriber(sid)!;
+    });
+  }
+
+  getSubscriber(sid: string): Subscriber | undefined {
+    const row = this.db.prepare('SELECT * FROM subscribers WHERE sid = ?').get(sid) as SubscriberRow | undefined;
+    return row && toSubscriber(row);
+  }
+
+  findSubscriberByLogin(login: string): Subscriber | undefined {
+    const row = this.db.prepare('SELECT * FROM subscribers WHERE login = ?').get(login) as SubscriberRow | undefined;
+    return row && toSubscriber(row);
+  }
+
+  listSubscribers(): Subscriber[] {
+    return (this.db.prepare('SELECT * FROM subscribers ORDER BY created, sid').all() as SubscriberRow[]).map(toSubscriber);
+  }
+
+  updateSubscriber(sid: string, changes: SubscriberChanges): Subscriber | undefined {
+    return this.transaction(() => {
+      const current = this.getSubscriber(sid);
+      if (!current) return undefined;
+      if (changes.login !== undefined && changes.login !== current.login && this.findSubscriberByLogin(changes.login)) {
+        throw new StoreConflictError(`login "${changes.login}" is taken`);
+      }
+      const next = { ...current, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) } as Subscriber;
+      this.db
+        .prepare(
+          `UPDATE subscribers SET login = ?, password_hash = ?, role = ?, first_name = ?, last_name = ?, email = ?,
+                  phone_number = ?, details = ? WHERE sid = ?`,
+        )
+        .run(next.login, next.passwordHash, SUBSCRIBER_ROLE_CODES[next.role], next.firstName, next.lastName, next.email, next.phoneNumber, next.details, sid);
+      return this.getSubscriber(sid);
+    });
+  }
+
+  deleteSubscriber(sid: string): boolean {
+    return this.db.prepare('DELETE FROM subscribers WHERE sid = ?').run(sid).changes > 0;
   }
 
   findKey(didGroupId: number, accessCode: string): KeyMatch | undefined {
@@ -218,6 +609,22 @@ export class SqliteStore implements ConferenceStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+function toSubscriber(row: SubscriberRow): Subscriber {
+  return {
+    sid: row.sid,
+    login: row.login,
+    passwordHash: row.password_hash,
+    role: subscriberRoleFromCode(row.role),
+    firstName: row.first_name,
+    lastName: row.last_name,
+    email: row.email,
+    phoneNumber: row.phone_number,
+    details: row.details,
+    parentSid: row.parent_sid,
+    created: row.created,
+  };
 }
 
 function toKey(row: KeyRow): MeetingKey {

@@ -15,8 +15,15 @@ export interface TestServer {
  * Starts the real server in-process on loopback with the embedded default
  * configuration, its own ports and a throw-away data directory.
  */
-export async function startTestServer(ports: { sip: number; http: number; rtpMin: number; rtpMax: number }, tweak?: (config: AppConfig) => void): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'bridge-data-'));
+export async function startTestServer(
+  ports: { sip: number; http: number; rtpMin: number; rtpMax: number },
+  tweak?: (config: AppConfig) => void,
+  /** Settings Application reads from the environment (ADMIN_LOGIN, ADMIN_PASSWORD); none by default. */
+  env: NodeJS.ProcessEnv = {},
+  /** Reuse this data directory (to restart on the same store); it is then left in place by stop(). */
+  existingDataDir?: string,
+): Promise<TestServer> {
+  const dataDir = existingDataDir ?? mkdtempSync(join(tmpdir(), 'bridge-data-'));
   const config = loadConfig(undefined, {
     SIP_PORT: String(ports.sip),
     HTTP_PORT: String(ports.http),
@@ -30,13 +37,13 @@ export async function startTestServer(ports: { sip: number; http: number; rtpMin
   config.rtp.bindAddress = '127.0.0.1';
   tweak?.(config);
   const logger = createRootLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const app = await Application.start(config, logger);
+  const app = await Application.start(config, logger, env);
   return {
     app,
     config,
     async stop() {
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!existingDataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

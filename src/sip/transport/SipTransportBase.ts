@@ -48,6 +48,8 @@ export interface TransportOptions {
   bindAddress: string;
   port: number;
   maxMessageBytes: number;
+  /** Requests with more header fields get 400, responses are dropped. Default 256. */
+  maxHeaderCount?: number;
   logger: Logger;
   coreLoggerFactory: LoggerFactory;
   userAgent?: string;
@@ -127,8 +129,13 @@ export abstract class SipTransportBase implements Transport {
     return false;
   }
 
-  /** Hook for subclasses: an incoming response, already validated. */
-  protected beforeResponse(_head: RawHead, _status: number, _src: TransportSource): void {}
+  /**
+   * Hook for subclasses: an incoming response, already validated. Return
+   * true to consume it (e.g. a retransmission a finished transaction absorbs).
+   */
+  protected beforeResponse(_head: RawHead, _status: number, _src: TransportSource): boolean {
+    return false;
+  }
 
   /** Entry for raw bytes from a socket. Never throws. */
   protected receive(data: Buffer, src: TransportSource): void {
@@ -168,13 +175,18 @@ export abstract class SipTransportBase implements Transport {
     }
     const callId = getHeader(head, 'call-id');
     this.log.trace({ callId, dir: 'in', remote, sip: text }, 'SIP in');
+    if (head.headers.length > (this.options.maxHeaderCount ?? 256)) {
+      this.log.warn({ callId, remote, headers: head.headers.length }, 'too many header fields');
+      if (start.kind === 'request') this.replyError(head, start.method, 400, 'Too Many Headers', src);
+      return;
+    }
 
     if (start.kind === 'response') {
       if (!validateResponse(head)) {
         this.log.debug({ callId, remote }, 'dropping malformed response');
         return;
       }
-      this.beforeResponse(head, start.status, src);
+      if (this.beforeResponse(head, start.status, src)) return;
       const msg = Parser.parseMessage(text, this.parserLogger);
       if (!(msg instanceof IncomingResponseMessage)) {
         this.log.debug({ callId, remote }, 'dropping response SIP.js cannot parse');

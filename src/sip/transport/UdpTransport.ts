@@ -2,8 +2,16 @@
  * SIP over UDP. Besides sending and receiving datagrams it supplies the
  * retransmission timers SIP.js leaves out for unreliable transports:
  * A/B (INVITE client), E/F (non-INVITE client), G/H (non-2xx final
- * responses to INVITE, until ACK) and a response cache standing in for
- * timer J (retransmitted non-INVITE requests get the same final response).
+ * responses to INVITE, until ACK), and emulates the "wait" timers SIP.js
+ * sets to 0 (their reliable-transport values):
+ * - J (64*T1): a cache of final responses to non-INVITE requests, so a
+ *   retransmitted request gets the same response;
+ * - D (32 s): outgoing ACKs to non-2xx responses are kept, and a
+ *   retransmitted non-2xx final response to our INVITE is answered with
+ *   the same ACK and absorbed;
+ * - I (T4): retransmitted ACKs for our non-2xx final responses are absorbed;
+ * - K (T4): retransmitted final responses to our non-INVITE requests are
+ *   absorbed.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
@@ -22,6 +30,35 @@ import {
 const T1 = Timers.T1;
 const T2 = Timers.T2;
 const TIMEOUT_64T1 = 64 * T1;
+const T4 = Timers.T4;
+/** Timer D on unreliable transports: at least 32 s (RFC 3261 17.1.1.2). */
+export const TIMER_D_UDP = Math.max(32_000, TIMEOUT_64T1);
+
+/** Keys remembered for a fixed time (one timer per entry, unref'd). */
+class ExpiringMap<V> {
+  private readonly map = new Map<string, { value: V; timer: NodeJS.Timeout }>();
+  constructor(private readonly ttlMs: number) {}
+  set(key: string, value: V): void {
+    const old = this.map.get(key);
+    if (old) clearTimeout(old.timer);
+    const timer = setTimeout(() => this.map.delete(key), this.ttlMs);
+    timer.unref();
+    this.map.set(key, { value, timer });
+  }
+  get(key: string): V | undefined {
+    return this.map.get(key)?.value;
+  }
+  has(key: string): boolean {
+    return this.map.has(key);
+  }
+  get size(): number {
+    return this.map.size;
+  }
+  clear(): void {
+    for (const e of this.map.values()) clearTimeout(e.timer);
+    this.map.clear();
+  }
+}
 
 interface Retransmission {
   text: string;
@@ -44,6 +81,12 @@ export class UdpTransport extends SipTransportBase {
   private readonly inviteFinalRetrans = new Map<string, Retransmission>();
   /** Final responses to non-INVITE requests, by branch|method, kept 64*T1. */
   private readonly responseCache = new Map<string, { text: string; dest: Destination; timer: NodeJS.Timeout }>();
+  /** Timer D: ACKs we sent, by branch (an ACK to a non-2xx shares the INVITE's branch). */
+  private readonly sentAcks = new ExpiringMap<{ text: string; dest: Destination }>(TIMER_D_UDP);
+  /** Timer I: branches of INVITE server transactions whose non-2xx was ACKed. */
+  private readonly ackedFinals = new ExpiringMap<true>(T4);
+  /** Timer K: branch|method of non-INVITE client transactions that got their final response. */
+  private readonly completedClient = new ExpiringMap<true>(T4);
   private closed = false;
 
   constructor(options: TransportOptions) {
@@ -84,6 +127,9 @@ export class UdpTransport extends SipTransportBase {
     this.inviteFinalRetrans.clear();
     for (const c of this.responseCache.values()) clearTimeout(c.timer);
     this.responseCache.clear();
+    this.sentAcks.clear();
+    this.ackedFinals.clear();
+    this.completedClient.clear();
     const socket = this.socket;
     this.socket = undefined;
     if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
@@ -121,9 +167,12 @@ export class UdpTransport extends SipTransportBase {
     await this.write(info.text, dest);
     if (info.start.kind !== 'request') return;
     const method = info.start.method;
-    if (method === 'ACK') return;
     const branch = topVia(info.head)?.params.get('branch');
     if (!branch) return;
+    if (method === 'ACK') {
+      this.sentAcks.set(branch, { text: info.text, dest });
+      return;
+    }
     // Timer A (INVITE, doubling without cap) or timer E (capped at T2).
     this.startRetrans(this.clientRetrans, `${branch}|${method}`, info, dest, method === 'INVITE' ? Infinity : T2);
   }
@@ -142,6 +191,12 @@ export class UdpTransport extends SipTransportBase {
       if (r) {
         stop(r);
         this.inviteFinalRetrans.delete(branch);
+        this.ackedFinals.set(branch, true);
+        return false;
+      }
+      if (this.ackedFinals.has(branch)) {
+        this.log.debug({ remote: `${src.address}:${src.port}` }, 'retransmitted ACK absorbed (timer I)');
+        return true;
       }
       return false;
     }
@@ -155,20 +210,38 @@ export class UdpTransport extends SipTransportBase {
     return false;
   }
 
-  protected override beforeResponse(head: RawHead, status: number): void {
+  protected override beforeResponse(head: RawHead, status: number): boolean {
     const branch = topVia(head)?.params.get('branch');
     const method = cseqMethod(head);
-    if (!branch || !method) return;
+    if (!branch || !method) return false;
     const key = `${branch}|${method}`;
+    if (method === 'INVITE' && status >= 300) {
+      const ack = this.sentAcks.get(branch);
+      if (ack) {
+        this.log.debug({ key }, 'retransmitted final response to INVITE: ACK resent (timer D)');
+        this.write(ack.text, ack.dest).catch((err: unknown) => this.log.warn({ err }, 'failed to resend an ACK'));
+        return true;
+      }
+    } else if (method !== 'INVITE' && status >= 200 && this.completedClient.has(key)) {
+      this.log.debug({ key }, 'retransmitted final response absorbed (timer K)');
+      return true;
+    }
     const r = this.clientRetrans.get(key);
-    if (!r) return;
+    if (!r) return false;
     if (status >= 200 || method === 'INVITE') {
       stop(r);
       this.clientRetrans.delete(key);
+      if (method !== 'INVITE' && status >= 200) this.completedClient.set(key, true);
     } else {
       // Provisional response to a non-INVITE request: keep going every T2.
       r.interval = T2;
     }
+    return false;
+  }
+
+  /** Entries held by the wait-timer emulations (for tests). */
+  get waitTimerState(): { sentAcks: number; ackedFinals: number; completedClient: number } {
+    return { sentAcks: this.sentAcks.size, ackedFinals: this.ackedFinals.size, completedClient: this.completedClient.size };
   }
 
   private startRetrans(

@@ -79,3 +79,70 @@ describe('loadConfig', () => {
     expect(() => loadConfig(writeConfig(': : :\n  - ['), {})).toThrow(ConfigError);
   });
 });
+
+describe('trunks and SIP limits', () => {
+  const base = [
+    'sip: {bindAddress: 0.0.0.0, port: 5060}',
+    'http: {bindAddress: 0.0.0.0, port: 8080}',
+    'rtp: {bindAddress: 0.0.0.0, portMin: 1000, portMax: 2000}',
+    'media: {}',
+    'prompts: {directory: /tmp}',
+    'ivr: {}',
+  ];
+
+  it('the default config has one trunk "local" admitting 127.0.0.0/8, and limits', () => {
+    const config = loadConfig(undefined, {});
+    expect(config.trunks).toHaveLength(1);
+    expect(config.trunks[0]).toMatchObject({ name: 'local', inbound: { addresses: ['127.0.0.0/8'] } });
+    expect(config.trunks[0]!.inbound.auth).toBeUndefined();
+    expect(config.sip.limits).toMatchObject({ maxMessageBytes: 65535, maxHeaderCount: 256, maxDialogs: 10000, inviteRate: { perSecond: 200, burst: 400 } });
+    expect(config.sip.ringTimeoutSeconds).toBe(60);
+  });
+
+  it('reads a carrier with inbound digest and outbound proxy, identity and credentials', () => {
+    const config = loadConfig(
+      writeConfig([
+        ...base,
+        'trunks:',
+        '  - name: carrier',
+        '    inbound:',
+        '      addresses: [192.0.2.10, 198.51.100.0/24]',
+        '      auth: {realm: bridge.example, username: carrier, password: pw}',
+        '    outbound:',
+        '      proxy: sip.carrier.example:5070',
+        '      transport: tcp',
+        '      callerId: "+15550100"',
+        '      pAssertedIdentity: "sip:+15550100@bridge.example"',
+        '      numberFormat: e164',
+        '      auth: {username: acct, password: secret}',
+      ].join('\n')),
+      {},
+    );
+    expect(config.trunks[0]).toEqual({
+      name: 'carrier',
+      inbound: { addresses: ['192.0.2.10', '198.51.100.0/24'], auth: { realm: 'bridge.example', username: 'carrier', password: 'pw' } },
+      outbound: {
+        proxy: { host: 'sip.carrier.example', port: 5070, transport: 'tcp' },
+        callerId: '+15550100',
+        pAssertedIdentity: 'sip:+15550100@bridge.example',
+        numberFormat: 'e164',
+        auth: { username: 'acct', password: 'secret' },
+      },
+    });
+    // No limits section: defaults, rate limit off.
+    expect(config.sip.limits.inviteRate).toBeUndefined();
+  });
+
+  it('names the trunk field that is wrong', () => {
+    const bad = (lines: string[]) => () => loadConfig(writeConfig([...base, 'trunks:', ...lines].join('\n')), {});
+    expect(bad(['  - {name: a, inbound: {addresses: [10.0.0.0/40]}}'])).toThrow(/trunks\[0\]\.inbound\.addresses\[0\] must be an IP address or CIDR block/);
+    expect(bad(['  - {name: a, inbound: {addresses: [], auth: {realm: r, username: u}}}'])).toThrow(/trunks\[0\]\.inbound\.auth\.password is required/);
+    expect(bad(['  - {name: a, outbound: {proxy: "h:99999", callerId: "1"}}'])).toThrow(/trunks\[0\]\.outbound\.proxy/);
+    expect(bad(['  - {name: a, outbound: {proxy: "h:5060", transport: tls, callerId: "1"}}'])).toThrow(/trunks\[0\]\.outbound\.transport must be one of udp, tcp/);
+    expect(bad(['  - {name: a, outbound: {proxy: "h:5060", callerId: "a b"}}'])).toThrow(/trunks\[0\]\.outbound\.callerId/);
+    expect(bad(['  - {name: a}', '  - {name: a}'])).toThrow(/trunks\[1\]\.name: duplicate/);
+    expect(bad(['  - {inbound: {addresses: []}}'])).toThrow(/trunks\[0\]\.name is required/);
+    const limits = writeConfig([...base.slice(1), 'sip: {bindAddress: 0.0.0.0, port: 5060, limits: {inviteRate: {perSecond: 0, burst: 1}}}'].join('\n'));
+    expect(() => loadConfig(limits, {})).toThrow(/sip\.limits\.inviteRate\.perSecond must be a positive number/);
+  });
+});

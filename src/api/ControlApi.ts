@@ -1,0 +1,127 @@
+/**
+ * The REST control API under /conference/v1: path checks, authentication,
+ * roles, query and body validation, then the route handler; every failure
+ * answers in seed 004's error shape and changes nothing.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { hostname } from 'node:os';
+import type { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { Logger } from '../log.js';
+import type { ConferenceStore } from '../store/StoreTypes.js';
+import { StoreConflictError, StoreReferenceError } from '../store/StoreTypes.js';
+import { apiDisabled, Authenticator } from './auth.js';
+import { ApiError, detail, forbidden } from './errors.js';
+import { parseFieldSelection, parseListQuery, type ListQuery } from './listing.js';
+import { buildOpenApi } from './openapi.js';
+import { DEFAULT_BODY_LIMIT, pathSegments, readJsonBody, Router, validateBody, type RouteContext } from './router.js';
+import { addConfigRoutes } from './routes/configRoutes.js';
+import { addLiveRoutes } from './routes/liveRoutes.js';
+
+export const API_BASE = '/conference/v1';
+
+export interface ControlApiOptions {
+  store: ConferenceStore;
+  conference: ConferenceManager;
+  logger: Logger;
+  /** Set when the API must refuse every request (no administrator); the reason is sent back. */
+  disabledReason?: string;
+  maxCodeLength: number;
+  bodyLimit?: number;
+}
+
+const NO_LIST: ListQuery = { offset: 0, limit: 0, fields: {} };
+
+export class ControlApi {
+  readonly router = new Router();
+  private readonly auth: Authenticator;
+  private openApiText: string | undefined;
+
+  constructor(private readonly options: ControlApiOptions) {
+    this.auth = new Authenticator(options.store);
+    addConfigRoutes(this.router, { store: options.store, maxCodeLength: options.maxCodeLength });
+    addLiveRoutes(this.router, { conference: options.conference, store: options.store, bridgeName: 'conference-bridge', nodeName: hostname() });
+  }
+
+  openApi(): Record<string, unknown> {
+    return buildOpenApi(this.router.routes, API_BASE, '1.0.0');
+  }
+
+  /** Whether the path belongs to the API. */
+  owns(path: string): boolean {
+    return path === API_BASE || path.startsWith(`${API_BASE}/`);
+  }
+
+  async handle(request: IncomingMessage, response: ServerResponse, rawPath: string, query: URLSearchParams): Promise<void> {
+    const started = Date.now();
+    let status = 500;
+    try {
+      const result = await this.dispatch(request, rawPath, query);
+      status = result.status;
+      send(response, result.status, result.body, result.headers);
+    } catch (err) {
+      const apiError = this.toApiError(err);
+      status = apiError.status;
+      send(response, apiError.status, apiError.body, apiError.headers);
+    } finally {
+      this.options.logger.info({ method: request.method, path: rawPath, status, ms: Date.now() - started }, 'API request');
+    }
+  }
+
+  private async dispatch(
+    request: IncomingMessage,
+    rawPath: string,
+    query: URLSearchParams,
+  ): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
+    const segments = pathSegments(rawPath, API_BASE)!;
+    const method = request.method ?? 'GET';
+    if (segments.length === 1 && segments[0] === 'openapi.json' && (method === 'GET' || method === 'HEAD')) {
+      // The contract is public; it holds no data.
+      this.openApiText ??= JSON.stringify(this.openApi());
+      return { status: 200, body: JSON.parse(this.openApiText) as unknown };
+    }
+    if (this.options.disabledReason) throw apiDisabled(this.options.disabledReason);
+    const principal = await this.auth.authenticate(request);
+    const { route, params, ids } = this.router.match(method, segments);
+    if (!route.roles.includes(principal.role)) throw forbidden(`${principal.role}s may not ${method} ${route.path}`);
+
+    let list = NO_LIST;
+    let fields = {};
+    if (route.query === 'list') {
+      list = parseListQuery(query, route.itemSchema!);
+      fields = list.fields;
+    } else if (route.query === 'item') {
+      fields = parseFieldSelection(query, route.itemSchema!);
+    } else {
+      for (const key of query.keys()) throw new ApiError(400, 'bad request', [detail(key, 'unknown query parameter (this request takes none)')]);
+    }
+    let body: unknown;
+    if (route.body) body = validateBody(route.body, await readJsonBody(request, this.options.bodyLimit ?? DEFAULT_BODY_LIMIT));
+    const ctx: RouteContext<unknown> = { params, ids, query, body, principal, request, list, fields };
+    const result = await route.handler(ctx);
+    return result;
+  }
+
+  private toApiError(err: unknown): ApiError {
+    if (err instanceof ApiError) return err;
+    if (err instanceof StoreConflictError) return new ApiError(409, 'conflict', [detail(null, err.message)]);
+    if (err instanceof StoreReferenceError) return new ApiError(422, 'object validation error', [detail(err.field, err.message)]);
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_CONSTRAINT')) {
+      return new ApiError(409, 'conflict', [detail(null, 'the change conflicts with existing data')]);
+    }
+    this.options.logger.error({ err }, 'API request failed');
+    return new ApiError(500, 'internal server error', [detail(null, 'the server failed to handle the request; see its log')]);
+  }
+}
+
+function send(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (response.headersSent) return;
+  if (status === 204 || body === undefined) {
+    response.writeHead(status, headers);
+    response.end();
+    return;
+  }
+  const text = JSON.stringify(body);
+  response.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  response.end(text);
+}

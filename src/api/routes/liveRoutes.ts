@@ -1,0 +1,285 @@
+/**
+ * Live objects: meetings and calls (seed 004) and the participant actions
+ * of seed 003 (lock/unlock a meeting; mute, unmute, deaf, undeaf, kick one
+ * participant or all of them).
+ */
+import type { ConferenceManager } from '../../conference/ConferenceManager.js';
+import type { Meeting } from '../../conference/Meeting.js';
+import type { Participant } from '../../conference/Participant.js';
+import { ROLE_CODES, roleFromCode } from '../../conference/Role.js';
+import type { ConferenceStore } from '../../store/StoreTypes.js';
+import { ApiError, detail, notFound } from '../errors.js';
+import { listBody, selectFields } from '../listing.js';
+import type { Principal, Router, RouteContext, SubscriberRole } from '../router.js';
+import type { ObjectSchema } from '../schema.js';
+import * as S from '../schemas.js';
+import { canSeeRoom } from './configRoutes.js';
+
+export interface LiveRouteDeps {
+  conference: ConferenceManager;
+  store: ConferenceStore;
+  bridgeName: string;
+  nodeName: string;
+}
+
+const ALL: SubscriberRole[] = ['administrator', 'operator', 'user'];
+type Action = 'mute' | 'unmute' | 'deaf' | 'undeaf' | 'kick';
+
+const seconds = (since: Date): number => Math.max(0, Math.floor((Date.now() - since.getTime()) / 1000));
+
+export function applyAction(meeting: Meeting, participant: Participant, action: Action): void {
+  switch (action) {
+    case 'mute':
+      return meeting.updateParticipant(participant, { muted: true });
+    case 'unmute':
+      return meeting.updateParticipant(participant, { muted: false });
+    case 'deaf':
+      return meeting.updateParticipant(participant, { deaf: true });
+    case 'undeaf':
+      return meeting.updateParticipant(participant, { deaf: false });
+    case 'kick':
+      return meeting.kick(participant, 'kicked');
+  }
+}
+
+export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
+  const { conference, store } = deps;
+  const asItems = (schema: unknown) => schema as ObjectSchema<never>;
+
+  const visibleMeetings = (principal: Principal): Meeting[] => conference.meetings.filter((m) => canSeeRoom(principal, m.room));
+  const meetingFor = (principal: Principal, meetingNumber: number): Meeting => {
+    const meeting = conference.getMeeting(meetingNumber);
+    if (!meeting || !canSeeRoom(principal, meeting.room)) throw notFound('meeting');
+    return meeting;
+  };
+  const callFor = (principal: Principal, id: number): { meeting: Meeting; participant: Participant } => {
+    for (const meeting of visibleMeetings(principal)) {
+      const participant = meeting.getParticipant(id);
+      if (participant) return { meeting, participant };
+    }
+    throw notFound('call');
+  };
+  const participantIn = (meeting: Meeting, id: number): Participant => {
+    const participant = meeting.getParticipant(id);
+    if (!participant) throw notFound('participant');
+    return participant;
+  };
+
+  const subscriberName = (meeting: Meeting): string => {
+    const sid = meeting.room.subscriberSid;
+    const owner = sid ? store.getSubscriber(sid) : undefined;
+    return owner ? [owner.firstName, owner.lastName].filter((n) => n).join(' ') || owner.login : '';
+  };
+
+  const meetingOut = (meeting: Meeting) => ({
+    attributes: meeting.room.attributes.map((a) => ({ name: a.name, value: a.value })),
+    created: meeting.createdAt.getTime(),
+    duration: seconds(meeting.createdAt),
+    holdMode: 0,
+    id: meeting.id,
+    isLocked: meeting.locked,
+    isRecording: false,
+    isSecured: meeting.locked,
+    meetingNumber: meeting.meetingNumber,
+    muteMode: 0,
+    participantCount: meeting.participants.length,
+    qaMode: 0,
+    state: 2,
+    subscriberName: subscriberName(meeting),
+    type: 0,
+  });
+
+  const callOut = (meeting: Meeting, p: Participant) => ({
+    accessCode: p.accessCode,
+    addressFrom: p.caller,
+    addressTo: p.callee,
+    bridgeName: deps.bridgeName,
+    callee: p.callee,
+    caller: p.caller,
+    codec: p.leg.codec,
+    connectionStatus: 0,
+    created: p.joinedAt.getTime(),
+    customName: p.customName,
+    duration: seconds(p.joinedAt),
+    gainLevel: 0,
+    holdMode: 0,
+    id: p.id,
+    joined: p.joinedAt.getTime(),
+    meetingNumber: meeting.meetingNumber,
+    muteMode: p.muted ? 40 : 0,
+    nodeName: deps.nodeName,
+    presenterMedia: 1,
+    qaMode: 0,
+    role: ROLE_CODES[p.role],
+    state: 2,
+  });
+
+  const participantOut = (meeting: Meeting, p: Participant) => {
+    const membership = p.membership;
+    return {
+      participant_id: p.id,
+      call_id: p.callId,
+      conference_name: String(meeting.meetingNumber),
+      caller_id_number: p.caller,
+      custom_name: p.customName,
+      role: ROLE_CODES[p.role],
+      speak: membership.speak,
+      hear: membership.hear,
+      mute: p.muted,
+      deaf: p.deaf,
+      talking: null,
+      energy_level: null,
+      is_moderator: p.role === 'host',
+      join_time: Math.floor(p.joinedAt.getTime() / 1000),
+      duration: seconds(p.joinedAt),
+    };
+  };
+
+  const item = <T extends object>(value: T, ctx: RouteContext<unknown>) => ({ status: 200, body: selectFields(value, ctx.fields) });
+
+  // Meetings
+  router.add({
+    method: 'GET', path: '/meetings', tag: 'Meetings', summary: 'Get live meetings', roles: ALL,
+    query: 'list', itemSchema: asItems(S.meeting),
+    response: { status: 200, description: 'A list of Meeting objects', schema: S.meeting, list: 'meetings' },
+    handler: (ctx) => ({ status: 200, body: listBody('meetings', visibleMeetings(ctx.principal).map(meetingOut), ctx.list) }),
+  });
+  router.add({
+    method: 'GET', path: '/meetings/{meetingNumber}', tag: 'Meetings', summary: 'Get a meeting by meetingNumber', roles: ALL,
+    integerParams: ['meetingNumber'], query: 'item', itemSchema: asItems(S.meeting),
+    response: { status: 200, description: 'The Meeting object', schema: S.meeting },
+    handler: (ctx) => item(meetingOut(meetingFor(ctx.principal, ctx.ids.meetingNumber!)), ctx),
+  });
+  router.add({
+    method: 'PUT', path: '/meetings/{meetingNumber}', tag: 'Meetings', summary: 'Perform an action on a meeting (lock, unlock)', roles: ALL,
+    integerParams: ['meetingNumber'], body: S.meetingAction,
+    response: { status: 200, description: 'The Meeting object after the action', schema: S.meeting },
+    handler: (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      if (ctx.body.action === 'lock') meeting.lock();
+      else meeting.unlock();
+      return { status: 200, body: meetingOut(meeting) };
+    },
+  });
+  router.add({
+    method: 'DELETE', path: '/meetings/{meetingNumber}', tag: 'Meetings', summary: 'End a meeting: every call is dropped', roles: ALL,
+    integerParams: ['meetingNumber'],
+    response: { status: 204, description: 'The meeting ended; its calls are being hung up' },
+    handler: (ctx) => {
+      meetingFor(ctx.principal, ctx.ids.meetingNumber!).end();
+      return { status: 204 };
+    },
+  });
+  router.add({
+    method: 'GET', path: '/meetings/{meetingNumber}/attributes', tag: 'Meetings', summary: 'Get meeting attributes', roles: ALL,
+    integerParams: ['meetingNumber'], query: 'list', itemSchema: asItems(S.meetingAttribute),
+    response: { status: 200, description: 'The meeting attributes (a plain array, as in seed 004)', schema: S.meetingAttribute },
+    handler: (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      const count = (role: string) => String(meeting.participants.filter((p) => p.role === role).length);
+      const attributes = [
+        ...meeting.room.attributes.map((a) => ({ name: a.name, value: a.value })),
+        { name: 'conf_participants_count', value: count('participant') },
+        { name: 'conf_hosts_count', value: count('host') },
+        { name: 'conf_listeners_count', value: count('listener') },
+        { name: 'participant_list', value: meeting.participants.map((p) => p.caller).join(':') },
+      ];
+      return { status: 200, body: listBody('attributes', attributes, ctx.list).attributes };
+    },
+  });
+
+  // Participants (seed 003)
+  router.add({
+    method: 'GET', path: '/meetings/{meetingNumber}/participants', tag: 'Participants', summary: "Get the participants' live state", roles: ALL,
+    integerParams: ['meetingNumber'], query: 'list', itemSchema: asItems(S.participant),
+    response: { status: 200, description: 'Participants (seed 003 read-only state)', schema: S.participant, list: 'participants' },
+    handler: (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      return { status: 200, body: listBody('participants', meeting.participants.map((p) => participantOut(meeting, p)), ctx.list) };
+    },
+  });
+  router.add({
+    method: 'PUT', path: '/meetings/{meetingNumber}/participants', tag: 'Participants',
+    summary: 'Perform an action on the participants: mute/unmute/deaf/undeaf apply to all but hosts; kick drops everyone', roles: ALL,
+    integerParams: ['meetingNumber'], body: S.participantAction,
+    response: { status: 200, description: 'Participants after the action', schema: S.participant, list: 'participants' },
+    handler: (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      const action = ctx.body.action;
+      const targets = action === 'kick' ? meeting.participants : meeting.participants.filter((p) => p.role !== 'host');
+      for (const p of targets) applyAction(meeting, p, action);
+      const all = meeting.participants.map((p) => participantOut(meeting, p));
+      return { status: 200, body: { participants: all, last: all.length - 1, offset: 0, total: all.length } };
+    },
+  });
+  router.add({
+    method: 'GET', path: '/meetings/{meetingNumber}/participants/{participantId}', tag: 'Participants', summary: "Get one participant's live state", roles: ALL,
+    integerParams: ['meetingNumber', 'participantId'], query: 'item', itemSchema: asItems(S.participant),
+    response: { status: 200, description: 'The participant (seed 003 read-only state)', schema: S.participant },
+    handler: (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      return item(participantOut(meeting, participantIn(meeting, ctx.ids.participantId!)), ctx);
+    },
+  });
+  router.add({
+    method: 'PUT', path: '/meetings/{meetingNumber}/participants/{participantId}', tag: 'Participants', summary: 'Perform an action on one participant', roles: ALL,
+    integerParams: ['meetingNumber', 'participantId'], body: S.participantAction,
+    response: { status: 200, description: 'The participant after the action', schema: S.participant },
+    handler: (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      const participant = participantIn(meeting, ctx.ids.participantId!);
+      applyAction(meeting, participant, ctx.body.action);
+      return { status: 200, body: participantOut(meeting, participant) };
+    },
+  });
+
+  // Calls
+  router.add({
+    method: 'GET', path: '/calls', tag: 'Calls', summary: 'Get the calls in live meetings', roles: ALL,
+    query: 'list', itemSchema: asItems(S.call),
+    response: { status: 200, description: 'A list of Call objects', schema: S.call, list: 'calls' },
+    handler: (ctx) => {
+      const calls = visibleMeetings(ctx.principal).flatMap((m) => m.participants.map((p) => callOut(m, p)));
+      return { status: 200, body: listBody('calls', calls, ctx.list) };
+    },
+  });
+  router.add({
+    method: 'GET', path: '/calls/{id}', tag: 'Calls', summary: 'Get a call by ID', roles: ALL,
+    integerParams: ['id'], query: 'item', itemSchema: asItems(S.call),
+    response: { status: 200, description: 'The Call object', schema: S.call },
+    handler: (ctx) => {
+      const { meeting, participant } = callFor(ctx.principal, ctx.ids.id!);
+      return item(callOut(meeting, participant), ctx);
+    },
+  });
+  router.add({
+    method: 'PUT', path: '/calls/{id}', tag: 'Calls', summary: 'Update a call (muteMode, role, customName)', roles: ALL,
+    integerParams: ['id'], body: S.callUpdate,
+    response: { status: 200, description: 'The updated Call object', schema: S.call },
+    handler: (ctx) => {
+      const { meeting, participant } = callFor(ctx.principal, ctx.ids.id!);
+      const body = ctx.body;
+      // Checked before anything changes: a refused request changes nothing.
+      const unsupported = [];
+      if (body.holdMode !== undefined && body.holdMode !== 0) unsupported.push(detail('holdMode', 'hold is not supported yet by the media engine'));
+      if (body.gainLevel !== undefined && body.gainLevel !== 0) unsupported.push(detail('gainLevel', 'gain is not supported yet by the media engine'));
+      if (unsupported.length > 0) throw new ApiError(422, 'object validation error', unsupported);
+      meeting.updateParticipant(participant, {
+        muted: body.muteMode === undefined ? undefined : body.muteMode !== 0,
+        role: body.role === undefined ? undefined : roleFromCode(body.role),
+      });
+      if (body.customName !== undefined) participant.customName = body.customName;
+      return { status: 200, body: callOut(meeting, participant) };
+    },
+  });
+  router.add({
+    method: 'DELETE', path: '/calls/{id}', tag: 'Calls', summary: 'Hang up a call (BYE)', roles: ALL,
+    integerParams: ['id'],
+    response: { status: 204, description: 'The call is being hung up' },
+    handler: (ctx) => {
+      const { meeting, participant } = callFor(ctx.principal, ctx.ids.id!);
+      meeting.kick(participant, 'hung up through the API');
+      return { status: 204 };
+    },
+  });
+}

@@ -1,0 +1,207 @@
+/**
+ * The live part of the control API against real sipp callers in a meeting:
+ * muting a call through PUT /calls/{id} removes its tone from what the
+ * others hear; the bulk participants action mutes everyone but hosts; a
+ * locked meeting refuses a participant (conf-locked, then BYE) and admits a
+ * host whose access code was added through the API a moment before; DELETE
+ * /calls/{id} and DELETE /meetings/{n} hang up with BYE.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeMulaw, sine, toneAmplitude } from '../support/audio.js';
+import { writeRtpPcap } from '../support/pcap.js';
+import { dtmfSequence } from '../support/rtpPackets.js';
+import { RtpSink } from '../support/rtpSink.js';
+import { runCaller, type CallerStep, type SippRun } from '../support/sipp.js';
+import { startTestServer, type TestServer } from '../support/testServer.js';
+import { sleep, waitFor } from '../support/wait.js';
+import { apiClient } from './apiClient.js';
+
+const PORTS = { sip: 25361, http: 25381, rtpMin: 45200, rtpMax: 45999 };
+const ADMIN: [string, string] = ['admin', 'live-test-password'];
+const HEARD = 1500;
+const NOT_HEARD = 300;
+
+let server: TestServer;
+let files: string;
+let api: ReturnType<typeof apiClient>;
+
+function toneFile(name: string, frequency: number): string {
+  const path = join(files, `${name}.ulaw`);
+  writeFileSync(path, encodeMulaw(sine(frequency, 8000 * 20, 8000)));
+  return path;
+}
+
+function codePcap(name: string, digits: string): string {
+  const path = join(files, `${name}.pcap`);
+  writeRtpPcap(path, dtmfSequence(digits, { payloadType: 101, ssrc: 0x5eed1000 + name.length }));
+  return path;
+}
+
+beforeAll(async () => {
+  files = mkdtempSync(join(tmpdir(), 'e2e-api-live-'));
+  server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });
+  api = apiClient(PORTS.http, ADMIN);
+});
+
+afterAll(async () => {
+  await server?.stop();
+  rmSync(files, { recursive: true, force: true });
+});
+
+interface Caller {
+  name: string;
+  code: string;
+  frequency: number;
+}
+
+function inMeeting(caller: Caller, index: number, sink: RtpSink): SippRun {
+  const steps: CallerStep[] = [
+    { kind: 'pause', ms: 500 },
+    { kind: 'pcap', path: codePcap(caller.name, caller.code) },
+    { kind: 'pause', ms: 1500 },
+    { kind: 'stream', path: toneFile(caller.name, caller.frequency) },
+    // Stays until the bridge hangs up (DELETE /calls or DELETE /meetings).
+    { kind: 'expectBye', timeoutMs: 120_000 },
+  ];
+  return runCaller(
+    { dialed: '15550100', rtpPort: sink.port, steps },
+    { serverPort: PORTS.sip, sipPort: 46000 + index, mediaPort: 46500 + 10 * index, timeoutSeconds: 150 },
+  );
+}
+
+async function listen(sinks: RtpSink[], callers: Caller[]): Promise<number[][]> {
+  await sleep(700);
+  const since = Date.now();
+  await sleep(1500);
+  return sinks.map((sink) => callers.map((c) => Math.round(toneAmplitude(sink.samplesSince(since), c.frequency))));
+}
+
+describe('live meetings and calls through the API', () => {
+  it('mutes a call, mutes all but hosts, locks the meeting, hangs up a call and ends the meeting', async () => {
+    const callers: Caller[] = [
+      { name: 'hilda', code: '1111#', frequency: 1850 },
+      { name: 'alice', code: '2222#', frequency: 450 },
+      { name: 'bob', code: '2222#', frequency: 1050 },
+    ];
+    const sinks = await Promise.all(callers.map((_, i) => RtpSink.open(46400 + 2 * i)));
+    const runs = callers.map((caller, i) => inMeeting(caller, i, sinks[i]!));
+    const extra: SippRun[] = [];
+    const extraSinks: RtpSink[] = [];
+    try {
+      const conference = server.app.conferenceManager;
+      await waitFor(() => conference.getMeeting(1000)?.participants.length === 3, 20_000, 'three callers in meeting 1000', runs);
+
+      const meeting = await api('GET', '/conference/v1/meetings/1000');
+      expect(meeting.status).toBe(200);
+      expect(meeting.json).toMatchObject({ meetingNumber: 1000, participantCount: 3, isLocked: false, state: 2 });
+      const calls = await api('GET', '/conference/v1/calls?order=id');
+      expect(calls.json.total).toBe(3);
+      const byRole = await api('GET', `/conference/v1/calls?filter=${encodeURIComponent('role eq 1 and meetingNumber eq 1000')}`);
+      expect(byRole.json.calls).toHaveLength(1);
+      const hostId: number = byRole.json.calls[0].id;
+      // sipp's Call-ID is <call number>-<pid>@<ip>: find each caller's participant by its process.
+      const participants = (await api('GET', '/conference/v1/meetings/1000/participants')).json.participants as Array<{ participant_id: number; call_id: string }>;
+      const idOf = (run: SippRun): number => participants.find((p) => p.call_id.includes(`-${run.process.pid}@`))!.participant_id;
+      const [aliceId, bobId] = [idOf(runs[1]!), idOf(runs[2]!)];
+      expect(idOf(runs[0]!)).toBe(hostId);
+      expect(calls.json.calls.find((c: { id: number }) => c.id === aliceId)).toMatchObject({ role: 2, muteMode: 0, callee: '15550100', codec: 'PCMU' });
+
+      // 1. Everyone hears the others.
+      let heard = await listen(sinks, callers);
+      expect(heard[2]![1], JSON.stringify(heard)).toBeGreaterThan(HEARD); // bob hears alice
+      expect(heard[2]![0], JSON.stringify(heard)).toBeGreaterThan(HEARD); // bob hears hilda
+
+      // 2. PUT muteMode on alice: her tone leaves bob's and hilda's audio.
+      const muted = await api('PUT', `/conference/v1/calls/${aliceId}`, { body: { muteMode: 40, customName: 'Alice' } });
+      expect(muted.status).toBe(200);
+      expect(muted.json).toMatchObject({ id: aliceId, muteMode: 40, customName: 'Alice' });
+      heard = await listen(sinks, callers);
+      expect(heard[2]![1], JSON.stringify(heard)).toBeLessThan(NOT_HEARD);
+      expect(heard[0]![1], JSON.stringify(heard)).toBeLessThan(NOT_HEARD);
+      expect(heard[1]![2], JSON.stringify(heard)).toBeGreaterThan(HEARD); // alice still hears bob
+      const unsupported = await api('PUT', `/conference/v1/calls/${aliceId}`, { body: { muteMode: 0, gainLevel: 5 } });
+      expect(unsupported.status).toBe(422);
+      expect(unsupported.json.errors[0].field).toBe('gainLevel');
+      expect((await api('GET', `/conference/v1/calls/${aliceId}`)).json.muteMode).toBe(40); // the refused request changed nothing
+      expect((await api('PUT', `/conference/v1/calls/${aliceId}`, { body: { muteMode: 0 } })).json.muteMode).toBe(0);
+
+      // 3. Bulk mute: alice and bob go quiet, hilda (host) stays audible.
+      const bulk = await api('PUT', '/conference/v1/meetings/1000/participants', { body: { action: 'mute' } });
+      expect(bulk.status).toBe(200);
+      const states = bulk.json.participants as Array<{ participant_id: number; speak: boolean; is_moderator: boolean }>;
+      expect(states.find((p) => p.is_moderator)).toMatchObject({ speak: true });
+      expect(states.filter((p) => !p.is_moderator).every((p) => !p.speak)).toBe(true);
+      heard = await listen(sinks, callers);
+      expect(heard[1]![0], JSON.stringify(heard)).toBeGreaterThan(HEARD); // alice hears hilda
+      expect(heard[2]![0], JSON.stringify(heard)).toBeGreaterThan(HEARD); // bob hears hilda
+      expect(heard[0]![1], JSON.stringify(heard)).toBeLessThan(NOT_HEARD); // hilda hears neither
+      expect(heard[0]![2], JSON.stringify(heard)).toBeLessThan(NOT_HEARD);
+      const single = await api('PUT', `/conference/v1/meetings/1000/participants/${bobId}`, { body: { action: 'unmute' } });
+      expect(single.json).toMatchObject({ participant_id: bobId, speak: true, mute: false });
+
+      // 4. Lock: a participant is refused with BYE after the prompt; a host
+      //    whose code was added through the API just now gets in.
+      const locked = await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'lock' } });
+      expect(locked.json).toMatchObject({ isLocked: true });
+      const newKey = await api('POST', '/conference/v1/meetingRooms/1000/keychain', { body: { accessCode: '4444', role: 1 } });
+      expect(newKey.status).toBe(200);
+      extraSinks.push(await RtpSink.open(46410), await RtpSink.open(46412));
+      const refused = runCaller(
+        {
+          dialed: '15550100',
+          rtpPort: extraSinks[0]!.port,
+          steps: [
+            { kind: 'pause', ms: 500 },
+            { kind: 'pcap', path: codePcap('paula', '2222#') },
+            { kind: 'expectBye', timeoutMs: 30_000 },
+          ],
+        },
+        { serverPort: PORTS.sip, sipPort: 46010, mediaPort: 46600 },
+      );
+      extra.push(refused);
+      const refusedResult = await refused.done;
+      expect(refusedResult.code, refusedResult.errors + refusedResult.output.slice(-2000)).toBe(0);
+      expect(extraSinks[0]!.packetCount).toBeGreaterThan(50); // it heard the locked prompt
+      expect(conference.getMeeting(1000)!.participants).toHaveLength(3);
+
+      // Henry waits for the BYE straight after his code, so an early one cannot surprise his scenario.
+      const host2 = runCaller(
+        {
+          dialed: '15550100',
+          rtpPort: extraSinks[1]!.port,
+          steps: [
+            { kind: 'pause', ms: 500 },
+            { kind: 'pcap', path: codePcap('henry', '4444#') },
+            { kind: 'expectBye', timeoutMs: 120_000 },
+          ],
+        },
+        { serverPort: PORTS.sip, sipPort: 46011, mediaPort: 46610, timeoutSeconds: 150 },
+      );
+      extra.push(host2);
+      await waitFor(() => conference.getMeeting(1000)?.participants.length === 4, 20_000, 'the second host in the locked meeting', [host2]);
+      expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'unlock' } })).json.isLocked).toBe(false);
+
+      // 5. DELETE a call: alice gets a BYE (her sipp expects one and exits 0).
+      expect((await api('DELETE', `/conference/v1/calls/${aliceId}`)).status).toBe(204);
+      const aliceResult = await runs[1]!.done;
+      expect(aliceResult.code, aliceResult.errors + aliceResult.output.slice(-2000)).toBe(0);
+      await waitFor(() => conference.getMeeting(1000)?.participants.length === 3, 5_000, 'alice to leave');
+      expect((await api('GET', `/conference/v1/calls/${aliceId}`)).status).toBe(404);
+
+      // 6. DELETE the meeting: everyone left gets a BYE.
+      expect((await api('DELETE', '/conference/v1/meetings/1000')).status).toBe(204);
+      for (const run of [runs[0]!, runs[2]!, host2]) {
+        const result = await run.done;
+        expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
+      }
+      expect((await api('GET', '/conference/v1/meetings/1000')).status).toBe(404);
+      expect((await api('GET', '/conference/v1/meetings')).json.total).toBe(0);
+    } finally {
+      for (const run of [...runs, ...extra]) run.process.kill();
+      for (const sink of [...sinks, ...extraSinks]) sink.close();
+    }
+  });
+});
