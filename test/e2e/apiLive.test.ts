@@ -6,13 +6,9 @@
  * host whose access code was added through the API a moment before; DELETE
  * /calls/{id} and DELETE /meetings/{n} hang up with BYE.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeMulaw, sine, toneAmplitude } from '../support/audio.js';
-import { writeRtpPcap } from '../support/pcap.js';
-import { dtmfSequence } from '../support/rtpPackets.js';
+import { toneAmplitude } from '../support/audio.js';
+import { CallerMedia } from '../support/callerMedia.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller, type CallerStep, type SippRun } from '../support/sipp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
@@ -25,30 +21,20 @@ const HEARD = 1500;
 const NOT_HEARD = 300;
 
 let server: TestServer;
-let files: string;
+let media: CallerMedia;
 let api: ReturnType<typeof apiClient>;
 
-function toneFile(name: string, frequency: number): string {
-  const path = join(files, `${name}.ulaw`);
-  writeFileSync(path, encodeMulaw(sine(frequency, 8000 * 20, 8000)));
-  return path;
-}
 
-function codePcap(name: string, digits: string): string {
-  const path = join(files, `${name}.pcap`);
-  writeRtpPcap(path, dtmfSequence(digits, { payloadType: 101, ssrc: 0x5eed1000 + name.length }));
-  return path;
-}
 
 beforeAll(async () => {
-  files = mkdtempSync(join(tmpdir(), 'e2e-api-live-'));
+  media = new CallerMedia();
   server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });
   api = apiClient(PORTS.http, ADMIN);
 });
 
 afterAll(async () => {
   await server?.stop();
-  rmSync(files, { recursive: true, force: true });
+  media?.remove();
 });
 
 interface Caller {
@@ -60,9 +46,9 @@ interface Caller {
 function inMeeting(caller: Caller, index: number, sink: RtpSink): SippRun {
   const steps: CallerStep[] = [
     { kind: 'pause', ms: 500 },
-    { kind: 'pcap', path: codePcap(caller.name, caller.code) },
+    { kind: 'pcap', path: media.digits(caller.name, caller.code) },
     { kind: 'pause', ms: 1500 },
-    { kind: 'stream', path: toneFile(caller.name, caller.frequency) },
+    { kind: 'stream', path: media.tone(caller.name, caller.frequency) },
     // Stays until the bridge hangs up (DELETE /calls or DELETE /meetings).
     { kind: 'expectBye', timeoutMs: 120_000 },
   ];
@@ -155,7 +141,7 @@ describe('live meetings and calls through the API', () => {
           rtpPort: extraSinks[0]!.port,
           steps: [
             { kind: 'pause', ms: 500 },
-            { kind: 'pcap', path: codePcap('paula', '2222#') },
+            { kind: 'pcap', path: media.digits('paula', '2222#') },
             { kind: 'expectBye', timeoutMs: 30_000 },
           ],
         },
@@ -174,7 +160,7 @@ describe('live meetings and calls through the API', () => {
           rtpPort: extraSinks[1]!.port,
           steps: [
             { kind: 'pause', ms: 500 },
-            { kind: 'pcap', path: codePcap('henry', '4444#') },
+            { kind: 'pcap', path: media.digits('henry', '4444#') },
             { kind: 'expectBye', timeoutMs: 120_000 },
           ],
         },

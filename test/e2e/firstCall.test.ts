@@ -4,13 +4,9 @@
  * test decodes what the bridge sends to each caller.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeMulaw, sine, toneAmplitude } from '../support/audio.js';
-import { writeRtpPcap } from '../support/pcap.js';
-import { dtmfSequence } from '../support/rtpPackets.js';
+import { toneAmplitude } from '../support/audio.js';
+import { CallerMedia } from '../support/callerMedia.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { runCaller, type CallerStep } from '../support/sipp.js';
@@ -21,28 +17,18 @@ const HEARD = 1500;
 const NOT_HEARD = 300;
 
 let server: TestServer;
-let files: string;
+let media: CallerMedia;
 
-function toneFile(name: string, frequency: number): string {
-  const path = join(files, `${name}.ulaw`);
-  writeFileSync(path, encodeMulaw(sine(frequency, 8000 * 20, 8000)));
-  return path;
-}
 
-function codePcap(name: string, digits: string): string {
-  const path = join(files, `${name}.pcap`);
-  writeRtpPcap(path, dtmfSequence(digits, { payloadType: 101, ssrc: 0x5eed0000 + name.length }));
-  return path;
-}
 
 beforeAll(async () => {
-  files = mkdtempSync(join(tmpdir(), 'e2e-first-call-'));
+  media = new CallerMedia();
   server = await startTestServer(PORTS);
 });
 
 afterAll(async () => {
   await server?.stop();
-  rmSync(files, { recursive: true, force: true });
+  media?.remove();
 });
 
 describe('first call end to end', () => {
@@ -56,9 +42,9 @@ describe('first call end to end', () => {
     const runs = callers.map((caller, i) => {
       const steps: CallerStep[] = [
         { kind: 'pause', ms: 600 },
-        { kind: 'pcap', path: codePcap(caller.name, caller.code) },
+        { kind: 'pcap', path: media.digits(caller.name, caller.code) },
         { kind: 'pause', ms: 1500 },
-        { kind: 'stream', path: toneFile(caller.name, caller.frequency) },
+        { kind: 'stream', path: media.tone(caller.name, caller.frequency) },
         { kind: 'pause', ms: 9000 },
         { kind: 'bye' },
       ];
@@ -111,11 +97,11 @@ describe('first call end to end', () => {
         rtpPort: sink.port,
         steps: [
           { kind: 'pause', ms: 500 },
-          { kind: 'pcap', path: codePcap('wrong1', '9#') },
+          { kind: 'pcap', path: media.digits('wrong1', '9#') },
           { kind: 'pause', ms: 1200 },
-          { kind: 'pcap', path: codePcap('wrong22', '8#') },
+          { kind: 'pcap', path: media.digits('wrong22', '8#') },
           { kind: 'pause', ms: 1200 },
-          { kind: 'pcap', path: codePcap('wrong333', '7777#') },
+          { kind: 'pcap', path: media.digits('wrong333', '7777#') },
           { kind: 'expectBye', timeoutMs: 20_000 },
         ],
       },
@@ -164,9 +150,9 @@ describe('first call end to end', () => {
           rtpPort: sinks[i]!.port,
           steps: [
             { kind: 'pause', ms: 500 },
-            { kind: 'pcap', path: codePcap(`${caller.name}-code`, '1111#') },
+            { kind: 'pcap', path: media.digits(`${caller.name}-code`, '1111#') },
             { kind: 'pause', ms: 1500 },
-            { kind: 'stream', path: toneFile(caller.name, caller.frequency) },
+            { kind: 'stream', path: media.tone(caller.name, caller.frequency) },
             { kind: 'pause', ms: 8000 },
             { kind: 'bye' },
           ],

@@ -4,12 +4,8 @@
  * up, and a call whose media never arrives is hung up (RTP timeout, here
  * shortened to 2 s) instead of staying in the meeting forever.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeRtpPcap } from '../support/pcap.js';
-import { dtmfSequence } from '../support/rtpPackets.js';
+import { CallerMedia } from '../support/callerMedia.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller } from '../support/sipp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
@@ -18,16 +14,11 @@ import { waitFor } from '../support/wait.js';
 const PORTS = { sip: 25260, http: 25280, rtpMin: 43000, rtpMax: 43099 };
 
 let server: TestServer;
-let files: string;
+let media: CallerMedia;
 
-function codePcap(name: string, digits: string): string {
-  const path = join(files, `${name}.pcap`);
-  writeRtpPcap(path, dtmfSequence(digits, { payloadType: 101, ssrc: 0x7000 }));
-  return path;
-}
 
 beforeAll(async () => {
-  files = mkdtempSync(join(tmpdir(), 'e2e-media-signaling-'));
+  media = new CallerMedia();
   server = await startTestServer(PORTS, (config) => {
     config.media.rtpTimeoutSeconds = 2;
   });
@@ -35,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop();
-  rmSync(files, { recursive: true, force: true });
+  media?.remove();
 });
 
 describe('media follows signaling', () => {
@@ -47,7 +38,7 @@ describe('media follows signaling', () => {
         rtpPort: before.port,
         steps: [
           { kind: 'pause', ms: 300 },
-          { kind: 'pcap', path: codePcap('move', '1111#') },
+          { kind: 'pcap', path: media.digits('move', '1111#') },
           { kind: 'pause', ms: 1200 },
           { kind: 'reinvite', rtpPort: after.port, direction: 'sendrecv' },
           { kind: 'pause', ms: 1500 },
