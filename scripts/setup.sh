@@ -15,7 +15,7 @@ PACKAGES=(
   build-essential python3 pkg-config
   libspandsp-dev libspeexdsp-dev libopus-dev
   sip-tester baresip-core
-  asterisk-core-sounds-en-wav
+  asterisk-core-sounds-en-wav asterisk-moh-opsound-wav
 )
 
 missing=()

@@ -56,7 +56,7 @@ export interface AppConfig {
   media: { workerThreads: number; rtpTimeoutSeconds: number };
   dataDir: string;
   logLevel: string;
-  prompts: { directory: string };
+  prompts: { directory: string; musicOnHold: string };
   ivr: { digitTimeoutSeconds: number; maxCodeAttempts: number; maxCodeLength: number };
   provisioning: { didGroups: DidGroupConfig[]; meetingRooms: MeetingRoomConfig[] };
 }
@@ -250,7 +250,10 @@ function parseConfig(raw: unknown, baseDir: string): AppConfig {
     // Relative data directories are taken from the working directory, as operators expect of ./data.
     dataDir: resolve(root.string('dataDir', './data')),
     logLevel: root.string('logLevel', 'info'),
-    prompts: { directory: resolve(baseDir, prompts.string('directory')) },
+    prompts: {
+      directory: resolve(baseDir, prompts.string('directory')),
+      musicOnHold: resolve(baseDir, prompts.string('musicOnHold', '/usr/share/asterisk/moh/macroform-cold_day.wav')),
+    },
     ivr: {
       digitTimeoutSeconds: ivr.positiveInteger('digitTimeoutSeconds', 5),
       maxCodeAttempts: ivr.positiveInteger('maxCodeAttempts', 3),
