@@ -173,6 +173,44 @@ int16_t mulawToLinear(uint8_t u) {
   return static_cast<int16_t>(sign != 0 ? -sample : sample);
 }
 
+// 127.0.0.1:port.
+sockaddr_in loopback(int port) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  return a;
+}
+
+// Adds `fd` to the epoll set for input; events carry `tag`.
+void watch(int ep, int fd, uint32_t tag) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u32 = tag;
+  epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+}
+
+inline void putBe16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+
+inline void putBe32(uint8_t* p, uint32_t v) {
+  p[0] = static_cast<uint8_t>(v >> 24);
+  p[1] = static_cast<uint8_t>(v >> 16);
+  p[2] = static_cast<uint8_t>(v >> 8);
+  p[3] = static_cast<uint8_t>(v);
+}
+
+// A window edge: the generator's CPU time and the machine's jiffies now, then
+// the event line for the driver.
+void markWindowEdge(const char* event, int64_t& cpu, uint64_t& busy, uint64_t& total) {
+  cpu = cpuNs();
+  machineJiffies(busy, total);
+  std::printf("{\"event\":\"%s\"}\n", event);
+  std::fflush(stdout);
+}
+
 int toneHz(int talker) { return 500 + 250 * talker; }
 
 struct Phone {
@@ -253,11 +291,8 @@ int main(int argc, char** argv) {
     setsockopt(p.fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     for (;; port++) {
       if (port > opt.portMax) die("no free UDP port left in " + std::to_string(opt.portMin) + "-" + std::to_string(opt.portMax));
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      a.sin_port = htons(static_cast<uint16_t>(port));
-      if (bind(p.fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) break;
+      const sockaddr_in a = loopback(port);
+      if (bind(p.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0) break;
       if (errno != EADDRINUSE && errno != EACCES) die(std::string("bind: ") + std::strerror(errno));
     }
     p.port = port++;
@@ -279,11 +314,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < n; i++) {
       int sp = 0;
       if (!(in >> sp) || sp <= 0 || sp > 65535) die("expected " + std::to_string(n) + " server ports on stdin");
-      sockaddr_in a{};
-      a.sin_family = AF_INET;
-      a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      a.sin_port = htons(static_cast<uint16_t>(sp));
-      if (connect(phones[static_cast<size_t>(i)].fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0)
+      const sockaddr_in a = loopback(sp);
+      if (connect(phones[static_cast<size_t>(i)].fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0)
         die(std::string("connect: ") + std::strerror(errno));
     }
   }
@@ -306,18 +338,8 @@ int main(int argc, char** argv) {
   const int ep = epoll_create1(EPOLL_CLOEXEC);
   const int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (ep < 0 || tfd < 0) die("epoll/timerfd");
-  for (int i = 0; i < n; i++) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u32 = static_cast<uint32_t>(i);
-    epoll_ctl(ep, EPOLL_CTL_ADD, phones[static_cast<size_t>(i)].fd, &ev);
-  }
-  {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u32 = UINT32_MAX;
-    epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
-  }
+  for (int i = 0; i < n; i++) watch(ep, phones[static_cast<size_t>(i)].fd, static_cast<uint32_t>(i));
+  watch(ep, tfd, UINT32_MAX);
 
   // Time base. Scheduling on CLOCK_MONOTONIC; measurements on CLOCK_REALTIME
   // because SO_TIMESTAMPNS stamps are realtime.
@@ -422,16 +444,9 @@ int main(int argc, char** argv) {
         const uint32_t ts = static_cast<uint32_t>(frameK * kFrameSamples);
         pkt[0] = 0x80;
         pkt[1] = frameK == 0 ? 0x80 : 0x00;  // PT 0 (PCMU), marker on the first packet
-        pkt[2] = static_cast<uint8_t>(p.seq >> 8);
-        pkt[3] = static_cast<uint8_t>(p.seq);
-        pkt[4] = static_cast<uint8_t>(ts >> 24);
-        pkt[5] = static_cast<uint8_t>(ts >> 16);
-        pkt[6] = static_cast<uint8_t>(ts >> 8);
-        pkt[7] = static_cast<uint8_t>(ts);
-        pkt[8] = static_cast<uint8_t>(p.ssrc >> 24);
-        pkt[9] = static_cast<uint8_t>(p.ssrc >> 16);
-        pkt[10] = static_cast<uint8_t>(p.ssrc >> 8);
-        pkt[11] = static_cast<uint8_t>(p.ssrc);
+        putBe16(pkt + 2, p.seq);
+        putBe32(pkt + 4, ts);
+        putBe32(pkt + 8, p.ssrc);
         std::memcpy(pkt + 12, payload, kFrameSamples);
         p.seq++;
         const ssize_t r = send(p.fd, pkt, sizeof pkt, MSG_DONTWAIT);
@@ -568,17 +583,11 @@ int main(int argc, char** argv) {
     const int64_t now = nowNs(CLOCK_MONOTONIC);
     if (!windowOpen && now >= t0) {
       windowOpen = true;
-      cpuAt0 = cpuNs();
-      machineJiffies(busy0, total0);
-      std::printf("{\"event\":\"window-start\"}\n");
-      std::fflush(stdout);
+      markWindowEdge("window-start", cpuAt0, busy0, total0);
     }
     if (!windowClosed && now >= t1) {
       windowClosed = true;
-      cpuAt1 = cpuNs();
-      machineJiffies(busy1, total1);
-      std::printf("{\"event\":\"window-end\"}\n");
-      std::fflush(stdout);
+      markWindowEdge("window-end", cpuAt1, busy1, total1);
     }
     if (now >= tEnd) break;
   }

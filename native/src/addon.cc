@@ -154,6 +154,30 @@ Napi::Value CreateToneSound(const Napi::CallbackInfo& info) {
   return NativeSound::Wrap(env, std::move(sound));
 }
 
+// The sounds of a JS array that must hold only NativeSound objects.
+std::vector<media::SoundPtr> soundsOf(Napi::Env env, Napi::Array arr) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  std::vector<media::SoundPtr> sounds;
+  for (uint32_t i = 0; i < arr.Length(); i++) {
+    Napi::Value v = arr.Get(i);
+    if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(data->soundCtor.Value())) {
+      throwError(env, "EINVAL", "sounds must be NativeSound objects");
+    }
+    sounds.push_back(NativeSound::Unwrap(v.As<Napi::Object>())->sound());
+  }
+  return sounds;
+}
+
+// The packet counters that legStats() and stats() both report.
+template <typename Snapshot>
+void setPacketCounters(Napi::Object o, const Snapshot& s) {
+  o.Set("packetsReceived", static_cast<double>(s.packetsReceived));
+  o.Set("packetsSent", static_cast<double>(s.packetsSent));
+  o.Set("packetsMalformed", static_cast<double>(s.packetsMalformed));
+  o.Set("packetsFromStrangers", static_cast<double>(s.packetsFromStrangers));
+  o.Set("packetsUnknownPayload", static_cast<double>(s.packetsUnknownPayload));
+}
+
 // ---------------------------------------------------------------- Engine
 
 class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
@@ -233,6 +257,16 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     return *engine_;
   }
 
+  // The tail of every method that returns nothing: `fn(engine)` with core
+  // exceptions mapped to JS errors (arguments are checked before, as the
+  // engine's state is).
+  template <typename F>
+  Napi::Value run(Napi::Env env, F&& fn) {
+    Engine& e = engine(env);
+    guarded(env, [&] { fn(e); });
+    return env.Undefined();
+  }
+
   Napi::Value CreateLeg(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsObject()) throwError(env, "EINVAL", "createLeg(options)");
@@ -261,9 +295,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     const std::string addr = info[1].As<Napi::String>().Utf8Value();
     const uint32_t port = argU32(info, 2, "port");
     if (port == 0 || port > 65535) throwError(env, "EINVAL", "port out of range");
-    Engine& e = engine(env);
-    guarded(env, [&] { e.setRemote(id, addr, static_cast<int>(port)); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.setRemote(id, addr, static_cast<int>(port)); });
   }
 
   Napi::Value Play(const Napi::CallbackInfo& info) {
@@ -271,16 +303,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     const uint32_t id = argU32(info, 0, "legId");
     if (info.Length() < 3 || !info[1].IsArray()) throwError(env, "EINVAL", "play(legId, sounds[], interruptible)");
     const bool interruptible = argBool(info, 2, "interruptible");
-    Napi::Array arr = info[1].As<Napi::Array>();
-    AddonData* data = env.GetInstanceData<AddonData>();
-    std::vector<media::SoundPtr> sounds;
-    for (uint32_t i = 0; i < arr.Length(); i++) {
-      Napi::Value v = arr.Get(i);
-      if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(data->soundCtor.Value())) {
-        throwError(env, "EINVAL", "sounds must be NativeSound objects");
-      }
-      sounds.push_back(NativeSound::Unwrap(v.As<Napi::Object>())->sound());
-    }
+    std::vector<media::SoundPtr> sounds = soundsOf(env, info[1].As<Napi::Array>());
     Engine& e = engine(env);
     const uint32_t pid = guarded(env, [&] { return e.play(id, std::move(sounds), interruptible); });
     return Napi::Number::New(env, pid);
@@ -289,9 +312,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
   Napi::Value StopPlayback(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const uint32_t id = argU32(info, 0, "legId");
-    Engine& e = engine(env);
-    guarded(env, [&] { e.stopPlayback(id); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.stopPlayback(id); });
   }
 
   Napi::Value Join(const Napi::CallbackInfo& info) {
@@ -300,9 +321,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     const uint32_t room = argU32(info, 1, "roomId");
     const bool speak = argBool(info, 2, "speak");
     const bool hear = argBool(info, 3, "hear");
-    Engine& e = engine(env);
-    guarded(env, [&] { e.join(id, room, speak, hear); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.join(id, room, speak, hear); });
   }
 
   Napi::Value Update(const Napi::CallbackInfo& info) {
@@ -310,25 +329,19 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     const uint32_t id = argU32(info, 0, "legId");
     const bool speak = argBool(info, 1, "speak");
     const bool hear = argBool(info, 2, "hear");
-    Engine& e = engine(env);
-    guarded(env, [&] { e.update(id, speak, hear); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.update(id, speak, hear); });
   }
 
   Napi::Value Leave(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const uint32_t id = argU32(info, 0, "legId");
-    Engine& e = engine(env);
-    guarded(env, [&] { e.leave(id); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.leave(id); });
   }
 
   Napi::Value CloseLeg(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const uint32_t id = argU32(info, 0, "legId");
-    Engine& e = engine(env);
-    guarded(env, [&] { e.closeLeg(id); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.closeLeg(id); });
   }
 
   // createRoom(maxTalkers?)
@@ -348,9 +361,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     Napi::Env env = info.Env();
     const uint32_t id = argU32(info, 0, "roomId");
     const uint32_t n = argU32(info, 1, "maxTalkers");
-    Engine& e = engine(env);
-    guarded(env, [&] { e.setRoomMaxTalkers(id, static_cast<int>(n > 1000 ? 1000 : n)); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.setRoomMaxTalkers(id, static_cast<int>(n > 1000 ? 1000 : n)); });
   }
 
   // setGain(legId, inDb, outDb)
@@ -362,9 +373,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     }
     const double in = info[1].As<Napi::Number>().DoubleValue();
     const double out = info[2].As<Napi::Number>().DoubleValue();
-    Engine& e = engine(env);
-    guarded(env, [&] { e.setGain(id, in, out); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.setGain(id, in, out); });
   }
 
   // hold(legId, sounds[]): [] holds with silence.
@@ -372,44 +381,27 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     Napi::Env env = info.Env();
     const uint32_t id = argU32(info, 0, "legId");
     if (info.Length() < 2 || !info[1].IsArray()) throwError(env, "EINVAL", "hold(legId, sounds[])");
-    Napi::Array arr = info[1].As<Napi::Array>();
-    AddonData* data = env.GetInstanceData<AddonData>();
-    std::vector<media::SoundPtr> sounds;
-    for (uint32_t i = 0; i < arr.Length(); i++) {
-      Napi::Value v = arr.Get(i);
-      if (!v.IsObject() || !v.As<Napi::Object>().InstanceOf(data->soundCtor.Value())) {
-        throwError(env, "EINVAL", "sounds must be NativeSound objects");
-      }
-      sounds.push_back(NativeSound::Unwrap(v.As<Napi::Object>())->sound());
-    }
-    Engine& e = engine(env);
-    guarded(env, [&] { e.hold(id, std::move(sounds)); });
-    return env.Undefined();
+    std::vector<media::SoundPtr> sounds = soundsOf(env, info[1].As<Napi::Array>());
+    return run(env, [&](Engine& e) { e.hold(id, std::move(sounds)); });
   }
 
   Napi::Value Unhold(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const uint32_t id = argU32(info, 0, "legId");
-    Engine& e = engine(env);
-    guarded(env, [&] { e.unhold(id); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.unhold(id); });
   }
 
   Napi::Value SetSending(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const uint32_t id = argU32(info, 0, "legId");
     const bool on = argBool(info, 1, "sending");
-    Engine& e = engine(env);
-    guarded(env, [&] { e.setSending(id, on); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.setSending(id, on); });
   }
 
   Napi::Value CloseRoom(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     const uint32_t id = argU32(info, 0, "roomId");
-    Engine& e = engine(env);
-    guarded(env, [&] { e.closeRoom(id); });
-    return env.Undefined();
+    return run(env, [&](Engine& e) { e.closeRoom(id); });
   }
 
   Napi::Value LegStats(const Napi::CallbackInfo& info) {
@@ -418,11 +410,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     Engine& e = engine(env);
     const media::LegStatsSnapshot s = guarded(env, [&] { return e.legStats(id); });
     Napi::Object o = Napi::Object::New(env);
-    o.Set("packetsReceived", static_cast<double>(s.packetsReceived));
-    o.Set("packetsSent", static_cast<double>(s.packetsSent));
-    o.Set("packetsMalformed", static_cast<double>(s.packetsMalformed));
-    o.Set("packetsFromStrangers", static_cast<double>(s.packetsFromStrangers));
-    o.Set("packetsUnknownPayload", static_cast<double>(s.packetsUnknownPayload));
+    setPacketCounters(o, s);
     o.Set("framesConcealed", static_cast<double>(s.framesConcealed));
     o.Set("dtmfEvents", static_cast<double>(s.dtmfEvents));
     o.Set("dtmfSuppressed", static_cast<double>(s.dtmfSuppressed));
@@ -438,11 +426,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("rooms", static_cast<double>(s.rooms));
     o.Set("ticks", static_cast<double>(s.ticks));
     o.Set("lateTicks", static_cast<double>(s.lateTicks));
-    o.Set("packetsReceived", static_cast<double>(s.packetsReceived));
-    o.Set("packetsSent", static_cast<double>(s.packetsSent));
-    o.Set("packetsMalformed", static_cast<double>(s.packetsMalformed));
-    o.Set("packetsFromStrangers", static_cast<double>(s.packetsFromStrangers));
-    o.Set("packetsUnknownPayload", static_cast<double>(s.packetsUnknownPayload));
+    setPacketCounters(o, s);
     o.Set("eventsDropped", static_cast<double>(s.eventsDropped));
     o.Set("eventsDeferred", static_cast<double>(s.eventsDeferred));
     Napi::Array hist = Napi::Array::New(env, s.tickLateness.size());

@@ -19,6 +19,24 @@
 
 namespace media {
 
+namespace {
+
+void checkMaxTalkers(int maxTalkers) {
+  if (maxTalkers < 1 || maxTalkers > kMaxTalkersLimit) {
+    throw MediaError("EINVAL", "maxTalkers must be within [1, " + std::to_string(kMaxTalkersLimit) + "]");
+  }
+}
+
+// A command of `type` addressed to `leg`, all else zero.
+Command legCommand(CmdType type, Leg* leg) {
+  Command c{};
+  c.type = type;
+  c.leg = leg;
+  return c;
+}
+
+}  // namespace
+
 Engine::Engine(const EngineConfig& config, std::function<void()> wake) : config_(config) {
   SockAddr probe;
   if (!SockAddr::parse(config_.bindAddress, 0, probe)) {
@@ -31,9 +49,7 @@ Engine::Engine(const EngineConfig& config, std::function<void()> wake) : config_
     throw MediaError("EINVAL", "workerThreads must be within [1, 64]");
   }
   if (config_.rtpTimeoutMs < 0) throw MediaError("EINVAL", "rtpTimeoutMs must be >= 0");
-  if (config_.maxTalkers < 1 || config_.maxTalkers > kMaxTalkersLimit) {
-    throw MediaError("EINVAL", "maxTalkers must be within [1, " + std::to_string(kMaxTalkersLimit) + "]");
-  }
+  checkMaxTalkers(config_.maxTalkers);
   std::random_device rd;
   rng_.seed((static_cast<uint64_t>(rd()) << 32) ^ rd());
   nextPort_ = config_.rtpPortMin + (config_.rtpPortMin & 1);
@@ -60,16 +76,20 @@ void Engine::ensureOpen() const {
 }
 
 Engine::LegHandle& Engine::legHandle(uint32_t legId) {
-  ensureOpen();
-  auto it = legs_.find(legId);
-  if (it == legs_.end() || it->second.closing) throw MediaError("ENOLEG", "leg " + std::to_string(legId) + " is closed");
-  return it->second;
+  return const_cast<LegHandle&>(static_cast<const Engine*>(this)->legHandle(legId));
 }
 
 const Engine::LegHandle& Engine::legHandle(uint32_t legId) const {
   ensureOpen();
   auto it = legs_.find(legId);
   if (it == legs_.end() || it->second.closing) throw MediaError("ENOLEG", "leg " + std::to_string(legId) + " is closed");
+  return it->second;
+}
+
+Engine::RoomHandle& Engine::roomHandle(uint32_t roomId) {
+  ensureOpen();
+  auto it = rooms_.find(roomId);
+  if (it == rooms_.end()) throw MediaError("ENOROOM", "room " + std::to_string(roomId) + " is closed");
   return it->second;
 }
 
@@ -90,6 +110,15 @@ void Engine::postLeg(LegHandle& h, const Command& c) {
     return;
   }
   post(h.worker, c);
+}
+
+void Engine::postLegOwning(LegHandle& h, const Command& c) {
+  try {
+    postLeg(h, c);
+  } catch (...) {
+    delete c.playback;
+    throw;
+  }
 }
 
 int Engine::openSocket(int& portOut) {
@@ -146,9 +175,7 @@ LegInfo Engine::createLeg(const LegParams& params) {
   for (size_t i = 1; i < workers_.size(); i++) {
     if (legsPerWorker_[i] < legsPerWorker_[best]) best = i;
   }
-  Command c{};
-  c.type = CmdType::AttachLeg;
-  c.leg = leg;
+  const Command c = legCommand(CmdType::AttachLeg, leg);
   try {
     post(static_cast<int>(best), c);
   } catch (...) {
@@ -184,9 +211,7 @@ void Engine::setRemote(uint32_t legId, const std::string& address, int port) {
   } else if (local.family() == AF_INET && addr.family() == AF_INET6) {
     throw MediaError("EINVAL", "IPv6 remote on an IPv4 engine");
   }
-  Command c{};
-  c.type = CmdType::SetRemote;
-  c.leg = h.leg;
+  Command c = legCommand(CmdType::SetRemote, h.leg);
   c.addr = addr;
   postLeg(h, c);
 }
@@ -201,42 +226,28 @@ uint32_t Engine::play(uint32_t legId, std::vector<SoundPtr> sounds, bool interru
   if (nextPlaybackId_ == 0) nextPlaybackId_ = 1;
   p->sounds = std::move(sounds);
   p->interruptible = interruptible;
-  Command c{};
-  c.type = CmdType::Play;
-  c.leg = h.leg;
+  const uint32_t id = p->id;
+  Command c = legCommand(CmdType::Play, h.leg);
   c.playback = p;
-  try {
-    postLeg(h, c);
-  } catch (...) {
-    delete p;
-    throw;
-  }
-  return p->id;
+  postLegOwning(h, c);
+  return id;
 }
 
 void Engine::stopPlayback(uint32_t legId) {
   LegHandle& h = legHandle(legId);
-  Command c{};
-  c.type = CmdType::StopPlayback;
-  c.leg = h.leg;
-  postLeg(h, c);
+  postLeg(h, legCommand(CmdType::StopPlayback, h.leg));
 }
 
 void Engine::doJoin(uint32_t legId, LegHandle& h, uint32_t roomId, bool speak, bool hear) {
   auto rit = rooms_.find(roomId);
   if (rit == rooms_.end()) return;  // room closed meanwhile: stay in the lobby
-  Command c{};
-  c.type = CmdType::Join;
-  c.leg = h.leg;
+  Command c = legCommand(CmdType::Join, h.leg);
   c.room = rit->second.room;
   c.roomId = roomId;
   c.speak = speak;
   c.hear = hear;
   if (!h.migrating && rit->second.worker != h.worker) {
-    Command d{};
-    d.type = CmdType::DetachLeg;
-    d.leg = h.leg;
-    post(h.worker, d);
+    post(h.worker, legCommand(CmdType::DetachLeg, h.leg));
     legsPerWorker_[static_cast<size_t>(h.worker)]--;
     h.worker = rit->second.worker;  // target
     legsPerWorker_[static_cast<size_t>(h.worker)]++;
@@ -254,9 +265,7 @@ void Engine::join(uint32_t legId, uint32_t roomId, bool speak, bool hear) {
 
 void Engine::update(uint32_t legId, bool speak, bool hear) {
   LegHandle& h = legHandle(legId);
-  Command c{};
-  c.type = CmdType::Update;
-  c.leg = h.leg;
+  Command c = legCommand(CmdType::Update, h.leg);
   c.speak = speak;
   c.hear = hear;
   postLeg(h, c);
@@ -264,17 +273,12 @@ void Engine::update(uint32_t legId, bool speak, bool hear) {
 
 void Engine::leave(uint32_t legId) {
   LegHandle& h = legHandle(legId);
-  Command c{};
-  c.type = CmdType::Leave;
-  c.leg = h.leg;
-  postLeg(h, c);
+  postLeg(h, legCommand(CmdType::Leave, h.leg));
 }
 
 void Engine::closeLeg(uint32_t legId) {
   LegHandle& h = legHandle(legId);
-  Command c{};
-  c.type = CmdType::CloseLeg;
-  c.leg = h.leg;
+  const Command c = legCommand(CmdType::CloseLeg, h.leg);
   if (h.migrating) {
     h.pending.push_back(c);
     h.closing = true;  // kept until the migration completes
@@ -290,10 +294,7 @@ void Engine::onDetached(uint32_t legId) {
   if (it == legs_.end()) return;
   LegHandle& h = it->second;
   h.migrating = false;
-  Command a{};
-  a.type = CmdType::AttachLeg;
-  a.leg = h.leg;
-  post(h.worker, a);
+  post(h.worker, legCommand(CmdType::AttachLeg, h.leg));
   std::vector<Command> pending;
   pending.swap(h.pending);
   for (size_t i = 0; i < pending.size(); i++) {
@@ -319,9 +320,7 @@ void Engine::onDetached(uint32_t legId) {
 uint32_t Engine::createRoom(int maxTalkers) {
   ensureOpen();
   if (maxTalkers < 0) maxTalkers = config_.maxTalkers;
-  if (maxTalkers < 1 || maxTalkers > kMaxTalkersLimit) {
-    throw MediaError("EINVAL", "maxTalkers must be within [1, " + std::to_string(kMaxTalkersLimit) + "]");
-  }
+  checkMaxTalkers(maxTalkers);
   size_t best = 0;
   for (size_t i = 1; i < workers_.size(); i++) {
     if (roomsPerWorker_[i] < roomsPerWorker_[best]) best = i;
@@ -344,17 +343,13 @@ uint32_t Engine::createRoom(int maxTalkers) {
 }
 
 void Engine::setRoomMaxTalkers(uint32_t roomId, int maxTalkers) {
-  ensureOpen();
-  auto it = rooms_.find(roomId);
-  if (it == rooms_.end()) throw MediaError("ENOROOM", "room " + std::to_string(roomId) + " is closed");
-  if (maxTalkers < 1 || maxTalkers > kMaxTalkersLimit) {
-    throw MediaError("EINVAL", "maxTalkers must be within [1, " + std::to_string(kMaxTalkersLimit) + "]");
-  }
+  const RoomHandle& r = roomHandle(roomId);
+  checkMaxTalkers(maxTalkers);
   Command c{};
   c.type = CmdType::SetRoomConfig;
-  c.room = it->second.room;
+  c.room = r.room;
   c.value = static_cast<uint32_t>(maxTalkers);
-  post(it->second.worker, c);
+  post(r.worker, c);
 }
 
 void Engine::setGain(uint32_t legId, double inDb, double outDb) {
@@ -365,9 +360,7 @@ void Engine::setGain(uint32_t legId, double inDb, double outDb) {
                                      std::to_string(static_cast<int>(kMaxGainDb)) + "] dB");
     }
   }
-  Command c{};
-  c.type = CmdType::SetGain;
-  c.leg = h.leg;
+  Command c = legCommand(CmdType::SetGain, h.leg);
   c.gainIn = inDb == 0 ? 1.f : static_cast<float>(std::pow(10.0, inDb / 20.0));
   c.gainOut = outDb == 0 ? 1.f : static_cast<float>(std::pow(10.0, outDb / 20.0));
   postLeg(h, c);
@@ -387,45 +380,31 @@ void Engine::hold(uint32_t legId, std::vector<SoundPtr> music) {
     p->interruptible = false;
     p->loop = true;
   }
-  Command c{};
-  c.type = CmdType::Hold;
-  c.leg = h.leg;
+  Command c = legCommand(CmdType::Hold, h.leg);
   c.playback = p;
-  try {
-    postLeg(h, c);
-  } catch (...) {
-    delete p;
-    throw;
-  }
+  postLegOwning(h, c);
 }
 
 void Engine::unhold(uint32_t legId) {
   LegHandle& h = legHandle(legId);
-  Command c{};
-  c.type = CmdType::Unhold;
-  c.leg = h.leg;
-  postLeg(h, c);
+  postLeg(h, legCommand(CmdType::Unhold, h.leg));
 }
 
 void Engine::setSending(uint32_t legId, bool sending) {
   LegHandle& h = legHandle(legId);
-  Command c{};
-  c.type = CmdType::SetSending;
-  c.leg = h.leg;
+  Command c = legCommand(CmdType::SetSending, h.leg);
   c.flag = sending;
   postLeg(h, c);
 }
 
 void Engine::closeRoom(uint32_t roomId) {
-  ensureOpen();
-  auto it = rooms_.find(roomId);
-  if (it == rooms_.end()) throw MediaError("ENOROOM", "room " + std::to_string(roomId) + " is closed");
+  const RoomHandle r = roomHandle(roomId);
   Command c{};
   c.type = CmdType::CloseRoom;
-  c.room = it->second.room;
-  post(it->second.worker, c);
-  roomsPerWorker_[static_cast<size_t>(it->second.worker)]--;
-  rooms_.erase(it);
+  c.room = r.room;
+  post(r.worker, c);
+  roomsPerWorker_[static_cast<size_t>(r.worker)]--;
+  rooms_.erase(roomId);
 }
 
 namespace {

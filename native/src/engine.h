@@ -151,6 +151,9 @@ class Engine {
   const LegHandle& legHandle(uint32_t legId) const;
   void post(int worker, const Command& c);
   void postLeg(LegHandle& h, const Command& c);
+  // postLeg for a command that owns c.playback: freed if it cannot be posted.
+  void postLegOwning(LegHandle& h, const Command& c);
+  RoomHandle& roomHandle(uint32_t roomId);
   void doJoin(uint32_t legId, LegHandle& h, uint32_t roomId, bool speak, bool hear);
   void onDetached(uint32_t legId);
   int openSocket(int& port);

@@ -183,15 +183,18 @@ void Leg::renderPlayback(EventSink& sink) {
   if (renderSounds(*playback_, out, true)) stopPlayback(false, sink);
 }
 
+void Leg::releaseHoldMusic(EventSink& sink) {
+  if (hold_ == nullptr) return;
+  Event e{};
+  e.type = EventType::FreePlayback;
+  e.legId = config_.id;
+  e.playback = hold_;
+  hold_ = nullptr;
+  sink.emit(e);
+}
+
 void Leg::hold(Playback* music, EventSink& sink) {
-  if (hold_ != nullptr) {
-    Event e{};
-    e.type = EventType::FreePlayback;
-    e.legId = config_.id;
-    e.playback = hold_;
-    hold_ = nullptr;
-    sink.emit(e);
-  }
+  releaseHoldMusic(sink);
   held_ = true;
   hold_ = music;
   mixed = false;
@@ -200,14 +203,7 @@ void Leg::hold(Playback* music, EventSink& sink) {
 void Leg::unhold(EventSink& sink) {
   if (!held_) return;
   held_ = false;
-  if (hold_ != nullptr) {
-    Event e{};
-    e.type = EventType::FreePlayback;
-    e.legId = config_.id;
-    e.playback = hold_;
-    hold_ = nullptr;
-    sink.emit(e);
-  }
+  releaseHoldMusic(sink);
 }
 
 void Leg::detectTalking(EventSink& sink) {

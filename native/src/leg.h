@@ -181,6 +181,8 @@ class Leg {
   OwnedEventNode node{};  // worker's overflow FIFO of ownership events
 
  private:
+  // Hands the hold music (if any) back to the JS thread to free.
+  void releaseHoldMusic(EventSink& sink);
   void onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink);
 
   LegConfig config_;

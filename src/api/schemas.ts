@@ -3,6 +3,7 @@
  * document, filter and field-filter validation) and request shapes (which
  * validate bodies). Field names follow seed 004 exactly.
  */
+import { GAIN_LEVEL_MAX, GAIN_LEVEL_MIN, GAIN_LEVEL_STEP_DB } from '../conference/MeetingPolicy.js';
 import { ATTRIBUTE_NAMES } from './attributeCatalog.js';
 import { s } from './schema.js';
 
@@ -209,8 +210,10 @@ export const call = s.object({
 export const callUpdate = s.object(
   {
     muteMode: s.optional(s.enum(0, 40).describe('0 unmutes the call, 40 mutes it')),
-    holdMode: s.optional(s.enum(0, 40)),
-    gainLevel: s.optional(s.integer({ minimum: -20, maximum: 20 })),
+    holdMode: s.optional(s.enum(0, 40).describe('40 puts the call on hold (music, not heard), 0 takes it off hold')),
+    gainLevel: s.optional(
+      s.integer({ minimum: GAIN_LEVEL_MIN, maximum: GAIN_LEVEL_MAX }).describe(`Input gain of the caller in steps of ${GAIN_LEVEL_STEP_DB} dB (0 = unity)`),
+    ),
     role: s.optional(roleCode),
     customName: s.optional(text(128)),
   },

@@ -89,9 +89,19 @@ export class Application {
       logger,
     });
     this.closers.push(() => this.media.close());
-    this.conference = new ConferenceManager(this.media, logger.child({ component: 'conference' }));
+    this.prompts = new PromptLibrary(
+      this.media,
+      config.prompts.directory,
+      logger.child({ component: 'prompts' }),
+      config.prompts.musicOnHold,
+    );
+    const prompts = this.prompts;
+    this.conference = new ConferenceManager(this.media, logger.child({ component: 'conference' }), {
+      holdMusic: () => prompts.musicOnHold(),
+      entryTone: () => prompts.tone('entry'),
+      exitTone: () => prompts.tone('exit'),
+    });
     this.closers.push(() => this.conference.endAll());
-    this.prompts = new PromptLibrary(this.media, config.prompts.directory, logger.child({ component: 'prompts' }));
 
     this.sip = await SipServer.listen({
       bindAddress: config.sip.bindAddress,

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
 import type { MediaEngine } from '../media/MediaEngine.js';
 import type { MeetingRoom } from '../store/StoreTypes.js';
-import type { ConferenceManagerEvents, JoinRequest } from './ConferenceTypes.js';
+import type { ConferenceManagerEvents, JoinRequest, MeetingSounds } from './ConferenceTypes.js';
 import { Meeting } from './Meeting.js';
 import type { Participant } from './Participant.js';
 
@@ -17,6 +17,8 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   constructor(
     private readonly media: MediaEngine,
     private readonly logger: Logger,
+    /** Hold music and entry/exit tones, supplied by the call-flow layer. */
+    private readonly sounds?: MeetingSounds,
   ) {
     super();
   }
@@ -49,7 +51,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
 
   private startMeeting(room: MeetingRoom): Meeting {
     const logger = this.logger.child({ meetingNumber: room.meetingNumber });
-    const meeting = new Meeting(room, this.media.createRoom(), () => ++this.lastParticipantId, logger);
+    const meeting = new Meeting(room, this.media.createRoom(), () => ++this.lastParticipantId, logger, this.sounds);
     this.meetingsByNumber.set(room.meetingNumber, meeting);
     meeting.once('ended', () => {
       this.meetingsByNumber.delete(room.meetingNumber);

@@ -21,6 +21,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private roleValue: Role;
   private mutedValue = false;
   private deafValue = false;
+  private heldValue = false;
+  private gainLevelValue = 0;
   /** A friendly name for the call (seed 004 `customName`). */
   customName = '';
 
@@ -48,11 +50,23 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     return this.deafValue;
   }
 
+  /** On hold: hears music instead of the room and is not heard (seed 004 holdMode 40). */
+  get held(): boolean {
+    return this.heldValue;
+  }
+
+  /** Seed 004 `gainLevel`: see `gainDbForLevel`. */
+  get gainLevel(): number {
+    return this.gainLevelValue;
+  }
+
   /** Only `Meeting.updateParticipant` calls this, so that media follows every change. */
   apply(changes: ParticipantChanges): void {
     if (changes.role !== undefined) this.roleValue = changes.role;
     if (changes.muted !== undefined) this.mutedValue = changes.muted;
     if (changes.deaf !== undefined) this.deafValue = changes.deaf;
+    if (changes.held !== undefined) this.heldValue = changes.held;
+    if (changes.gainLevel !== undefined) this.gainLevelValue = changes.gainLevel;
   }
 
   /** Emits `hangupRequested`; the call flow that owns the call hangs it up. */

@@ -13,6 +13,8 @@ import type { CallEndReason } from '../sip/SipTypes.js';
 import type { ConferenceStore, Did, KeyMatch } from '../store/StoreTypes.js';
 import type { AccessCodeAction, AccessCodeFlowOptions } from './AccessCodeFlow.js';
 import { AccessCodeFlow } from './AccessCodeFlow.js';
+import type { KeypadBinding, KeypadOptions } from './KeypadCommands.js';
+import { MeetingKeypad } from './MeetingKeypad.js';
 import type { PromptLibrary } from './PromptLibrary.js';
 
 export interface CallSessionOptions {
@@ -25,6 +27,8 @@ export interface CallSessionOptions {
   conference: ConferenceManager;
   prompts: PromptLibrary;
   flow: AccessCodeFlowOptions;
+  /** In-meeting keypad: 001's bindings and a 3 s inter-digit pause unless given. */
+  keypad?: { bindings?: readonly KeypadBinding[]; options?: Partial<KeypadOptions> };
   logger: Logger;
 }
 
@@ -46,6 +50,7 @@ export class CallSession {
   private match: KeyMatch | undefined;
   private meeting: Meeting | undefined;
   private participant: Participant | undefined;
+  private keypad: MeetingKeypad | undefined;
   private finished = false;
   private remoteHold: boolean;
 
@@ -84,12 +89,13 @@ export class CallSession {
   }
 
   private onDtmf(event: DtmfEvent): void {
-    // Commands inside the meeting arrive with the caller's-experience work;
-    // until then digits only matter while the code is being entered.
-    if (this.participant) {
+    // Inside the meeting, digits are keypad commands.
+    if (this.keypad) {
       this.logger.debug({ digit: event.digit, source: event.source }, 'DTMF in meeting');
+      this.keypad.digit(event.digit);
       return;
     }
+    if (this.participant || this.refusalPlayback !== undefined) return;
     this.logger.info({ digit: event.digit, source: event.source }, 'DTMF');
     this.run(this.flow.handle({ type: 'digit', digit: event.digit }));
   }
@@ -204,12 +210,25 @@ export class CallSession {
     participant.once('left', () => {
       if (!this.finished) this.call.hangup('meeting ended');
     });
+    this.keypad = new MeetingKeypad({
+      meeting,
+      participant,
+      leg: this.leg,
+      prompts: this.options.prompts,
+      logger: this.logger,
+      hangup: (reason) => {
+        if (!this.finished) this.call.hangup(reason);
+      },
+      ...(this.options.keypad?.bindings ? { bindings: this.options.keypad.bindings } : {}),
+      ...(this.options.keypad?.options ? { keypad: this.options.keypad.options } : {}),
+    });
   }
 
   private onEnded(reason: CallEndReason): void {
     if (this.finished) return;
     this.finished = true;
     this.clearDigitTimer();
+    this.keypad?.dispose();
     this.logger.debug({ by: reason.by, cause: reason.cause, state: this.flow.state }, 'call session finished');
     if (this.meeting && this.participant) this.meeting.leave(this.participant);
     this.leg.close();

@@ -27,18 +27,79 @@ const FALLBACK_TONES: Record<string, ToneSpec[]> = {
 const DEFAULT_FALLBACK: ToneSpec[] = [{ frequencies: [425], durationMs: 500 }];
 
 /**
+ * Generated tones of the in-meeting experience. Each is kept distinct from
+ * speech prompts and from the others: the error tone is one low buzz; the
+ * on/off confirmations (for toggles without a recorded prompt) rise and
+ * fall; entry and exit tones are short higher chirps, rising and falling.
+ */
+export type ToneName = 'error' | 'confirmOn' | 'confirmOff' | 'entry' | 'exit';
+
+export const TONES: Readonly<Record<ToneName, ToneSpec[]>> = {
+  error: [{ frequencies: [300], durationMs: 400, levelDbfs: -12 }],
+  confirmOn: [
+    { frequencies: [660], durationMs: 150, levelDbfs: -15 },
+    { frequencies: [990], durationMs: 200, levelDbfs: -15 },
+  ],
+  confirmOff: [
+    { frequencies: [990], durationMs: 150, levelDbfs: -15 },
+    { frequencies: [660], durationMs: 200, levelDbfs: -15 },
+  ],
+  entry: [
+    { frequencies: [1200], durationMs: 100, levelDbfs: -18 },
+    { frequencies: [1600], durationMs: 150, levelDbfs: -18 },
+  ],
+  exit: [
+    { frequencies: [1600], durationMs: 100, levelDbfs: -18 },
+    { frequencies: [1200], durationMs: 150, levelDbfs: -18 },
+  ],
+};
+
+/** Stands in for missing music on hold: a quiet chord, never silence. */
+const MUSIC_FALLBACK: ToneSpec[] = [
+  { frequencies: [262, 330, 392], durationMs: 1500, levelDbfs: -30 },
+  { frequencies: [294, 349, 440], durationMs: 1500, levelDbfs: -30 },
+];
+
+/**
  * Resolves prompt names to loaded sounds: `<directory>/<name>.wav`, loaded
  * once and kept. A missing or unreadable file falls back to tones (logged
  * once) so a broken sound install degrades the experience, not the call.
  */
 export class PromptLibrary {
   private readonly cache = new Map<PromptName, Sound[]>();
+  private readonly toneCache = new Map<ToneName, Sound[]>();
+  private music: Sound[] | undefined;
 
   constructor(
     private readonly media: MediaEngine,
     private readonly directory: string,
     private readonly logger: Logger,
+    /** Path of the music-on-hold file (a WAV like the prompts). */
+    private readonly musicOnHoldPath?: string,
   ) {}
+
+  /** One of the generated tones, built once. */
+  tone(name: ToneName): Sound[] {
+    let sounds = this.toneCache.get(name);
+    if (!sounds) {
+      sounds = TONES[name].map((spec) => this.media.createToneSound(spec));
+      this.toneCache.set(name, sounds);
+    }
+    return sounds;
+  }
+
+  /** Music on hold, loaded once; a quiet tone pattern when the file is missing. */
+  musicOnHold(): Sound[] {
+    if (this.music) return this.music;
+    try {
+      if (this.musicOnHoldPath === undefined) throw new Error('no music on hold configured');
+      this.music = [this.media.loadSound(this.musicOnHoldPath)];
+    } catch (err) {
+      this.logger.warn({ path: this.musicOnHoldPath, err: (err as Error).message }, 'music on hold unavailable, playing a tone pattern instead');
+      this.music = MUSIC_FALLBACK.map((spec) => this.media.createToneSound(spec));
+    }
+    return this.music;
+  }
 
   /** The sounds to play for a sequence of prompts, in order. */
   resolve(names: PromptName[]): Sound[] {

@@ -4,16 +4,14 @@
  * later hangs it up. All SIP.js callbacks are funnelled through here and
  * nothing thrown by an event listener reaches SIP.js.
  */
-import { EventEmitter } from 'node:events';
 import type {
   IncomingAckRequest,
   IncomingByeRequest,
-  IncomingInfoRequest,
   IncomingInviteRequest,
   Session,
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { answerInfo, answerReInvite, q850Reason, sdpBody } from './inDialog.js';
+import { answerReInvite, DialogCall, q850Reason, sdpBody, sendBye, settleWithin } from './inDialog.js';
 import type { CallEndReason, InboundCallEvents, InboundCallInfo } from './SipTypes.js';
 
 export type InboundCallState = 'ringing' | 'answered' | 'confirmed' | 'ended';
@@ -42,11 +40,8 @@ export { normaliseDtmfSignal, parseInfoDtmf } from './inDialog.js';
 /** How long shutdown waits for a BYE to be answered. */
 const SHUTDOWN_BYE_WAIT_MS = 2000;
 
-export class InboundCall extends EventEmitter<InboundCallEvents> {
+export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState, CallEndReason> {
   readonly info: InboundCallInfo;
-  private readonly log: Logger;
-  private _state: InboundCallState = 'ringing';
-  private _endReason: CallEndReason | undefined;
   private session: Session | undefined;
   private _localSdp: string | undefined;
   /** Extra headers of a BYE that must wait for the ACK (we hung up before it came). */
@@ -59,22 +54,16 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
     info: InboundCallInfo,
     private readonly deps: InboundCallDeps,
   ) {
-    super();
+    super(deps.logger, 'ringing', {
+      ended: 'call ended',
+      listenerThrew: 'InboundCall listener threw',
+      handlerFailed: 'error while handling an in-dialog event',
+    });
     this.info = info;
-    this.log = deps.logger;
     uas.delegate = {
       onCancel: () => this.guard('CANCEL', () => this.onCancel()),
       onTransportError: (err) => this.log.warn({ err }, 'transport error on INVITE transaction'),
     };
-  }
-
-  get state(): InboundCallState {
-    return this._state;
-  }
-
-  /** Why the call ended (undefined while it is alive). */
-  get endReason(): CallEndReason | undefined {
-    return this._endReason;
   }
 
   /** The session description we last sent (undefined before accept). */
@@ -158,29 +147,7 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
 
   /** Send BYE; resolves when it is answered, fails or times out (never rejects). */
   private sendBye(extraHeaders: string[]): Promise<void> {
-    const session = this.session;
-    if (!session) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      try {
-        session.bye(
-          {
-            onAccept: () => {
-              this.log.debug('BYE answered');
-              resolve();
-            },
-            onReject: (res) => {
-              this.log.debug({ status: res.message.statusCode }, 'BYE answered with an error');
-              resolve();
-            },
-          },
-          { extraHeaders },
-        );
-        this.log.info('BYE sent');
-      } catch (err) {
-        this.log.warn({ err }, 'failed to send BYE');
-        resolve();
-      }
-    });
+    return sendBye(this.session, extraHeaders, this.log, true);
   }
 
   /** True when we hung up before the ACK and still owe the BYE. */
@@ -215,12 +182,7 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
         this.deps.onByeSettled?.(this);
         break;
     }
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, SHUTDOWN_BYE_WAIT_MS);
-      timer.unref();
-    });
-    return Promise.race([bye, limit]).finally(() => clearTimeout(timer));
+    return settleWithin(bye, SHUTDOWN_BYE_WAIT_MS);
   }
 
   /**
@@ -281,11 +243,6 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
     this.finish({ by: 'remote', cause: 'bye' });
   }
 
-  private onInfo(req: IncomingInfoRequest): void {
-    const dtmf = answerInfo(req, this.log);
-    if (dtmf && this._state !== 'ended') this.safeEmit('infoDtmf', dtmf);
-  }
-
   private onReInvite(req: IncomingInviteRequest): void {
     const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this._localSdp, this.deps.contactHeader, this.log);
     if (outcome.kind === 'offered') {
@@ -296,32 +253,7 @@ export class InboundCall extends EventEmitter<InboundCallEvents> {
     }
   }
 
-  private finish(reason: CallEndReason): void {
-    if (this._state === 'ended' && this._endReason) return;
-    this._state = 'ended';
-    this._endReason = reason;
-    this.log.info({ endedBy: reason.by, cause: reason.cause }, 'call ended');
-    try {
-      this.deps.onEnded(this);
-    } catch (err) {
-      this.log.error({ err }, 'onEnded hook failed');
-    }
-    this.safeEmit('ended', reason);
-  }
-
-  private safeEmit<K extends keyof InboundCallEvents>(event: K, ...args: InboundCallEvents[K]): void {
-    try {
-      (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
-    } catch (err) {
-      this.log.error({ err, event }, 'InboundCall listener threw');
-    }
-  }
-
-  private guard(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.log.error({ err, what }, 'error while handling an in-dialog event');
-    }
+  protected notifyEnded(): void {
+    this.deps.onEnded(this);
   }
 }

@@ -6,12 +6,10 @@
  * All SIP.js callbacks are funnelled through `guard`, so nothing thrown by
  * an event listener reaches SIP.js.
  */
-import { EventEmitter } from 'node:events';
 import { Timers } from 'sip.js/lib/core/index.js';
 import type {
   AckableIncomingResponseWithSession,
   IncomingByeRequest,
-  IncomingInfoRequest,
   IncomingInviteRequest,
   IncomingResponse,
   OutgoingInviteRequest,
@@ -20,7 +18,7 @@ import type {
   Session,
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { answerInfo, answerReInvite, q850Reason } from './inDialog.js';
+import { answerReInvite, DialogCall, q850Reason, sendBye, settleWithin } from './inDialog.js';
 import { Q850 } from './InboundCall.js';
 import type {
   OutboundCallEvents,
@@ -62,11 +60,8 @@ function hasSdp(message: { getHeader(name: string): string | undefined; body: st
   return type === 'application/sdp' && message.body.trim() !== '';
 }
 
-export class OutboundCall extends EventEmitter<OutboundCallEvents> {
+export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallState, OutboundEndReason> {
   readonly info: OutboundCallInfo;
-  private readonly log: Logger;
-  private _state: OutboundCallState = 'calling';
-  private _endReason: OutboundEndReason | undefined;
   private request: OutgoingInviteRequest | undefined;
   private session: Session | undefined;
   private localSdp: string;
@@ -80,9 +75,12 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
   readonly delegate: OutgoingInviteRequestDelegate;
 
   constructor(info: OutboundCallInfo, private readonly deps: OutboundCallDeps) {
-    super();
+    super(deps.logger, 'calling', {
+      ended: 'outbound call ended',
+      listenerThrew: 'OutboundCall listener threw',
+      handlerFailed: 'error while handling an outbound call event',
+    });
     this.info = info;
-    this.log = deps.logger;
     this.localSdp = info.offerSdp;
     this.delegate = {
       onProgress: (res) => this.guard('18x', () => this.onProgress(res)),
@@ -98,14 +96,6 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
     if (this._state === 'ended') return;
     this.ringTimer = setTimeout(() => this.guard('ring timeout', () => this.onRingTimeout()), this.deps.ringTimeoutMs);
     this.ringTimer.unref();
-  }
-
-  get state(): OutboundCallState {
-    return this._state;
-  }
-
-  get endReason(): OutboundEndReason | undefined {
-    return this._endReason;
   }
 
   /** The answer SDP (after `answered`, updated by re-INVITEs). */
@@ -150,12 +140,7 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
       done = new Promise<void>((resolve) => this.once('ended', () => resolve()));
       this.sendCancel('cancelled');
     }
-    let timer: NodeJS.Timeout | undefined;
-    const limit = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, SHUTDOWN_WAIT_MS);
-      timer.unref();
-    });
-    return Promise.race([done, limit]).finally(() => clearTimeout(timer));
+    return settleWithin(done, SHUTDOWN_WAIT_MS);
   }
 
   private sendCancel(cause: 'cancelled' | 'timeout'): void {
@@ -254,11 +239,6 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
     this.finish({ by: 'remote', cause: 'bye' });
   }
 
-  private onInfo(req: IncomingInfoRequest): void {
-    const dtmf = answerInfo(req, this.log);
-    if (dtmf && this._state !== 'ended') this.safeEmit('infoDtmf', dtmf);
-  }
-
   private onReInvite(req: IncomingInviteRequest): void {
     const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localSdp, this.deps.contactHeader, this.log);
     if (outcome.kind === 'answered') {
@@ -269,16 +249,7 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
   }
 
   private sendBye(session: Session | undefined, extraHeaders: string[]): Promise<void> {
-    if (!session) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      try {
-        session.bye({ onAccept: () => resolve(), onReject: () => resolve() }, { extraHeaders });
-        this.log.info('BYE sent');
-      } catch (err) {
-        this.log.warn({ err }, 'failed to send BYE');
-        resolve();
-      }
-    });
+    return sendBye(session, extraHeaders, this.log);
   }
 
   private clearRingTimer(): void {
@@ -286,35 +257,13 @@ export class OutboundCall extends EventEmitter<OutboundCallEvents> {
     this.ringTimer = undefined;
   }
 
-  private finish(reason: OutboundEndReason): void {
-    if (this._state === 'ended') return;
-    this._state = 'ended';
-    this._endReason = reason;
+  protected override onEnding(): void {
     this.clearRingTimer();
     if (this.cancelGuard) clearTimeout(this.cancelGuard);
     this.cancelGuard = undefined;
-    this.log.info({ endedBy: reason.by, cause: reason.cause }, 'outbound call ended');
-    try {
-      this.deps.onEnded(this);
-    } catch (err) {
-      this.log.error({ err }, 'onEnded hook failed');
-    }
-    this.safeEmit('ended', reason);
   }
 
-  private safeEmit<K extends keyof OutboundCallEvents>(event: K, ...args: OutboundCallEvents[K]): void {
-    try {
-      (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
-    } catch (err) {
-      this.log.error({ err, event }, 'OutboundCall listener threw');
-    }
-  }
-
-  private guard(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.log.error({ err, what }, 'error while handling an outbound call event');
-    }
+  protected notifyEnded(): void {
+    this.deps.onEnded(this);
   }
 }

@@ -1,8 +1,10 @@
 /**
  * In-dialog request handling shared by InboundCall and OutboundCall:
- * INFO (DTMF) and re-INVITE offer/answer.
+ * INFO (DTMF), re-INVITE offer/answer, BYE, and the DialogCall base class
+ * (ending once, listener-safe emits, guarded SIP.js callbacks).
  */
-import type { Body, IncomingInfoRequest, IncomingInviteRequest, IncomingRequestMessage } from 'sip.js/lib/core/index.js';
+import { EventEmitter } from 'node:events';
+import type { Body, IncomingInfoRequest, IncomingInviteRequest, IncomingRequestMessage, Session } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
 import { renegotiateAudio, sameDescription } from './sdp/negotiate.js';
 import type { InfoDtmf } from './SipTypes.js';
@@ -104,4 +106,127 @@ export function answerReInvite(
 /** A Reason header line (RFC 3326) with a Q.850 cause. */
 export function q850Reason(cause: number, text: string): string {
   return `Reason: Q.850;cause=${cause};text="${text.replace(/["\\\r\n]/g, '')}"`;
+}
+
+/**
+ * Send BYE; resolves when it is answered, fails or times out (never rejects).
+ * `logAnswer`: also log the answer (at debug level).
+ */
+export function sendBye(session: Session | undefined, extraHeaders: string[], log: Logger, logAnswer = false): Promise<void> {
+  if (!session) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    try {
+      session.bye(
+        {
+          onAccept: () => {
+            if (logAnswer) log.debug('BYE answered');
+            resolve();
+          },
+          onReject: (res) => {
+            if (logAnswer) log.debug({ status: res.message.statusCode }, 'BYE answered with an error');
+            resolve();
+          },
+        },
+        { extraHeaders },
+      );
+      log.info('BYE sent');
+    } catch (err) {
+      log.warn({ err }, 'failed to send BYE');
+      resolve();
+    }
+  });
+}
+
+/** `done`, but resolved after `ms` at the latest (the timer does not keep the process alive). */
+export function settleWithin(done: Promise<void> | undefined, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+    timer.unref();
+  });
+  return Promise.race([done, limit]).finally(() => clearTimeout(timer));
+}
+
+/** The log lines that tell the two kinds of call apart. */
+export interface DialogCallTexts {
+  ended: string;
+  listenerThrew: string;
+  handlerFailed: string;
+}
+
+/**
+ * What InboundCall and OutboundCall share: the state and end reason, ending
+ * once (hook, log line, `ended` event), emitting so that no listener's
+ * exception reaches SIP.js, guarding SIP.js callbacks, and INFO DTMF.
+ */
+export abstract class DialogCall<
+  Events extends Record<keyof Events, unknown[]> & { ended: [EndReason]; infoDtmf: [InfoDtmf] },
+  State extends string,
+  EndReason extends { by: string; cause: string },
+> extends EventEmitter<Events> {
+  protected _state: State;
+  protected _endReason: EndReason | undefined;
+
+  protected constructor(
+    protected readonly log: Logger,
+    initialState: State,
+    private readonly texts: DialogCallTexts,
+  ) {
+    super();
+    this._state = initialState;
+  }
+
+  get state(): State {
+    return this._state;
+  }
+
+  /** Why the call ended (undefined while it is alive). */
+  get endReason(): EndReason | undefined {
+    return this._endReason;
+  }
+
+  /** Tells the owner (SipServer bookkeeping) that the call ended. */
+  protected abstract notifyEnded(): void;
+
+  /** Runs once when the call ends, before anything is told. */
+  protected onEnding(): void {}
+
+  protected finish(reason: EndReason): void {
+    if (this._state === 'ended') return;
+    this._state = 'ended' as State;
+    this._endReason = reason;
+    this.onEnding();
+    this.log.info({ endedBy: reason.by, cause: reason.cause }, this.texts.ended);
+    try {
+      this.notifyEnded();
+    } catch (err) {
+      this.log.error({ err }, 'onEnded hook failed');
+    }
+    this.emitSafely('ended', [reason]);
+  }
+
+  protected safeEmit<K extends keyof Events & string>(event: K, ...args: Events[K]): void {
+    this.emitSafely(event, args);
+  }
+
+  private emitSafely(event: string, args: unknown[]): void {
+    try {
+      (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
+    } catch (err) {
+      this.log.error({ err, event }, this.texts.listenerThrew);
+    }
+  }
+
+  protected guard(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.log.error({ err, what }, this.texts.handlerFailed);
+    }
+  }
+
+  protected onInfo(req: IncomingInfoRequest): void {
+    const dtmf = answerInfo(req, this.log);
+    if (dtmf && this._state !== 'ended') this.emitSafely('infoDtmf', [dtmf]);
+  }
 }

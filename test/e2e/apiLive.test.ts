@@ -7,7 +7,7 @@
  * /calls/{id} and DELETE /meetings/{n} hang up with BYE.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { toneAmplitude } from '../support/audio.js';
+import { rms, toneAmplitude } from '../support/audio.js';
 import { CallerMedia } from '../support/callerMedia.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller, type CallerStep, type SippRun } from '../support/sipp.js';
@@ -188,6 +188,80 @@ describe('live meetings and calls through the API', () => {
     } finally {
       for (const run of [...runs, ...extra]) run.process.kill();
       for (const sink of [...sinks, ...extraSinks]) sink.close();
+    }
+  });
+  it('holds one call (music, out of the room) and sets a call\'s gain through PUT /calls/{id}', async () => {
+    const callers: Caller[] = [
+      { name: 'holm', code: '1111#', frequency: 1850 },
+      { name: 'gail', code: '2222#', frequency: 450 },
+      { name: 'gus', code: '2222#', frequency: 1050 },
+    ];
+    const sinks = await Promise.all(callers.map((_, i) => RtpSink.open(46420 + 2 * i)));
+    // Own sipp ports: 46020+ for SIP, 46700+ for media.
+    const runs = callers.map((caller, i) =>
+      runCaller(
+        {
+          dialed: '15550100',
+          rtpPort: sinks[i]!.port,
+          steps: [
+            { kind: 'pause', ms: 500 },
+            { kind: 'pcap', path: media.digits(`${caller.name}-code`, caller.code) },
+            { kind: 'pause', ms: 1500 },
+            { kind: 'stream', path: media.tone(caller.name, caller.frequency) },
+            { kind: 'expectBye', timeoutMs: 120_000 },
+          ],
+        },
+        { serverPort: PORTS.sip, sipPort: 46020 + i, mediaPort: 46700 + 10 * i, timeoutSeconds: 150 },
+      ),
+    );
+    try {
+      const conference = server.app.conferenceManager;
+      await waitFor(() => conference.getMeeting(1000)?.participants.length === 3, 20_000, 'three callers in meeting 1000', runs);
+      const participants = (await api('GET', '/conference/v1/meetings/1000/participants')).json.participants as Array<{ participant_id: number; call_id: string }>;
+      const idOf = (run: SippRun): number => participants.find((p) => p.call_id.includes(`-${run.process.pid}@`))!.participant_id;
+      const [gailId, gusId] = [idOf(runs[1]!), idOf(runs[2]!)];
+      expect((await api('GET', `/conference/v1/calls/${gailId}`)).json).toMatchObject({ holdMode: 0, gainLevel: 0 });
+      let heard = await listen(sinks, callers);
+      const gusAtHolm = heard[0]![2]!;
+      expect(gusAtHolm, JSON.stringify(heard)).toBeGreaterThan(HEARD);
+
+      // holdMode 40: gail hears music instead of the room and nobody hears her.
+      const held = await api('PUT', `/conference/v1/calls/${gailId}`, { body: { holdMode: 40 } });
+      expect(held.status).toBe(200);
+      expect(held.json).toMatchObject({ id: gailId, holdMode: 40 });
+      const heldSince = Date.now();
+      heard = await listen(sinks, callers);
+      expect(heard[1]![0], JSON.stringify(heard)).toBeLessThan(NOT_HEARD); // gail does not hear holm
+      expect(heard[1]![2], JSON.stringify(heard)).toBeLessThan(NOT_HEARD); // nor gus
+      expect(rms(sinks[1]!.samplesSince(heldSince)), 'gail hears music').toBeGreaterThan(100);
+      expect(heard[0]![1], JSON.stringify(heard)).toBeLessThan(NOT_HEARD); // holm does not hear gail
+      expect(heard[2]![0], JSON.stringify(heard)).toBeGreaterThan(HEARD); // gus still hears holm
+      expect((await api('PUT', `/conference/v1/calls/${gailId}`, { body: { holdMode: 0 } })).json.holdMode).toBe(0);
+      heard = await listen(sinks, callers);
+      expect(heard[1]![0], JSON.stringify(heard)).toBeGreaterThan(HEARD); // gail hears holm again
+      expect(heard[0]![1], JSON.stringify(heard)).toBeGreaterThan(HEARD); // holm hears gail again
+
+      // gainLevel -4 is -12 dB on what gus says; 9 is out of range and changes nothing.
+      const quiet = await api('PUT', `/conference/v1/calls/${gusId}`, { body: { gainLevel: -4 } });
+      expect(quiet.status).toBe(200);
+      expect(quiet.json).toMatchObject({ id: gusId, gainLevel: -4 });
+      heard = await listen(sinks, callers);
+      expect(heard[0]![2], JSON.stringify({ gusAtHolm, heard })).toBeLessThan(gusAtHolm / 2);
+      expect(heard[0]![2], JSON.stringify(heard)).toBeGreaterThan(NOT_HEARD);
+      const refused = await api('PUT', `/conference/v1/calls/${gusId}`, { body: { gainLevel: 9, holdMode: 40 } });
+      expect(refused.status).toBe(422);
+      expect(refused.json.errors[0].field).toBe('gainLevel');
+      expect((await api('GET', `/conference/v1/calls/${gusId}`)).json).toMatchObject({ gainLevel: -4, holdMode: 0 });
+      expect((await api('PUT', `/conference/v1/calls/${gusId}`, { body: { holdMode: 20 } })).json.errors[0].field).toBe('holdMode');
+
+      expect((await api('DELETE', '/conference/v1/meetings/1000')).status).toBe(204);
+      for (const run of runs) {
+        const result = await run.done;
+        expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
+      }
+    } finally {
+      for (const run of runs) run.process.kill();
+      for (const sink of sinks) sink.close();
     }
   });
 });

@@ -136,6 +136,11 @@ function attributeChanges(changes: Array<{ name: string; value: string | number 
   return changes.map((c) => ({ name: c.name, value: c.value === null ? null : String(c.value) }));
 }
 
+/** Attributes of a resource being created: as attributeChanges, without the null (delete) entries. */
+function newAttributes(changes: Parameters<typeof attributeChanges>[0]): Array<{ name: string; value: string }> | undefined {
+  return attributeChanges(changes)?.filter((a): a is { name: string; value: string } => a.value !== null);
+}
+
 function normalizedNumber(value: string): string {
   const number = normalizePhoneNumber(value);
   if (!number) throw unprocessable('phoneNumber', 'must be a phone number in E.164 form');
@@ -172,6 +177,8 @@ function checkCodeLength(keys: Array<{ accessCode?: string }>, maxCodeLength: nu
     }
   });
 }
+
+const DELETED = { status: 204, description: 'Deleted' };
 
 const item = <T extends object>(value: T, ctx: RouteContext<unknown>) => ({ status: 200, body: selectFields(value, ctx.fields) });
 
@@ -215,7 +222,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     response: { status: 200, description: 'The created DID Group object', schema: S.didGroup },
     handler: (ctx) => {
       const { name, description, callFlowId, attributes } = ctx.body;
-      const attrs = attributeChanges(attributes)?.filter((a): a is { name: string; value: string } => a.value !== null);
+      const attrs = newAttributes(attributes);
       const group = store.createDidGroup({ name, description, callFlowId, attributes: attrs });
       return { status: 200, body: didGroupOut(group, []) };
     },
@@ -244,7 +251,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
   router.add({
     method: 'DELETE', path: '/didGroups/{id}', tag: 'DID Groups', summary: 'Delete a DID group', roles: STAFF,
     integerParams: ['id'],
-    response: { status: 204, description: 'Deleted' },
+    response: DELETED,
     handler: (ctx) => {
       if (!store.deleteDidGroup(ctx.ids.id!)) throw notFound('DID group');
       return { status: 204 };
@@ -264,7 +271,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     response: { status: 200, description: 'The created DID object', schema: S.did },
     handler: (ctx) => {
       const { didGroupId, phoneNumber, description, attributes } = ctx.body;
-      const attrs = attributeChanges(attributes)?.filter((a): a is { name: string; value: string } => a.value !== null);
+      const attrs = newAttributes(attributes);
       const did = store.addDid(didGroupId, normalizedNumber(phoneNumber), description, attrs);
       return { status: 200, body: didOut(did) };
     },
@@ -297,7 +304,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
   router.add({
     method: 'DELETE', path: '/dids/{id}', tag: 'DIDs', summary: 'Delete a DID', roles: STAFF,
     integerParams: ['id'],
-    response: { status: 204, description: 'Deleted' },
+    response: DELETED,
     handler: (ctx) => {
       if (!store.deleteDid(ctx.ids.id!)) throw notFound('DID');
       return { status: 204 };
@@ -321,7 +328,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     handler: (ctx) => {
       const body = ctx.body;
       checkCodeLength(body.keychain ?? [], deps.maxCodeLength, 'keychain.{i}.accessCode');
-      const attrs = attributeChanges(body.attributes)?.filter((a): a is { name: string; value: string } => a.value !== null);
+      const attrs = newAttributes(body.attributes);
       const room = store.createMeetingRoom({
         meetingNumber: body.meetingNumber ?? randomMeetingNumber(store),
         description: body.description,
@@ -360,7 +367,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
   router.add({
     method: 'DELETE', path: '/meetingRooms/{meetingNumber}', tag: 'Meeting Rooms', summary: 'Delete a meeting room', roles: ALL,
     integerParams: ['meetingNumber'],
-    response: { status: 204, description: 'Deleted' },
+    response: DELETED,
     handler: (ctx) => {
       roomFor(store, ctx.principal, ctx.ids.meetingNumber!);
       store.deleteMeetingRoom(ctx.ids.meetingNumber!);
@@ -419,7 +426,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
   router.add({
     method: 'DELETE', path: '/meetingRooms/{meetingNumber}/keychain/{meetingKeyId}', tag: 'Meeting Rooms', summary: 'Delete a meeting key', roles: ALL,
     integerParams: ['meetingNumber', 'meetingKeyId'],
-    response: { status: 204, description: 'Deleted' },
+    response: DELETED,
     handler: (ctx) => {
       const room = roomFor(store, ctx.principal, ctx.ids.meetingNumber!);
       if (!store.deleteMeetingKey(room.meetingNumber, ctx.ids.meetingKeyId!)) throw notFound('meeting key');
@@ -491,7 +498,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
   });
   router.add({
     method: 'DELETE', path: '/subscribers/{sid}', tag: 'Subscribers', summary: 'Delete a subscriber', roles: ADMIN,
-    response: { status: 204, description: 'Deleted' },
+    response: DELETED,
     handler: (ctx) => {
       if (ctx.params.sid === ctx.principal.sid) throw new ApiError(409, 'conflict', [detail('sid', 'a subscriber cannot delete itself')]);
       if (!store.deleteSubscriber(ctx.params.sid!)) throw notFound('subscriber');

@@ -8,7 +8,7 @@ import type { Meeting } from '../../conference/Meeting.js';
 import type { Participant } from '../../conference/Participant.js';
 import { ROLE_CODES, roleFromCode } from '../../conference/Role.js';
 import type { ConferenceStore } from '../../store/StoreTypes.js';
-import { ApiError, detail, notFound } from '../errors.js';
+import { notFound } from '../errors.js';
 import { listBody, selectFields } from '../listing.js';
 import type { Principal, Router, RouteContext, SubscriberRole } from '../router.js';
 import type { ObjectSchema } from '../schema.js';
@@ -30,13 +30,17 @@ const seconds = (since: Date): number => Math.max(0, Math.floor((Date.now() - si
 export function applyAction(meeting: Meeting, participant: Participant, action: Action): void {
   switch (action) {
     case 'mute':
-      return meeting.updateParticipant(participant, { muted: true });
+      meeting.updateParticipant(participant, { muted: true });
+      return;
     case 'unmute':
-      return meeting.updateParticipant(participant, { muted: false });
+      meeting.updateParticipant(participant, { muted: false });
+      return;
     case 'deaf':
-      return meeting.updateParticipant(participant, { deaf: true });
+      meeting.updateParticipant(participant, { deaf: true });
+      return;
     case 'undeaf':
-      return meeting.updateParticipant(participant, { deaf: false });
+      meeting.updateParticipant(participant, { deaf: false });
+      return;
     case 'kick':
       return meeting.kick(participant, 'kicked');
   }
@@ -75,7 +79,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     attributes: meeting.room.attributes.map((a) => ({ name: a.name, value: a.value })),
     created: meeting.createdAt.getTime(),
     duration: seconds(meeting.createdAt),
-    holdMode: 0,
+    holdMode: meeting.held ? 40 : 0,
     id: meeting.id,
     isLocked: meeting.locked,
     isRecording: false,
@@ -101,8 +105,8 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     created: p.joinedAt.getTime(),
     customName: p.customName,
     duration: seconds(p.joinedAt),
-    gainLevel: 0,
-    holdMode: 0,
+    gainLevel: p.gainLevel,
+    holdMode: p.held ? 40 : 0,
     id: p.id,
     joined: p.joinedAt.getTime(),
     meetingNumber: meeting.meetingNumber,
@@ -253,20 +257,21 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     },
   });
   router.add({
-    method: 'PUT', path: '/calls/{id}', tag: 'Calls', summary: 'Update a call (muteMode, role, customName)', roles: ALL,
+    method: 'PUT', path: '/calls/{id}', tag: 'Calls', summary: 'Update a call (muteMode, holdMode, gainLevel, role, customName)', roles: ALL,
     integerParams: ['id'], body: S.callUpdate,
     response: { status: 200, description: 'The updated Call object', schema: S.call },
     handler: (ctx) => {
       const { meeting, participant } = callFor(ctx.principal, ctx.ids.id!);
       const body = ctx.body;
-      // Checked before anything changes: a refused request changes nothing.
-      const unsupported = [];
-      if (body.holdMode !== undefined && body.holdMode !== 0) unsupported.push(detail('holdMode', 'hold is not supported yet by the media engine'));
-      if (body.gainLevel !== undefined && body.gainLevel !== 0) unsupported.push(detail('gainLevel', 'gain is not supported yet by the media engine'));
-      if (unsupported.length > 0) throw new ApiError(422, 'object validation error', unsupported);
+      // The schema has checked every field before anything changes (422
+      // naming the field): a refused request changes nothing. holdMode 40
+      // holds this call (music, not heard), 0 takes it off hold even while
+      // the meeting is held; gainLevel is the caller's input gain in 3 dB steps.
       meeting.updateParticipant(participant, {
         muted: body.muteMode === undefined ? undefined : body.muteMode !== 0,
         role: body.role === undefined ? undefined : roleFromCode(body.role),
+        held: body.holdMode === undefined ? undefined : body.holdMode !== 0,
+        gainLevel: body.gainLevel,
       });
       if (body.customName !== undefined) participant.customName = body.customName;
       return { status: 200, body: callOut(meeting, participant) };

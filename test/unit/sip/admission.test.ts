@@ -10,7 +10,7 @@ import type { InboundCall } from '../../../src/sip/InboundCall.js';
 import { SipServer } from '../../../src/sip/SipServer.js';
 import type { SipServerOptions } from '../../../src/sip/SipTypes.js';
 import { negotiateAudio } from '../../../src/sip/sdp/index.js';
-import { RawSipClient, branch, buildRequest, buildResponse, nextEvent, offerSdp, placeCall, rand } from './helpers.js';
+import { RawSipClient, branch, buildRequest, buildResponse, nextEvent, offerSdp, placeCall, rand, type DialogHandle } from './helpers.js';
 
 const PORT = 15100;
 
@@ -41,6 +41,16 @@ function invite(c: RawSipClient, callId: string, headers: string[] = [], b = bra
     method: 'INVITE', ruri: `sip:15550100@127.0.0.1:${PORT}`, transport: 'UDP', localPort: c.localPort,
     callId, fromTag, cseq, branch: b, headers, body: offerSdp(),
   });
+}
+
+/** A server that answers, a UDP client, and one call it placed (answered, not yet ACKed). */
+async function answeredCall(): Promise<{ s: SipServer; c: RawSipClient; d: DialogHandle; call: InboundCall }> {
+  const s = await start({});
+  const c = await udp();
+  const callP = nextEvent<[InboundCall]>(s, 'call');
+  const d = await placeCall(c, PORT);
+  const [call] = await callP;
+  return { s, c, d, call };
 }
 
 afterEach(async () => {
@@ -169,11 +179,7 @@ describe('retransmissions end to end (timers themselves: udp-wait-timers.test.ts
   });
 
   it('retransmitted 200s to our BYE are harmless', async () => {
-    const s = await start({});
-    const c = await udp();
-    const callP = nextEvent<[InboundCall]>(s, 'call');
-    const d = await placeCall(c, PORT);
-    const [call] = await callP;
+    const { c, d, call } = await answeredCall();
     c.send(buildRequest({
       method: 'ACK', ruri: d.remoteTarget, toUri: d.ruri, transport: 'UDP', localPort: c.localPort,
       callId: d.callId, fromTag: d.fromTag, toTag: d.toTag, cseq: 1,
@@ -192,11 +198,7 @@ describe('retransmissions end to end (timers themselves: udp-wait-timers.test.ts
 
 describe('shutdown', () => {
   it('close() sends BYE to a call still waiting for its ACK and waits for the answer', async () => {
-    const s = await start({});
-    const c = await udp();
-    const callP = nextEvent<[InboundCall]>(s, 'call');
-    const d = await placeCall(c, PORT);
-    const [call] = await callP;
+    const { s, c, d, call } = await answeredCall();
     expect(call.state).toBe('answered');
     const closed = s.close();
     const bye = await c.request('BYE', d.callId);
@@ -208,11 +210,7 @@ describe('shutdown', () => {
   });
 
   it('close() sends the BYE owed by a call hung up before its ACK', async () => {
-    const s = await start({});
-    const c = await udp();
-    const callP = nextEvent<[InboundCall]>(s, 'call');
-    const d = await placeCall(c, PORT);
-    const [call] = await callP;
+    const { s, c, d, call } = await answeredCall();
     call.hangup();
     expect(call.byePending).toBe(true);
     const closed = s.close();

@@ -1,0 +1,205 @@
+import type { Logger } from '../log.js';
+import type { ChangeSource } from '../conference/ConferenceTypes.js';
+import type { Meeting } from '../conference/Meeting.js';
+import type { Participant } from '../conference/Participant.js';
+import { roleCanSpeak } from '../conference/Role.js';
+import type { MediaLeg } from '../media/MediaLeg.js';
+import type { PlaybackDoneEvent } from '../media/MediaTypes.js';
+import type { PromptName } from './AccessCodeFlow.js';
+import type { KeypadAction, KeypadBinding, KeypadCommand, KeypadOptions } from './KeypadCommands.js';
+import { defaultKeypadBindings, KeypadCommands } from './KeypadCommands.js';
+import type { PromptLibrary } from './PromptLibrary.js';
+import { sayNumber } from './sayNumber.js';
+
+export interface MeetingKeypadOptions {
+  meeting: Meeting;
+  participant: Participant;
+  leg: MediaLeg;
+  prompts: Pick<PromptLibrary, 'resolve' | 'tone'>;
+  logger: Logger;
+  /** Ends the caller's call (BYE); the call flow does it. */
+  hangup(reason: string): void;
+  bindings?: readonly KeypadBinding[];
+  keypad?: Partial<KeypadOptions>;
+}
+
+export const DEFAULT_KEYPAD_OPTIONS: KeypadOptions = { interDigitTimeoutMs: 3000, maxNumberLength: 15 };
+
+/** Commands recognized but not offered yet: they answer with the error tone. */
+const NOT_AVAILABLE: ReadonlySet<KeypadCommand> = new Set<KeypadCommand>([
+  'invite',
+  'operator',
+  'raiseHand',
+  'recordingToggle',
+  'qaToggle',
+  'qaNext',
+  'qaClear',
+  'entryExitTonesCycle',
+  'scheduleExtend',
+  'polling',
+]);
+
+/**
+ * The in-meeting keypad of one caller: feeds the caller's digits to the
+ * pure `KeypadCommands` recognizer with the caller's current role, runs its
+ * inter-digit timer, carries out the commands through the `Meeting`, and
+ * tells the caller what happened: a prompt confirms each command, the
+ * error tone answers a denied, unknown or unavailable one. It also
+ * announces to this caller the changes others make to them (a host's mute
+ * all, an operator's mute).
+ */
+export class MeetingKeypad {
+  private readonly recognizer: KeypadCommands;
+  private readonly keypadOptions: KeypadOptions;
+  private timer: NodeJS.Timeout | undefined;
+  /** The goodbye before hanging up on `*3`. */
+  private exitPlayback: number | undefined;
+  private disposed = false;
+  private readonly onMuteChanged = (muted: boolean, by: ChangeSource): void => this.guard(() => this.announceMute(muted, by));
+  private readonly onPlaybackDone = (event: PlaybackDoneEvent): void => this.guard(() => this.playbackDone(event));
+
+  constructor(private readonly options: MeetingKeypadOptions) {
+    this.keypadOptions = { ...DEFAULT_KEYPAD_OPTIONS, ...options.keypad };
+    this.recognizer = new KeypadCommands(options.bindings ?? defaultKeypadBindings({ muteNonModerator: false }), this.keypadOptions);
+    options.participant.on('muteChanged', this.onMuteChanged);
+    options.leg.on('playbackDone', this.onPlaybackDone);
+  }
+
+  /** A digit the caller pressed (RFC 4733 or SIP INFO). */
+  digit(digit: string): void {
+    if (this.disposed || this.exitPlayback !== undefined) return;
+    this.run(this.recognizer.handle({ type: 'digit', digit }, this.options.participant.role));
+  }
+
+  /** Stops the timer and listening; the call is over. */
+  dispose(): void {
+    this.disposed = true;
+    this.clearTimer();
+    this.options.participant.off('muteChanged', this.onMuteChanged);
+    this.options.leg.off('playbackDone', this.onPlaybackDone);
+  }
+
+  private run(actions: KeypadAction[]): void {
+    for (const action of actions) {
+      if (this.disposed) return;
+      switch (action.type) {
+        case 'startTimer':
+          this.clearTimer();
+          this.timer = setTimeout(() => {
+            this.timer = undefined;
+            this.guard(() => this.run(this.recognizer.handle({ type: 'timeout' }, this.options.participant.role)));
+          }, action.ms);
+          break;
+        case 'cancelTimer':
+          this.clearTimer();
+          break;
+        case 'denied':
+          this.options.logger.info({ command: action.command, role: this.options.participant.role }, 'keypad command denied');
+          this.errorTone();
+          break;
+        case 'invalid':
+          this.options.logger.info({ sequence: action.sequence }, 'keypad sequence invalid');
+          this.errorTone();
+          break;
+        case 'command':
+          this.execute(action.command);
+          break;
+      }
+    }
+  }
+
+  private execute(command: KeypadCommand): void {
+    const { meeting, participant, logger } = this.options;
+    logger.info({ command, role: participant.role }, 'keypad command');
+    if (NOT_AVAILABLE.has(command)) {
+      logger.info({ command }, 'keypad command not available yet');
+      this.errorTone();
+      return;
+    }
+    switch (command) {
+      case 'selfMuteToggle':
+        // A listener is never heard: there is nothing to toggle.
+        if (!roleCanSpeak(participant.role)) return this.errorTone();
+        // The muteChanged event plays the confirmation.
+        meeting.updateParticipant(participant, { muted: !participant.muted }, 'self');
+        return;
+      case 'muteAllButHosts':
+        meeting.muteAllButHosts(true, 'host');
+        return this.say(['conf-now-muted']);
+      case 'unmuteAllButHosts':
+        meeting.muteAllButHosts(false, 'host');
+        return this.say(['conf-now-unmuted']);
+      case 'lock':
+        meeting.lock();
+        return this.say(['conf-lockednow']);
+      case 'unlock':
+        meeting.unlock();
+        return this.say(['conf-unlockednow']);
+      case 'joinNotificationsOff':
+        meeting.setJoinNotifications(false);
+        return this.tone('confirmOff');
+      case 'joinNotificationsOn':
+        meeting.setJoinNotifications(true);
+        return this.tone('confirmOn');
+      case 'holdToggle': {
+        const held = !meeting.held;
+        meeting.setHeld(held, 'host');
+        return this.tone(held ? 'confirmOn' : 'confirmOff');
+      }
+      case 'participantCount':
+        return this.say(participantCountPrompts(meeting.participants.length - 1));
+      case 'help':
+        return this.say([participant.role === 'host' ? 'conf-adminmenu' : 'conf-usermenu']);
+      case 'exit':
+        this.clearTimer();
+        this.exitPlayback = this.options.leg.play(this.options.prompts.resolve(['goodbye']), { interruptibleByDtmf: false });
+        return;
+      default:
+        return this.errorTone();
+    }
+  }
+
+  /** Tells this caller that a host or an operator muted or unmuted them; confirms their own *1. */
+  private announceMute(muted: boolean, _by: ChangeSource): void {
+    if (this.disposed || this.exitPlayback !== undefined || !roleCanSpeak(this.options.participant.role)) return;
+    this.say([muted ? 'conf-muted' : 'conf-unmuted']);
+  }
+
+  private playbackDone(event: PlaybackDoneEvent): void {
+    if (event.playbackId !== this.exitPlayback || this.disposed) return;
+    this.exitPlayback = undefined;
+    this.options.hangup('caller left (keypad exit)');
+  }
+
+  private say(prompts: PromptName[]): void {
+    this.options.leg.play(this.options.prompts.resolve(prompts), { interruptibleByDtmf: true });
+  }
+
+  private tone(name: 'confirmOn' | 'confirmOff'): void {
+    this.options.leg.play(this.options.prompts.tone(name), { interruptibleByDtmf: true });
+  }
+
+  private errorTone(): void {
+    this.options.leg.play(this.options.prompts.tone('error'), { interruptibleByDtmf: false });
+  }
+
+  private guard(step: () => void): void {
+    try {
+      step();
+    } catch (err) {
+      this.options.logger.error({ err }, 'keypad command failed');
+    }
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+/** What `*2` says: alone, one other, or "there are currently N other participants". */
+export function participantCountPrompts(others: number): PromptName[] {
+  if (others <= 0) return ['conf-onlyperson'];
+  if (others === 1) return ['conf-onlyone'];
+  return ['conf-thereare', ...sayNumber(others), 'conf-otherinparty'];
+}

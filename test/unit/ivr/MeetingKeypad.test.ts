@@ -1,0 +1,197 @@
+/**
+ * The in-meeting keypad driver over a real Meeting and a fake leg: which
+ * prompt or tone each caller hears and what each command changes.
+ */
+import { EventEmitter } from 'node:events';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { Meeting } from '../../../src/conference/Meeting.js';
+import type { Role } from '../../../src/conference/Role.js';
+import { MeetingKeypad, participantCountPrompts } from '../../../src/ivr/MeetingKeypad.js';
+import { sayNumber } from '../../../src/ivr/sayNumber.js';
+import { createRootLogger } from '../../../src/log.js';
+import type { MediaLeg } from '../../../src/media/MediaLeg.js';
+import type { MediaRoom } from '../../../src/media/MediaRoom.js';
+import type { Sound } from '../../../src/media/Sound.js';
+import type { MeetingRoom } from '../../../src/store/StoreTypes.js';
+
+class FakeLeg extends EventEmitter {
+  closed = false;
+  held = false;
+  playbackId: number | undefined;
+  /** What the caller heard, as prompt or tone names. */
+  heard: string[] = [];
+  private nextId = 0;
+  join(): void {}
+  update(): void {}
+  leave(): void {}
+  hold(): void {
+    this.held = true;
+  }
+  unhold(): void {
+    this.held = false;
+  }
+  setGain(): void {}
+  play(sounds: Array<{ source: string }>): number {
+    this.heard.push(sounds.map((s) => s.source).join(' '));
+    return ++this.nextId;
+  }
+}
+
+const prompts = {
+  resolve: (names: string[]) => names.map((n) => ({ source: n }) as unknown as Sound),
+  tone: (name: string) => [{ source: `tone:${name}` } as unknown as Sound],
+};
+
+let meeting: Meeting;
+let hangups: string[];
+
+function caller(role: Role) {
+  const leg = new FakeLeg();
+  const participant = meeting.join({ callId: role, role, accessCode: '1', caller: 'x', callee: 'y', leg: leg as unknown as MediaLeg });
+  const keypad = new MeetingKeypad({
+    meeting,
+    participant,
+    leg: leg as unknown as MediaLeg,
+    prompts,
+    logger: createRootLogger('silent'),
+    hangup: (reason) => hangups.push(reason),
+  });
+  const press = (digits: string) => {
+    for (const d of digits) keypad.digit(d);
+  };
+  return { leg, participant, keypad, press };
+}
+
+beforeEach(() => {
+  let next = 0;
+  meeting = new Meeting({ meetingNumber: 1, attributes: [] } as unknown as MeetingRoom, { close() {} } as unknown as MediaRoom, () => ++next, createRootLogger('silent'));
+  hangups = [];
+});
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('MeetingKeypad', () => {
+  it('*1 toggles the caller’s own mute with conf-muted / conf-unmuted', () => {
+    const alice = caller('participant');
+    alice.press('*1');
+    expect(alice.participant.muted).toBe(true);
+    alice.press('*1');
+    expect(alice.participant.muted).toBe(false);
+    expect(alice.leg.heard).toEqual(['conf-muted', 'conf-unmuted']);
+  });
+
+  it('*91 / *90 mute and unmute all but hosts: the host gets conf-now-muted, the affected hear conf-muted', () => {
+    const host = caller('host');
+    const alice = caller('participant');
+    host.press('*91');
+    expect(alice.participant.muted).toBe(true);
+    expect(host.participant.muted).toBe(false);
+    expect(host.leg.heard).toEqual(['conf-now-muted']);
+    expect(alice.leg.heard).toEqual(['conf-muted']);
+    host.press('*90');
+    expect(alice.participant.muted).toBe(false);
+    expect(host.leg.heard).toEqual(['conf-now-muted', 'conf-now-unmuted']);
+    expect(alice.leg.heard).toEqual(['conf-muted', 'conf-unmuted']);
+  });
+
+  it('denies host commands to others with the error tone and changes nothing', () => {
+    caller('host');
+    const alice = caller('participant');
+    const lena = caller('listener');
+    lena.press('*91');
+    alice.press('*92');
+    expect(alice.participant.muted).toBe(false);
+    expect(meeting.locked).toBe(false);
+    expect(lena.leg.heard).toEqual(['tone:error']);
+    expect(alice.leg.heard).toEqual(['tone:error']);
+    // A listener can never be heard: *1 is an error too.
+    lena.press('*1');
+    expect(lena.leg.heard).toEqual(['tone:error', 'tone:error']);
+  });
+
+  it('*92 / *93 lock and unlock; *94 / *95 switch join notifications; *96 holds non-hosts', () => {
+    const host = caller('host');
+    const alice = caller('participant');
+    host.press('*92');
+    expect(meeting.locked).toBe(true);
+    host.press('*93');
+    expect(meeting.locked).toBe(false);
+    host.press('*95');
+    expect(meeting.joinNotifications).toBe(true);
+    host.press('*94');
+    expect(meeting.joinNotifications).toBe(false);
+    host.press('*96');
+    expect(meeting.held).toBe(true);
+    expect(alice.leg.held).toBe(true);
+    expect(host.leg.held).toBe(false);
+    host.press('*96');
+    expect(alice.leg.held).toBe(false);
+    expect(host.leg.heard).toEqual([
+      'conf-lockednow',
+      'conf-unlockednow',
+      'tone:confirmOn',
+      'tone:confirmOff',
+      'tone:confirmOn',
+      'tone:confirmOff',
+    ]);
+  });
+
+  it('*2 says the count, *4 the menu for the role, *3 says goodbye then hangs up', () => {
+    const host = caller('host');
+    const alice = caller('participant');
+    host.press('*2');
+    alice.press('*4');
+    host.press('*4');
+    expect(host.leg.heard).toEqual(['conf-onlyone', 'conf-adminmenu']);
+    expect(alice.leg.heard).toEqual(['conf-usermenu']);
+    alice.press('*3');
+    expect(alice.leg.heard.at(-1)).toBe('goodbye');
+    expect(hangups).toEqual([]);
+    alice.leg.emit('playbackDone', { playbackId: 1, interrupted: false });
+    expect(hangups).toHaveLength(0); // not the goodbye's id
+    alice.leg.emit('playbackDone', { playbackId: 2, interrupted: false });
+    expect(hangups).toHaveLength(1);
+  });
+
+  it('answers unknown sequences, unavailable commands and an unfinished sequence with the error tone', () => {
+    vi.useFakeTimers();
+    const host = caller('host');
+    host.press('*#');
+    host.press('*7'); // recording: not available yet
+    host.press('*9'); // waits for the next digit...
+    expect(host.leg.heard).toEqual(['tone:error', 'tone:error']);
+    vi.advanceTimersByTime(3000); // ...then gives up
+    expect(host.leg.heard).toEqual(['tone:error', 'tone:error', 'tone:error']);
+    host.press('*8'); // invite: collects a number, then not available
+    host.press('5551234#');
+    expect(host.leg.heard).toHaveLength(4);
+    expect(host.leg.heard.at(-1)).toBe('tone:error');
+  });
+
+  it('stops listening once disposed', () => {
+    const alice = caller('participant');
+    alice.keypad.dispose();
+    alice.press('*1');
+    expect(alice.participant.muted).toBe(false);
+    meeting.muteAllButHosts(true);
+    expect(alice.leg.heard).toEqual([]);
+  });
+});
+
+describe('counting prompts', () => {
+  it('says numbers with the digits recordings', () => {
+    expect(sayNumber(0)).toEqual(['digits/0']);
+    expect(sayNumber(7)).toEqual(['digits/7']);
+    expect(sayNumber(20)).toEqual(['digits/20']);
+    expect(sayNumber(25)).toEqual(['digits/20', 'digits/5']);
+    expect(sayNumber(342)).toEqual(['digits/3', 'digits/hundred', 'digits/40', 'digits/2']);
+    expect(sayNumber(1015)).toEqual(['digits/1', 'digits/thousand', 'digits/15']);
+  });
+  it('says alone, one other, or there are N others', () => {
+    expect(participantCountPrompts(0)).toEqual(['conf-onlyperson']);
+    expect(participantCountPrompts(1)).toEqual(['conf-onlyone']);
+    expect(participantCountPrompts(12)).toEqual(['conf-thereare', 'digits/12', 'conf-otherinparty']);
+  });
+});
