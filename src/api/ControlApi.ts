@@ -38,7 +38,11 @@ export class ControlApi {
 
   constructor(private readonly options: ControlApiOptions) {
     this.auth = new Authenticator(options.store);
-    addConfigRoutes(this.router, { store: options.store, maxCodeLength: options.maxCodeLength });
+    addConfigRoutes(this.router, {
+      store: options.store,
+      maxCodeLength: options.maxCodeLength,
+      hasLiveMeeting: (meetingNumber) => options.conference.getMeeting(meetingNumber) !== undefined,
+    });
     addLiveRoutes(this.router, { conference: options.conference, store: options.store, bridgeName: 'conference-bridge', nodeName: hostname() });
   }
 

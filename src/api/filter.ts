@@ -189,14 +189,35 @@ function compare(actual: unknown, literal: FilterValue): number | undefined {
   return undefined;
 }
 
-function likeToRegExp(pattern: string, flags: string): RegExp {
-  let source = '^';
-  for (const c of pattern) {
-    if (c === '%') source += '[\\s\\S]*';
-    else if (c === '_') source += '[\\s\\S]';
-    else source += c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+/**
+ * SQL LIKE (`%` any run, `_` one character) in at most text × pattern steps: a greedy match
+ * that, on a mismatch, backtracks only to the last `%`. A RegExp built from
+ * the pattern would backtrack exponentially on patterns like `%a%a%a%b`,
+ * and filters come from API clients.
+ */
+export function likeMatches(text: string, pattern: string, ignoreCase: boolean): boolean {
+  const t = [...(ignoreCase ? text.toLowerCase() : text)];
+  const p = [...(ignoreCase ? pattern.toLowerCase() : pattern)];
+  let ti = 0;
+  let pi = 0;
+  let starPi = -1;
+  let starTi = 0;
+  while (ti < t.length) {
+    if (pi < p.length && (p[pi] === '_' || (p[pi] !== '%' && p[pi] === t[ti]))) {
+      ti++;
+      pi++;
+    } else if (pi < p.length && p[pi] === '%') {
+      starPi = pi++;
+      starTi = ti;
+    } else if (starPi >= 0) {
+      pi = starPi + 1;
+      ti = ++starTi;
+    } else {
+      return false;
+    }
   }
-  return new RegExp(`${source}$`, flags);
+  while (pi < p.length && p[pi] === '%') pi++;
+  return pi === p.length;
 }
 
 function equals(actual: unknown, literal: FilterValue): boolean {
@@ -214,7 +235,7 @@ function matchValue(actual: unknown, condition: FilterCondition): boolean {
     case 'like':
     case 'ilike': {
       if (value === null || (typeof actual !== 'string' && typeof actual !== 'number')) return false;
-      return likeToRegExp(value, op === 'ilike' ? 'i' : '').test(String(actual));
+      return likeMatches(String(actual), value, op === 'ilike');
     }
     default: {
       const order = compare(actual, value);

@@ -17,6 +17,8 @@ export interface ParticipantChanges {
   held?: boolean;
   /** Seed 004 gainLevel, within [GAIN_LEVEL_MIN, GAIN_LEVEL_MAX]. */
   gainLevel?: number;
+  /** The phone holds the bridge: see ParticipantAudioState.phoneHold. */
+  phoneHold?: boolean;
 }
 
 /** No sounds: hold is silent and there are no entry/exit tones (unit tests, tools). */

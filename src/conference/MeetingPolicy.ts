@@ -9,6 +9,12 @@ export interface ParticipantAudioState {
   role: Role;
   muted: boolean;
   deaf: boolean;
+  /**
+   * The phone has put the bridge on hold (sendonly, inactive or c=0.0.0.0):
+   * what it sends then is its own music on hold, which must never reach the
+   * room. Kept apart from `muted` so that mute state is the caller's own.
+   */
+  phoneHold: boolean;
 }
 
 export interface Membership {
@@ -19,7 +25,7 @@ export interface Membership {
 export function membershipFor(state: ParticipantAudioState): Membership {
   return {
     // A listener is never heard, whatever else is set.
-    speak: roleCanSpeak(state.role) && !state.muted,
+    speak: roleCanSpeak(state.role) && !state.muted && !state.phoneHold,
     hear: !state.deaf,
   };
 }

@@ -22,6 +22,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private mutedValue = false;
   private deafValue = false;
   private heldValue = false;
+  private phoneHoldValue = false;
   private gainLevelValue = 0;
   /** A friendly name for the call (seed 004 `customName`). */
   customName = '';
@@ -67,6 +68,12 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     if (changes.deaf !== undefined) this.deafValue = changes.deaf;
     if (changes.held !== undefined) this.heldValue = changes.held;
     if (changes.gainLevel !== undefined) this.gainLevelValue = changes.gainLevel;
+    if (changes.phoneHold !== undefined) this.phoneHoldValue = changes.phoneHold;
+  }
+
+  /** The phone has put the bridge on hold. */
+  get phoneHold(): boolean {
+    return this.phoneHoldValue;
   }
 
   /** Emits `hangupRequested`; the call flow that owns the call hangs it up. */
@@ -75,6 +82,6 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   get membership(): Membership {
-    return membershipFor({ role: this.roleValue, muted: this.mutedValue, deaf: this.deafValue });
+    return membershipFor({ role: this.roleValue, muted: this.mutedValue, deaf: this.deafValue, phoneHold: this.phoneHoldValue });
   }
 }

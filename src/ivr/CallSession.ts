@@ -71,7 +71,22 @@ export class CallSession {
   }
 
   start(): void {
-    this.guard(() => this.run(this.flow.handle({ type: 'start' })));
+    this.guard(() => {
+      this.applyPhoneHold();
+      this.run(this.flow.handle({ type: 'start' }));
+    });
+  }
+
+  /**
+   * While the phone holds the bridge we send nothing (our answer said
+   * recvonly/inactive) and its audio, usually its own music on hold, is kept
+   * out of the room.
+   */
+  private applyPhoneHold(): void {
+    this.leg.setSending(!this.remoteHold);
+    if (this.meeting && this.participant && this.participant.phoneHold !== this.remoteHold) {
+      this.meeting.updateParticipant(this.participant, { phoneHold: this.remoteHold });
+    }
   }
 
   /**
@@ -113,6 +128,7 @@ export class CallSession {
     if (isIPv4(address) && address !== '0.0.0.0' && (current?.address !== address || current.port !== port)) {
       this.leg.setRemote({ address, port });
     }
+    this.applyPhoneHold();
     this.logger.info({ hold: selection.hold, remote: `${address}:${port}` }, 'media renegotiated');
   }
 
@@ -203,6 +219,7 @@ export class CallSession {
     const { meeting, participant } = joined;
     this.meeting = meeting;
     this.participant = participant;
+    this.applyPhoneHold();
     participant.on('hangupRequested', (reason) => {
       if (!this.finished) this.call.hangup(reason);
     });

@@ -491,7 +491,8 @@ export class SqliteStore implements ConferenceStore {
       )
       .get(meetingNumber) as { code: string; room: number } | undefined;
     if (clash) {
-      throw new StoreConflictError(`access code ${clash.code} already opens meeting room ${clash.room} in the same DID group`);
+      // Not naming the room: a subscriber must not learn other subscribers' rooms from a clash.
+      throw new StoreConflictError(`access code ${clash.code} is already in use on the same DID group`);
     }
   }
 

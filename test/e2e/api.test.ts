@@ -177,6 +177,9 @@ describe('configuration CRUD', () => {
     // A code that already opens another room on the same DID group is a conflict.
     const other = await api('POST', '/conference/v1/meetingRooms', { body: { primaryDidGroupId: groupId, meetingNumber: 273752, keychain: [{ accessCode: '463516', role: 1 }] } });
     expect(other.status).toBe(409);
+    // ... that does not say which room the code opens: subscribers must not map each other's rooms.
+    expect(JSON.stringify(other.json)).toContain('463516');
+    expect(JSON.stringify(other.json)).not.toContain('273751');
     expect((await api('GET', '/conference/v1/meetingRooms/273752')).status).toBe(404);
 
     const put = await api('PUT', '/conference/v1/meetingRooms/273751', { body: { description: 'Another description' } });

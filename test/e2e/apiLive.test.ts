@@ -254,11 +254,22 @@ describe('live meetings and calls through the API', () => {
       expect((await api('GET', `/conference/v1/calls/${gusId}`)).json).toMatchObject({ gainLevel: -4, holdMode: 0 });
       expect((await api('PUT', `/conference/v1/calls/${gusId}`, { body: { holdMode: 20 } })).json.errors[0].field).toBe('holdMode');
 
+      // A room with a live meeting can be neither renumbered nor deleted: its callers would be stranded.
+      const renumber = await api('PUT', '/conference/v1/meetingRooms/1000', { body: { meetingNumber: 1001 } });
+      expect(renumber.status).toBe(409);
+      expect(renumber.json.errors[0].field).toBe('meetingNumber');
+      expect((await api('DELETE', '/conference/v1/meetingRooms/1000')).status).toBe(409);
+      expect((await api('GET', '/conference/v1/meetingRooms/1000')).status).toBe(200);
+
       expect((await api('DELETE', '/conference/v1/meetings/1000')).status).toBe(204);
       for (const run of runs) {
         const result = await run.done;
         expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
       }
+      // Once the meeting is over, renumbering is fine (and is undone for the other tests).
+      await waitFor(() => server.app.conferenceManager.getMeeting(1000) === undefined, 5_000, 'meeting 1000 to end');
+      expect((await api('PUT', '/conference/v1/meetingRooms/1000', { body: { meetingNumber: 1001 } })).status).toBe(200);
+      expect((await api('PUT', '/conference/v1/meetingRooms/1001', { body: { meetingNumber: 1000 } })).status).toBe(200);
     } finally {
       for (const run of runs) run.process.kill();
       for (const sink of sinks) sink.close();

@@ -8,7 +8,7 @@ import { roleFromCode, ROLE_CODES, type Role } from '../../conference/Role.js';
 import { normalizePhoneNumber } from '../../conference/PhoneNumber.js';
 import type { AttributeChange, ConferenceStore, Did, DidGroup, MeetingRoom, Subscriber, SubscriberRole } from '../../store/StoreTypes.js';
 import { ATTRIBUTE_TEMPLATES } from '../attributeCatalog.js';
-import { ApiError, detail, forbidden, notFound, unprocessable } from '../errors.js';
+import { conflict, ApiError, detail, forbidden, notFound, unprocessable } from '../errors.js';
 import { listBody, selectFields } from '../listing.js';
 import { hashPassword } from '../passwords.js';
 import type { Principal, Router, RouteContext, SubscriberRole as ApiRole } from '../router.js';
@@ -18,6 +18,8 @@ import * as S from '../schemas.js';
 export interface ConfigRouteDeps {
   store: ConferenceStore;
   maxCodeLength: number;
+  /** Whether a meeting room has a live meeting (renumbering or deleting it then would split callers). */
+  hasLiveMeeting: (meetingNumber: number) => boolean;
 }
 
 const ALL: ApiRole[] = ['administrator', 'operator', 'user'];
@@ -187,6 +189,12 @@ const item = <T extends object>(value: T, ctx: RouteContext<unknown>) => ({ stat
 export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
   const { store } = deps;
   const asItems = (schema: unknown) => schema as ObjectSchema<never>;
+  // Its callers would stay in a meeting nobody can reach any more.
+  const refuseIfLive = (meetingNumber: number, what: string): void => {
+    if (deps.hasLiveMeeting(meetingNumber)) {
+      throw conflict(`meeting room ${meetingNumber} has a live meeting; end it before ${what} the room`, 'meetingNumber');
+    }
+  };
 
   // Call flows
   router.add({
@@ -354,6 +362,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     handler: (ctx) => {
       roomFor(store, ctx.principal, ctx.ids.meetingNumber!);
       const { keychain, attributes, ...rest } = ctx.body;
+      if (rest.meetingNumber !== undefined && rest.meetingNumber !== ctx.ids.meetingNumber) refuseIfLive(ctx.ids.meetingNumber!, 'renumbering');
       if (keychain) checkCodeLength(keychain, deps.maxCodeLength, 'keychain.{i}.accessCode');
       const room = store.updateMeetingRoom(ctx.ids.meetingNumber!, {
         ...rest,
@@ -370,6 +379,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     response: DELETED,
     handler: (ctx) => {
       roomFor(store, ctx.principal, ctx.ids.meetingNumber!);
+      refuseIfLive(ctx.ids.meetingNumber!, 'deleting');
       store.deleteMeetingRoom(ctx.ids.meetingNumber!);
       return { status: 204 };
     },

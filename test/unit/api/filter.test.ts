@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FilterError, matchesFilter, parseFilter, tokenize } from '../../../src/api/filter.js';
+import { FilterError, likeMatches, matchesFilter, parseFilter, tokenize } from '../../../src/api/filter.js';
 import { hasField, parseListQuery, listBody } from '../../../src/api/listing.js';
 import { s } from '../../../src/api/schema.js';
 
@@ -87,5 +87,51 @@ describe('list queries', () => {
     expect(() => parseListQuery(new URLSearchParams('limit=-1'), item)).toThrow();
     expect(() => parseListQuery(new URLSearchParams('filter=unknown eq 1'), item)).toThrow();
     expect(() => parseListQuery(new URLSearchParams('offset=1&offset=2'), item)).toThrow();
+  });
+});
+
+describe('like matching', () => {
+  /** Reference: dynamic programming over (text, pattern) prefixes. */
+  function reference(text: string, pattern: string): boolean {
+    const t = [...text];
+    const p = [...pattern];
+    let row = new Array<boolean>(t.length + 1).fill(false);
+    row[0] = true;
+    for (const c of p) {
+      const next = new Array<boolean>(t.length + 1).fill(false);
+      if (c === '%') {
+        let seen = false;
+        for (let i = 0; i <= t.length; i++) next[i] = seen = seen || row[i]!;
+      } else {
+        for (let i = 1; i <= t.length; i++) next[i] = row[i - 1]! && (c === '_' || c === t[i - 1]);
+      }
+      row = next;
+    }
+    return row[t.length]!;
+  }
+
+  it('agrees with a reference matcher on random texts and patterns', () => {
+    let seed = 12345;
+    const random = (n: number): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n);
+    const pick = (alphabet: string, length: number): string => Array.from({ length }, () => alphabet[random(alphabet.length)]).join('');
+    for (let i = 0; i < 3000; i++) {
+      const text = pick('ab', random(9));
+      const pattern = pick('ab%_', random(7));
+      expect(likeMatches(text, pattern, false), `${JSON.stringify(text)} like ${JSON.stringify(pattern)}`).toBe(reference(text, pattern));
+    }
+    expect(likeMatches('Board Room', 'board%', true)).toBe(true);
+    expect(likeMatches('Board Room', 'board%', false)).toBe(false);
+    expect(likeMatches('', '%', false)).toBe(true);
+    expect(likeMatches('x', '', false)).toBe(false);
+  });
+
+  it('answers patterns that make a backtracking RegExp explode', () => {
+    // A RegExp translation needed ~30 s for 10 wildcards on 40 characters;
+    // this matcher takes at most text × pattern steps, so the suite's own timeout
+    // is the only guard needed here.
+    const text = 'a'.repeat(2000);
+    const pattern = '%a'.repeat(40) + '%b';
+    expect(likeMatches(text, pattern, false)).toBe(false);
+    expect(matchesFilter({ customName: text }, parseFilter(`customName like "${'%a'.repeat(12)}%b"`))).toBe(false);
   });
 });

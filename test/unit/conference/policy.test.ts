@@ -5,15 +5,18 @@ import { parseRole, roleFromCode } from '../../../src/conference/Role.js';
 
 describe('membershipFor', () => {
   it('lets hosts and participants speak and hear', () => {
-    expect(membershipFor({ role: 'host', muted: false, deaf: false })).toEqual({ speak: true, hear: true });
-    expect(membershipFor({ role: 'participant', muted: false, deaf: false })).toEqual({ speak: true, hear: true });
+    expect(membershipFor({ role: 'host', muted: false, deaf: false, phoneHold: false })).toEqual({ speak: true, hear: true });
+    expect(membershipFor({ role: 'participant', muted: false, deaf: false, phoneHold: false })).toEqual({ speak: true, hear: true });
   });
   it('never lets a listener be heard, even unmuted', () => {
-    expect(membershipFor({ role: 'listener', muted: false, deaf: false })).toEqual({ speak: false, hear: true });
+    expect(membershipFor({ role: 'listener', muted: false, deaf: false, phoneHold: false })).toEqual({ speak: false, hear: true });
+  });
+  it('a phone holding the bridge is never heard, but its mute state is untouched', () => {
+    expect(membershipFor({ role: 'host', muted: false, deaf: false, phoneHold: true })).toEqual({ speak: false, hear: true });
   });
   it('mute removes speech, deaf removes hearing', () => {
-    expect(membershipFor({ role: 'participant', muted: true, deaf: false })).toEqual({ speak: false, hear: true });
-    expect(membershipFor({ role: 'host', muted: false, deaf: true })).toEqual({ speak: true, hear: false });
+    expect(membershipFor({ role: 'participant', muted: true, deaf: false, phoneHold: false })).toEqual({ speak: false, hear: true });
+    expect(membershipFor({ role: 'host', muted: false, deaf: true, phoneHold: false })).toEqual({ speak: true, hear: false });
   });
 });
 
