@@ -20,7 +20,7 @@ import { createCoreLoggerFactory } from './coreLogger.js';
 import { DigestVerifier } from './digest.js';
 import { InboundCall } from './InboundCall.js';
 import { sdpBody } from './inDialog.js';
-import { TokenBucketLimiter } from './limits.js';
+import { TokenBucketLimiter } from '../util/tokenBucket.js';
 import { OutboundCall } from './OutboundCall.js';
 import type {
   DialOptions,
@@ -48,7 +48,10 @@ const KNOWN_METHODS = new Set([
 const CONTACT_USER = 'bridge';
 /** SIP extensions (option tags) we support; a Require: naming any other gets 420 (RFC 3261 8.2.2.3). */
 export const SUPPORTED_EXTENSIONS: readonly string[] = [];
-/** How long an admitted INVITE's branch is remembered, so its retransmissions skip admission and limits. */
+/**
+ * How long an admitted INVITE is remembered (by source, Call-ID, CSeq and
+ * branch), so its retransmissions skip admission and limits.
+ */
 const ADMITTED_BRANCH_TTL_MS = 64 * 500 + 1000;
 /** How long close() waits for outstanding BYE / CANCEL transactions. */
 const SHUTDOWN_WAIT_MS = 2000;
@@ -91,7 +94,10 @@ export class SipServer extends EventEmitter<SipServerEvents> {
   private readonly trunkTable: TrunkTable | undefined;
   private readonly digest = new DigestVerifier();
   private readonly inviteLimiter: TokenBucketLimiter | undefined;
-  /** transport|branch of INVITEs admitted recently (insertion order = expiry order). */
+  /**
+   * INVITEs admitted recently, keyed transport|source:port|Call-ID|CSeq|branch
+   * (insertion order = expiry order). A retransmission matches every part.
+   */
   private readonly admittedBranches = new Map<string, number>();
   /** Call-ID of the response SIP.js is processing (for the per-trunk outbound credentials). */
   private responseCallId: string | undefined;
@@ -363,7 +369,9 @@ export class SipServer extends EventEmitter<SipServerEvents> {
    * Admission of a new INVITE, before SIP.js or the application see it:
    * source address → trunk (403), per-source rate (503), digest (401),
    * concurrent dialogs (503). Retransmissions of an admitted INVITE (same
-   * branch) pass straight through to the transaction layer.
+   * source address and port, Call-ID, CSeq and branch, while its server
+   * transaction lives) pass straight through to the transaction layer; an
+   * INVITE merely reusing a branch is admitted like any other.
    */
   private admitInvite(
     stack: Stack,
@@ -372,7 +380,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
   ):
     | { admit: true; trunk?: string }
     | { admit: false; response: { statusCode: number; reasonPhrase?: string; extraHeaders?: string[] } } {
-    const branchKey = `${stack.name}|${msg.viaBranch}`;
+    const branchKey = admissionKey(stack.name, meta, msg);
     const now = Date.now();
     for (const [k, expiry] of this.admittedBranches) {
       if (expiry > now) break;
@@ -392,7 +400,9 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       this.admittedBranches.set(branchKey, now + ADMITTED_BRANCH_TTL_MS);
       return trunk ? { admit: true, trunk: trunk.name } : { admit: true };
     };
-    if (this.admittedBranches.has(branchKey)) return trunk ? { admit: true, trunk: trunk.name } : { admit: true };
+    if (this.admittedBranches.has(branchKey) && stack.core.userAgentServers.has(msg.viaBranch)) {
+      return trunk ? { admit: true, trunk: trunk.name } : { admit: true };
+    }
     if (this.inviteLimiter && !this.inviteLimiter.take(source)) {
       const retryAfter = this.inviteLimiter.retryAfterSeconds(source);
       log.warn({ source, retryAfter }, 'INVITE rate limit exceeded');
@@ -400,7 +410,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     }
     const auth = trunk?.inbound.auth;
     if (auth) {
-      const verdict = this.digest.verify(msg.getHeaders('authorization'), msg.method, auth);
+      const verdict = this.digest.verify(msg.getHeaders('authorization'), msg.method, auth, requestUriText(msg));
       if (!verdict.ok) {
         if (verdict.why !== 'missing') log.warn({ source, trunk: trunk?.name, why: verdict.why }, 'digest authentication failed');
         return {
@@ -553,6 +563,21 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       if (call.state === 'ringing') call.reject(500, 'Server Internal Error');
     }
   }
+}
+
+/** What identifies a retransmission of one INVITE: where it came from and its transaction. */
+function admissionKey(transport: SipTransportName, meta: ReceivedMeta, msg: IncomingRequestMessage): string {
+  return [transport, `${meta.remoteAddress}:${meta.remotePort}`, msg.callId, String(msg.cseq), msg.viaBranch].join('|');
+}
+
+/** The Request-URI as it appears on the request line (before any rewriting), for the digest `uri` check. */
+export function requestUriText(msg: IncomingRequestMessage): string {
+  const data = msg.data ?? '';
+  const end = data.indexOf('\r\n');
+  const line = end >= 0 ? data.slice(0, end) : data;
+  const parts = line.trim().split(/\s+/);
+  if (parts.length === 3) return parts[1]!;
+  return msg.ruri?.toString() ?? '';
 }
 
 function sipAddress(header: { uri: { toString(): string; user?: string | undefined }; displayName: string } | undefined): SipAddress {

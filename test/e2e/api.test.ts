@@ -5,6 +5,7 @@
  * be refused with a 4xx naming the problem while changing nothing.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -373,5 +374,42 @@ describe('bad input is refused with a 4xx naming the problem and changes nothing
     const query = await api('GET', '/conference/v1/dids?drop=1');
     expect(query.status).toBe(400);
     expectError(query.json, 'drop');
+  });
+});
+
+describe('failed-login limit per client address', () => {
+  /** One GET sent from a chosen loopback address, so the lockout does not touch the other tests (127.0.0.1). */
+  function getFrom(localAddress: string, auth: [string, string]): Promise<{ status: number; headers: Record<string, unknown>; json: any }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1', port: PORTS.http, localAddress, method: 'GET', path: '/conference/v1/dids',
+          headers: { Authorization: `Basic ${Buffer.from(`${auth[0]}:${auth[1]}`).toString('base64')}` },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, json: text ? JSON.parse(text) : undefined });
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  it('answers 429 with Retry-After in the seed 004 shape after 10 bad logins, even to the right password; other addresses are unaffected', async () => {
+    const from = '127.0.0.2';
+    for (let i = 0; i < 10; i++) expect((await getFrom(from, ['admin', `guess ${i}`])).status).toBe(401);
+    const limited = await getFrom(from, ['admin', 'guess 11']);
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(limited.json.message).toBe('too many requests');
+    expectError(limited.json, 'cause', /too many failed logins/);
+    // Documented choice: the address is locked out until its bucket refills, right password or not.
+    expect((await getFrom(from, ADMIN)).status).toBe(429);
+    expect((await api('GET', '/conference/v1/dids')).status).toBe(200);
   });
 });

@@ -109,6 +109,96 @@ describe('trunk admission', () => {
   });
 });
 
+describe('digest replay, uri and qop checks over the wire', () => {
+  const auth = { realm: 'bridge.test', username: 'carrier', password: 'pw' };
+  const uri = `sip:15550100@127.0.0.1:${PORT}`;
+
+  async function challenged(c: RawSipClient): Promise<string> {
+    const callId = `${rand()}@t`;
+    c.send(invite(c, callId));
+    const challenge = await c.response(callId, 401, 'INVITE');
+    return /nonce="([^"]+)"/.exec(challenge.header('www-authenticate') ?? '')![1]!;
+  }
+
+  it('a captured Authorization header replayed on a new INVITE gets a fresh 401; the next nc is admitted', async () => {
+    const s = await start({ trunks: [{ name: 'auth', inbound: { addresses: ['127.0.0.1'], auth } }] }, 'ring');
+    const c = await udp();
+    const nonce = await challenged(c);
+    const first = digestAuthorization({ ...auth, nonce, method: 'INVITE', uri, qop: 'auth', nc: '00000001', cnonce: 'abc' });
+    const a = `${rand()}@t`;
+    const callP = nextEvent<[InboundCall]>(s, 'call');
+    c.send(invite(c, a, [`Authorization: ${first}`]));
+    await c.response(a, 100, 'INVITE');
+    await callP;
+    // The same header on a new INVITE (new Call-ID, new branch): a replay.
+    const b = `${rand()}@t`;
+    c.send(invite(c, b, [`Authorization: ${first}`]));
+    const again = await c.response(b, 401, 'INVITE');
+    const fresh = /nonce="([^"]+)"/.exec(again.header('www-authenticate') ?? '')![1]!;
+    expect(fresh).not.toBe(nonce);
+    // The legitimate client's next request on the same nonce counts up: admitted.
+    const next = digestAuthorization({ ...auth, nonce, method: 'INVITE', uri, qop: 'auth', nc: '00000002', cnonce: 'def' });
+    const d = `${rand()}@t`;
+    c.send(invite(c, d, [`Authorization: ${next}`]));
+    await c.response(d, 100, 'INVITE');
+    expect(s.activeCalls()).toHaveLength(2);
+  });
+
+  it('a uri other than the Request-URI, or an answer without qop, gets 401', async () => {
+    const s = await start({ trunks: [{ name: 'auth', inbound: { addresses: ['127.0.0.1'], auth } }] }, 'ring');
+    const c = await udp();
+    const nonce = await challenged(c);
+    const wrongUri = digestAuthorization({ ...auth, nonce, method: 'INVITE', uri: `sip:15550199@127.0.0.1:${PORT}`, qop: 'auth' });
+    const a = `${rand()}@t`;
+    c.send(invite(c, a, [`Authorization: ${wrongUri}`]));
+    await c.response(a, 401, 'INVITE');
+    const noQop = digestAuthorization({ ...auth, nonce, method: 'INVITE', uri });
+    const b = `${rand()}@t`;
+    c.send(invite(c, b, [`Authorization: ${noQop}`]));
+    await c.response(b, 401, 'INVITE');
+    expect(s.activeCalls()).toHaveLength(0);
+  });
+});
+
+describe('admission is not skipped for a reused Via branch', () => {
+  it('an INVITE reusing an admitted branch with another Call-ID from the same source gets 503 beyond maxDialogs', async () => {
+    const s = await start({ maxDialogs: 1 }, 'ring');
+    const c = await udp();
+    const b = branch();
+    const a = `${rand()}@t`;
+    c.send(invite(c, a, [], b));
+    await c.response(a, 100, 'INVITE');
+    c.send(invite(c, a, [], b)); // a true retransmission still passes straight through
+    await c.response(a, 100, 'INVITE');
+    const other = `${rand()}@t`;
+    c.send(invite(c, other, [], b));
+    const res = await c.response(other, 503, 'INVITE');
+    expect(res.reason).toBe('Too Many Calls');
+    expect(s.activeCalls()).toHaveLength(1);
+  });
+
+  it('on an auth trunk, an INVITE reusing an admitted branch without credentials gets 401', async () => {
+    const auth = { realm: 'bridge.test', username: 'carrier', password: 'pw' };
+    const s = await start({ trunks: [{ name: 'auth', inbound: { addresses: ['127.0.0.1'], auth } }] }, 'ring');
+    const c = await udp();
+    const first = `${rand()}@t`;
+    c.send(invite(c, first));
+    const challenge = await c.response(first, 401, 'INVITE');
+    const nonce = /nonce="([^"]+)"/.exec(challenge.header('www-authenticate') ?? '')![1]!;
+    const good = digestAuthorization({ ...auth, nonce, method: 'INVITE', uri: `sip:15550100@127.0.0.1:${PORT}`, qop: 'auth' });
+    const b = branch();
+    c.send(invite(c, first, [`Authorization: ${good}`], b, 2));
+    await c.response(first, 100, 'INVITE');
+    const other = `${rand()}@t`;
+    c.send(invite(c, other, [], b));
+    await c.response(other, 401, 'INVITE');
+    // Same Call-ID and branch but another CSeq is not a retransmission either.
+    c.send(invite(c, first, [], b, 3));
+    await c.response(first, 401, 'INVITE');
+    expect(s.activeCalls()).toHaveLength(1);
+  });
+});
+
 describe('request limits', () => {
   it('420 with Unsupported for required extensions we lack; 483 for Max-Forwards 0; 400 for too many headers', async () => {
     await start({ maxHeaderCount: 40 });

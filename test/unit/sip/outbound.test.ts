@@ -264,7 +264,7 @@ describe('outbound calls against a raw UDP peer', () => {
     await p.waitFor((m) => m.method === 'ACK', 'ACK of 401');
     const second = await p.waitFor((m) => m.method === 'INVITE', 'INVITE with credentials');
     expect(second.header('cseq')).toBe('2 INVITE');
-    expect(verifier.verify(second.headers.get('authorization') ?? [], 'INVITE', { realm: 'carrier.test', ...creds })).toEqual({ ok: true });
+    expect(verifier.verify(second.headers.get('authorization') ?? [], 'INVITE', { realm: 'carrier.test', ...creds }, second.startLine.split(' ')[1]!)).toEqual({ ok: true });
     const answered = nextEvent<[{ remoteSdp: string }]>(call, 'answered');
     p.send(reply(second, 200, 'OK', [`Contact: <sip:peer@127.0.0.1:${p.localPort}>`], offerSdp(40010)));
     expect((await answered)[0].remoteSdp).toContain('m=audio 40010');

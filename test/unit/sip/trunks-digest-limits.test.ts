@@ -47,26 +47,94 @@ describe('digest verification', () => {
     return /nonce="([^"]+)"/.exec(header)![1]!;
   }
 
-  it('accepts a correct qop=auth answer and a correct answer without qop', () => {
+  it('accepts a correct qop=auth answer whose uri is the Request-URI', () => {
     const v = new DigestVerifier();
     const nonce = nonceOf(v.challengeHeader('bridge'));
     const a = digestAuthorization({ ...user, nonce, method: 'INVITE', uri: 'sip:1@127.0.0.1', qop: 'auth' });
-    expect(v.verify([a], 'INVITE', user)).toEqual({ ok: true });
+    expect(v.verify([a], 'INVITE', user, 'sip:1@127.0.0.1')).toEqual({ ok: true });
+    expect(v.trackedNonces).toBe(1);
+  });
+
+  it('refuses an answer without qop although qop="auth" was offered', () => {
+    const v = new DigestVerifier();
+    const nonce = nonceOf(v.challengeHeader('bridge'));
     const b = digestAuthorization({ ...user, nonce, method: 'INVITE', uri: 'sip:1@127.0.0.1' });
-    expect(v.verify([b], 'INVITE', user)).toEqual({ ok: true });
+    expect(v.verify([b], 'INVITE', user, 'sip:1@127.0.0.1')).toMatchObject({ ok: false, why: 'no-qop' });
+  });
+
+  it('refuses a uri other than the Request-URI (compared as trimmed strings)', () => {
+    const v = new DigestVerifier();
+    const nonce = nonceOf(v.challengeHeader('bridge'));
+    const a = digestAuthorization({ ...user, nonce, method: 'INVITE', uri: 'sip:1@127.0.0.1', qop: 'auth' });
+    expect(v.verify([a], 'INVITE', user, 'sip:2@127.0.0.1')).toMatchObject({ ok: false, why: 'bad-uri' });
+    expect(v.verify([a], 'INVITE', user, 'sip:1@127.0.0.1:5060')).toMatchObject({ ok: false, why: 'bad-uri' });
+    expect(v.verify([a], 'INVITE', user, ' sip:1@127.0.0.1 ')).toEqual({ ok: true });
+  });
+
+  it('refuses a replayed nonce count and admits the next one', () => {
+    const v = new DigestVerifier();
+    const nonce = nonceOf(v.challengeHeader('bridge'));
+    const uri = 'sip:1@h';
+    const first = digestAuthorization({ ...user, nonce, method: 'INVITE', uri, qop: 'auth', nc: '00000001', cnonce: 'c1' });
+    expect(v.verify([first], 'INVITE', user, uri)).toEqual({ ok: true });
+    expect(v.verify([first], 'INVITE', user, uri)).toMatchObject({ ok: false, why: 'replay' });
+    // Same nc, different cnonce: still a replay of the count.
+    const sameNc = digestAuthorization({ ...user, nonce, method: 'INVITE', uri, qop: 'auth', nc: '00000001', cnonce: 'c2' });
+    expect(v.verify([sameNc], 'INVITE', user, uri)).toMatchObject({ ok: false, why: 'replay' });
+    const third = digestAuthorization({ ...user, nonce, method: 'INVITE', uri, qop: 'auth', nc: '00000003', cnonce: 'c3' });
+    expect(v.verify([third], 'INVITE', user, uri)).toEqual({ ok: true });
+    const second = digestAuthorization({ ...user, nonce, method: 'INVITE', uri, qop: 'auth', nc: '00000002', cnonce: 'c4' });
+    expect(v.verify([second], 'INVITE', user, uri)).toMatchObject({ ok: false, why: 'replay' });
+    // A wrong answer with a huge nc does not move the count.
+    const forged = digestAuthorization({ ...user, password: 'x', nonce, method: 'INVITE', uri, qop: 'auth', nc: 'ffffffff' });
+    expect(v.verify([forged], 'INVITE', user, uri)).toMatchObject({ ok: false, why: 'bad-response' });
+    const fourth = digestAuthorization({ ...user, nonce, method: 'INVITE', uri, qop: 'auth', nc: '00000004' });
+    expect(v.verify([fourth], 'INVITE', user, uri)).toEqual({ ok: true });
+  });
+
+  it('bounds the nonce table: the oldest entry goes, and its nonce (or older unused ones) is then stale, never replayable', () => {
+    let now = 1_000_000;
+    const v = new DigestVerifier(60_000, () => now, undefined, { maxTrackedNonces: 2 });
+    const uri = 'sip:1@h';
+    const unused = nonceOf(v.challengeHeader('bridge'));
+    now += 1;
+    const nonces = [0, 1, 2].map(() => {
+      now += 1;
+      return nonceOf(v.challengeHeader('bridge'));
+    });
+    const answers = nonces.map((nonce) => digestAuthorization({ ...user, nonce, method: 'INVITE', uri, qop: 'auth' }));
+    for (const a of answers) expect(v.verify([a], 'INVITE', user, uri)).toEqual({ ok: true });
+    expect(v.trackedNonces).toBe(2);
+    expect(v.verify([answers[0]!], 'INVITE', user, uri)).toEqual({ ok: false, why: 'stale', stale: true });
+    expect(v.verify([answers[1]!], 'INVITE', user, uri)).toMatchObject({ ok: false, why: 'replay' });
+    const old = digestAuthorization({ ...user, nonce: unused, method: 'INVITE', uri, qop: 'auth' });
+    expect(v.verify([old], 'INVITE', user, uri)).toEqual({ ok: false, why: 'stale', stale: true });
+    // Entries go with their nonce's TTL.
+    now += 61_000;
+    const fresh = nonceOf(v.challengeHeader('bridge'));
+    expect(v.verify([digestAuthorization({ ...user, nonce: fresh, method: 'INVITE', uri, qop: 'auth' })], 'INVITE', user, uri)).toEqual({ ok: true });
+    expect(v.trackedNonces).toBe(1);
+  });
+
+  it('nonces issued in the same millisecond differ', () => {
+    const v = new DigestVerifier(60_000, () => 5);
+    expect(nonceOf(v.challengeHeader('bridge'))).not.toBe(nonceOf(v.challengeHeader('bridge')));
   });
 
   it('refuses wrong passwords, users, forged nonces and malformed headers', () => {
     const v = new DigestVerifier();
     const nonce = nonceOf(v.challengeHeader('bridge'));
     const wrong = digestAuthorization({ ...user, password: 'x', nonce, method: 'INVITE', uri: 'sip:1@h', qop: 'auth' });
-    expect(v.verify([wrong], 'INVITE', user)).toMatchObject({ ok: false, why: 'bad-response' });
-    const other = digestAuthorization({ ...user, username: 'eve', nonce, method: 'INVITE', uri: 'sip:1@h' });
-    expect(v.verify([other], 'INVITE', user)).toMatchObject({ ok: false, why: 'wrong-user' });
-    const forged = digestAuthorization({ ...user, nonce: 'ffff.abc', method: 'INVITE', uri: 'sip:1@h' });
-    expect(v.verify([forged], 'INVITE', user)).toMatchObject({ ok: false, why: 'bad-nonce' });
-    expect(v.verify([], 'INVITE', user)).toMatchObject({ ok: false, why: 'missing' });
-    expect(v.verify(['Basic abc'], 'INVITE', user)).toMatchObject({ ok: false, why: 'malformed' });
+    expect(v.verify([wrong], 'INVITE', user, 'sip:1@h')).toMatchObject({ ok: false, why: 'bad-response' });
+    const other = digestAuthorization({ ...user, username: 'eve', nonce, method: 'INVITE', uri: 'sip:1@h', qop: 'auth' });
+    expect(v.verify([other], 'INVITE', user, 'sip:1@h')).toMatchObject({ ok: false, why: 'wrong-user' });
+    const forged = digestAuthorization({ ...user, nonce: 'ffff.abc', method: 'INVITE', uri: 'sip:1@h', qop: 'auth' });
+    expect(v.verify([forged], 'INVITE', user, 'sip:1@h')).toMatchObject({ ok: false, why: 'bad-nonce' });
+    const [ts, rnd, mac] = nonce.split('.');
+    const tampered = digestAuthorization({ ...user, nonce: `${ts}.${rnd!.replace(/^./, (c) => (c === 'A' ? 'B' : 'A'))}.${mac}`, method: 'INVITE', uri: 'sip:1@h', qop: 'auth' });
+    expect(v.verify([tampered], 'INVITE', user, 'sip:1@h')).toMatchObject({ ok: false, why: 'bad-nonce' });
+    expect(v.verify([], 'INVITE', user, 'sip:1@h')).toMatchObject({ ok: false, why: 'missing' });
+    expect(v.verify(['Basic abc'], 'INVITE', user, 'sip:1@h')).toMatchObject({ ok: false, why: 'malformed' });
     expect(parseDigestParams('Digest a="b\\"c", d=e')).toEqual(new Map([['a', 'b"c'], ['d', 'e']]));
   });
 
@@ -76,7 +144,7 @@ describe('digest verification', () => {
     const nonce = nonceOf(v.challengeHeader('bridge'));
     now += 61_000;
     const a = digestAuthorization({ ...user, nonce, method: 'INVITE', uri: 'sip:1@h', qop: 'auth' });
-    expect(v.verify([a], 'INVITE', user)).toEqual({ ok: false, why: 'stale', stale: true });
+    expect(v.verify([a], 'INVITE', user, 'sip:1@h')).toEqual({ ok: false, why: 'stale', stale: true });
     expect(v.challengeHeader('bridge', true)).toMatch(/stale=true/);
   });
 });
@@ -90,6 +158,10 @@ describe('token bucket', () => {
     expect(l.retryAfterSeconds('a')).toBe(1);
     now += 500;
     expect([l.take('a'), l.take('a')]).toEqual([true, false]);
+    l.refund('a');
+    expect([l.take('a'), l.take('a')]).toEqual([true, false]);
+    l.refund('unknown');
+    expect(l.size).toBe(2);
   });
 
   it('forgets idle sources so the table stays bounded', () => {
