@@ -1,4 +1,3 @@
-import { isIPv4 } from 'node:net';
 import type { AppConfig } from '../config/Config.js';
 import type { Logger } from '../log.js';
 import { bootstrapAdministrator } from '../api/auth.js';
@@ -53,24 +52,12 @@ export class Application {
     return app;
   }
 
-  get sipPort(): number {
-    return this.config.sip.port;
-  }
-
-  get httpPort(): number {
-    return this.http.port;
-  }
-
   get conferenceManager(): ConferenceManager {
     return this.conference;
   }
 
   get mediaEngine(): MediaEngine {
     return this.media;
-  }
-
-  get conferenceStore(): ConferenceStore {
-    return this.store;
   }
 
   private async open(): Promise<void> {
@@ -164,10 +151,9 @@ export class Application {
       call.reject(selection.status, selection.reason);
       return;
     }
-    // The engine's sockets are IPv4; c=0.0.0.0 (RFC 2543 hold) names no
-    // address at all, so the leg waits for a re-INVITE before sending.
-    const onHold = selection.remote.address === '0.0.0.0';
-    if (!onHold && !isIPv4(selection.remote.address)) {
+    // c=0.0.0.0 (RFC 2543 hold): the leg waits for a re-INVITE before sending.
+    const reachable = MediaEngine.canSendTo(selection.remote.address);
+    if (!reachable && selection.remote.address !== '0.0.0.0') {
       logger.info({ remote: selection.remote.address }, 'offer with an unreachable media address refused');
       call.reject(488, 'Incompatible Network Address');
       return;
@@ -179,7 +165,7 @@ export class Application {
         codec: selection.codec,
         payloadType: selection.payloadType,
         telephoneEventPayloadType: selection.telephoneEventPayloadType,
-        remote: onHold ? undefined : selection.remote,
+        remote: reachable ? selection.remote : undefined,
       });
     } catch (err) {
       logger.error({ err }, 'no media leg for the call');

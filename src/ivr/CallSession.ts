@@ -3,9 +3,9 @@ import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Meeting } from '../conference/Meeting.js';
 import type { Participant } from '../conference/Participant.js';
 import { MeetingLockedError } from '../conference/ConferenceTypes.js';
+import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
 import type { DtmfEvent, PlaybackDoneEvent } from '../media/MediaTypes.js';
-import { isIPv4 } from 'node:net';
 import type { InboundCall } from '../sip/InboundCall.js';
 import { Q850 } from '../sip/InboundCall.js';
 import { selectAudio } from '../sip/sdp/index.js';
@@ -125,7 +125,7 @@ export class CallSession {
     this.remoteHold = selection.hold;
     const { address, port } = selection.remote;
     const current = this.leg.remote;
-    if (isIPv4(address) && address !== '0.0.0.0' && (current?.address !== address || current.port !== port)) {
+    if (MediaEngine.canSendTo(address) && (current?.address !== address || current.port !== port)) {
       this.leg.setRemote({ address, port });
     }
     this.applyPhoneHold();

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { readFile, stat } from 'node:fs/promises';
+import { isIPv4 } from 'node:net';
 
 import type { Logger } from '../log.js';
 import {
@@ -47,6 +48,14 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
   readonly #legs = new Map<number, MediaLeg>();
   readonly #rooms = new Map<number, MediaRoom>();
   #closed = false;
+
+  /**
+   * Whether RTP can be sent to `address`: the engine's sockets are IPv4, and
+   * 0.0.0.0 (RFC 2543 hold) names no address at all.
+   */
+  static canSendTo(address: string): boolean {
+    return isIPv4(address) && address !== '0.0.0.0';
+  }
 
   /** Same as the constructor; kept async so setup may become asynchronous. */
   static async create(options: MediaEngineOptions): Promise<MediaEngine> {

@@ -4,6 +4,7 @@
  */
 import net from 'node:net';
 import type { SipTrunk } from './SipTypes.js';
+import { normaliseAddress } from './transport/SipTransportBase.js';
 
 /** An address entry of a trunk: an IP address or a CIDR block. */
 export interface AddressSpec {
@@ -28,11 +29,6 @@ export function parseAddressSpec(spec: string): AddressSpec | undefined {
     if (prefix > max) return undefined;
   }
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
-}
-
-/** Strip an IPv4-mapped IPv6 prefix so 127.0.0.1 matches 127.0.0.0/8 whatever the socket family. */
-function plainAddress(address: string): string {
-  return address.startsWith('::ffff:') && net.isIPv4(address.slice(7)) ? address.slice(7) : address;
 }
 
 interface CompiledTrunk {
@@ -61,7 +57,8 @@ export class TrunkTable {
 
   /** The first trunk whose inbound addresses contain the source, if any. */
   match(sourceAddress: string): SipTrunk | undefined {
-    const address = plainAddress(sourceAddress);
+    // Unmapped so that 127.0.0.1 matches 127.0.0.0/8 whatever the socket family.
+    const address = normaliseAddress(sourceAddress);
     const version = net.isIP(address);
     if (version === 0) return undefined;
     const family = version === 4 ? 'ipv4' : 'ipv6';

@@ -24,8 +24,6 @@ let server: TestServer;
 let media: CallerMedia;
 let api: ReturnType<typeof apiClient>;
 
-
-
 beforeAll(async () => {
   media = new CallerMedia();
   server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });

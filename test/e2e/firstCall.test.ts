@@ -19,8 +19,6 @@ const NOT_HEARD = 300;
 let server: TestServer;
 let media: CallerMedia;
 
-
-
 beforeAll(async () => {
   media = new CallerMedia();
   server = await startTestServer(PORTS);

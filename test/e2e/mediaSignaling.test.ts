@@ -17,7 +17,6 @@ const PORTS = { sip: 25260, http: 25280, rtpMin: 43000, rtpMax: 43099 };
 let server: TestServer;
 let media: CallerMedia;
 
-
 beforeAll(async () => {
   media = new CallerMedia();
   server = await startTestServer(PORTS, (config) => {
