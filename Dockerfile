@@ -2,6 +2,7 @@
 FROM node:20-bookworm
 WORKDIR /opt/conference-bridge
 COPY . .
+# setup.sh installs the Debian packages, the prompt sets (en, es, fr, it) included.
 RUN scripts/setup.sh && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production
 # SIP (UDP and TCP), HTTP control, RTP range.

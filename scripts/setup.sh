@@ -16,6 +16,7 @@ PACKAGES=(
   libspandsp-dev libspeexdsp-dev libopus-dev
   sip-tester baresip-core
   asterisk-core-sounds-en-wav asterisk-moh-opsound-wav
+  asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav asterisk-core-sounds-it-wav
 )
 
 missing=()
