@@ -48,13 +48,15 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     private readonly nextParticipantId: () => number,
     private readonly logger: Logger,
     private readonly sounds: MeetingSounds = NO_SOUNDS,
+    /** Entry and exit tones at the start; the room's own attributes decide when not given. */
+    joinNotifications?: boolean,
   ) {
     super();
     this.room = room;
     this.meetingNumber = room.meetingNumber;
     // Seed 004's room attributes give the initial state; *94/*95 change it.
     this.joinNotificationsValue =
-      attributeIsOn(room.attributes, 'conference_entrytones') || attributeIsOn(room.attributes, 'conference_exittones');
+      joinNotifications ?? (attributeIsOn(room.attributes, 'conference_entrytones') || attributeIsOn(room.attributes, 'conference_exittones'));
   }
 
   get ended(): boolean {
@@ -142,6 +144,8 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     if (this.endedValue) throw new MeetingEndedError(`meeting ${this.meetingNumber} has ended`);
     if (this.lockedValue && request.role !== 'host') throw new MeetingLockedError(`meeting ${this.meetingNumber} is locked`);
     const participant = new Participant(this.nextParticipantId(), request);
+    // The role's entry policies (muted, deaf, held) apply before the first packet is mixed.
+    if (request.entry) participant.apply(request.entry);
     // Whoever joins a held meeting, hosts apart, waits on hold with the others.
     if (this.heldValue && request.role !== 'host') participant.apply({ held: true });
     request.leg.join(this.mediaRoom, participant.membership);

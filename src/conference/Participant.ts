@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { MediaLeg } from '../media/MediaLeg.js';
-import type { JoinRequest, ParticipantEvents } from './ConferenceTypes.js';
+import type { JoinRequest, MeetingNotice, ParticipantEvents } from './ConferenceTypes.js';
+import type { Farewell } from './MeetingLifecycle.js';
 import type { Membership } from './MeetingPolicy.js';
 import { membershipFor } from './MeetingPolicy.js';
 import type { ParticipantChanges } from './Meeting.js';
@@ -18,6 +19,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   readonly callee: string;
   readonly joinedAt: Date;
   readonly leg: MediaLeg;
+  /** The job code entered on the way in (004 call_jobcodeonenter), if any. */
+  readonly jobCode: string | undefined;
   private roleValue: Role;
   private mutedValue = false;
   private deafValue = false;
@@ -35,6 +38,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.caller = request.caller;
     this.callee = request.callee;
     this.leg = request.leg;
+    this.jobCode = request.jobCode;
     this.roleValue = request.role;
     this.joinedAt = new Date();
   }
@@ -76,9 +80,14 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     return this.phoneHoldValue;
   }
 
-  /** Emits `hangupRequested`; the call flow that owns the call hangs it up. */
-  requestHangup(reason: string): void {
-    this.emit('hangupRequested', reason);
+  /** Emits `hangupRequested`; the call flow that owns the call hangs it up, after the farewell if one is given. */
+  requestHangup(reason: string, farewell?: Farewell): void {
+    this.emit('hangupRequested', reason, farewell);
+  }
+
+  /** Emits `notice`; the call flow says it to the caller. */
+  notify(notice: MeetingNotice): void {
+    this.emit('notice', notice);
   }
 
   get membership(): Membership {
