@@ -6,6 +6,7 @@ import { HttpServer } from '../api/HttpServer.js';
 import { ConferenceManager } from '../conference/ConferenceManager.js';
 import { normalizePhoneNumber } from '../conference/PhoneNumber.js';
 import { CallSession } from '../ivr/CallSession.js';
+import type { OperatorRoute } from '../ivr/Dialer.js';
 import { PromptLibrary } from '../ivr/PromptLibrary.js';
 import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
@@ -30,6 +31,12 @@ export class Application {
   private sip!: SipServer;
   private http!: HttpServer;
   private closed = false;
+  /**
+   * The operator transfer after too many wrong codes (config
+   * `ivr.operatorUri`). Unset until a Dialer over `SipServer.dial` is wired;
+   * callers hear goodbye instead meanwhile.
+   */
+  private operatorRoute: OperatorRoute | undefined;
 
   private constructor(
     readonly config: AppConfig,
@@ -87,6 +94,7 @@ export class Application {
       holdMusic: () => prompts.musicOnHold(),
       entryTone: () => prompts.tone('entry'),
       exitTone: () => prompts.tone('exit'),
+      aloneMusic: (name) => prompts.musicNamed(name),
     });
     this.closers.push(() => this.conference.endAll());
 
@@ -189,6 +197,7 @@ export class Application {
         maxCodeLength: this.config.ivr.maxCodeLength,
         prompts: { enterCode: 'conf-getpin', invalidCode: 'conf-invalidpin', goodbye: 'goodbye' },
       },
+      ...(this.operatorRoute ? { operator: this.operatorRoute } : {}),
       logger,
     }).start();
   }

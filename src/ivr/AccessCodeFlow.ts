@@ -10,20 +10,33 @@
  * - `#` ends the code, so does a pause of `digitTimeoutMs` after the last
  *   digit (or after the prompt when nothing was typed);
  * - a wrong, empty or overlong code plays "invalid" and asks again; after
- *   `maxAttempts` failures the caller hears goodbye and is hung up on.
+ *   `maxAttempts` failures (004 `call_operator_after`; Infinity for its -1)
+ *   the caller hears goodbye and is hung up on, or with `exhausted:
+ *   'operator'` hears the transfer prompt and is handed to an operator;
+ * - a `welcome` greeting (004 `dnis_welcomeprompt`) comes before the first
+ *   request, and typing ahead during it counts too.
+ *
+ * The same dialogue asks for a PIN or a job code, with other prompts.
  */
 
 export type PromptName = string;
 
 export interface AccessCodeFlowOptions {
   digitTimeoutMs: number;
+  /** Failures before giving up; Infinity never gives up. */
   maxAttempts: number;
   maxCodeLength: number;
   prompts: {
     enterCode: PromptName;
     invalidCode: PromptName;
     goodbye: PromptName;
+    /** Played before the operator transfer (exhausted: 'operator'). */
+    transfer?: PromptName;
   };
+  /** Played once before the first request (004 dnis_welcomeprompt). */
+  welcome?: PromptName[];
+  /** What follows the last failure: goodbye and hang up (default), or the operator. */
+  exhausted?: 'goodbye' | 'operator';
 }
 
 export type AccessCodeInput =
@@ -40,8 +53,10 @@ export type AccessCodeAction =
   | { type: 'startDigitTimer'; ms: number }
   | { type: 'cancelDigitTimer' }
   | { type: 'checkCode'; code: string }
-  | { type: 'join'; code: string }
-  | { type: 'hangup'; reason: 'too-many-attempts' };
+  | { type: 'accepted'; code: string }
+  | { type: 'hangup'; reason: 'too-many-attempts' }
+  /** Hand the caller to the operator (the transfer prompt has played). */
+  | { type: 'operator' };
 
 export type AccessCodeState =
   | 'idle'
@@ -51,7 +66,9 @@ export type AccessCodeState =
   | 'checking'
   /** Playing goodbye before hanging up. */
   | 'goodbye'
-  | 'joined'
+  /** Playing the transfer prompt before the operator. */
+  | 'transfer'
+  | 'accepted'
   | 'ended';
 
 const DTMF_DIGITS = /^[0-9*#A-D]$/;
@@ -77,7 +94,7 @@ export class AccessCodeFlow {
   handle(input: AccessCodeInput): AccessCodeAction[] {
     switch (input.type) {
       case 'start':
-        return this.stateValue === 'idle' ? this.ask([this.options.prompts.enterCode]) : [];
+        return this.stateValue === 'idle' ? this.ask([...(this.options.welcome ?? []), this.options.prompts.enterCode]) : [];
       case 'digit':
         return this.onDigit(input.digit);
       case 'promptDone':
@@ -86,8 +103,8 @@ export class AccessCodeFlow {
         return this.stateValue === 'collecting' && !this.promptPlaying ? this.submit() : [];
       case 'codeAccepted':
         if (this.stateValue !== 'checking') return [];
-        this.stateValue = 'joined';
-        return [{ type: 'join', code: this.submitted }];
+        this.stateValue = 'accepted';
+        return [{ type: 'accepted', code: this.submitted }];
       case 'codeRejected':
         return this.stateValue === 'checking' ? this.fail() : [];
     }
@@ -126,6 +143,10 @@ export class AccessCodeFlow {
       this.stateValue = 'ended';
       return [{ type: 'hangup', reason: 'too-many-attempts' }];
     }
+    if (this.stateValue === 'transfer') {
+      this.stateValue = 'ended';
+      return [{ type: 'operator' }];
+    }
     if (this.stateValue !== 'collecting' || !this.promptPlaying) return [];
     this.promptPlaying = false;
     // An interrupted prompt was stopped by a digit, which armed the timer itself.
@@ -144,8 +165,13 @@ export class AccessCodeFlow {
     this.attempts++;
     this.digits = '';
     if (this.attempts >= this.options.maxAttempts) {
-      this.stateValue = 'goodbye';
       this.promptPlaying = true;
+      if (this.options.exhausted === 'operator') {
+        this.stateValue = 'transfer';
+        const transfer = this.options.prompts.transfer;
+        return [{ type: 'play', prompts: [this.options.prompts.invalidCode, ...(transfer ? [transfer] : [])], interruptible: false }];
+      }
+      this.stateValue = 'goodbye';
       return [{ type: 'play', prompts: [this.options.prompts.invalidCode, this.options.prompts.goodbye], interruptible: false }];
     }
     return this.ask([this.options.prompts.invalidCode, this.options.prompts.enterCode]);

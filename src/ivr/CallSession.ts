@@ -1,19 +1,30 @@
 import type { Logger } from '../log.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { JoinPolicy, MeetingNotice } from '../conference/ConferenceTypes.js';
+import { MeetingFullError, MeetingLockedError } from '../conference/ConferenceTypes.js';
 import type { Meeting } from '../conference/Meeting.js';
+import type { Farewell } from '../conference/MeetingLifecycle.js';
+import { admissionLimitsFrom, entryStateFor, meetingRulesFrom } from '../conference/MeetingRules.js';
 import type { Participant } from '../conference/Participant.js';
-import { MeetingLockedError } from '../conference/ConferenceTypes.js';
+import type { Role } from '../conference/Role.js';
+import type { ResolvedAttributes } from '../conference/attributes/ResolvedAttributes.js';
+import { resolveAttributes } from '../conference/attributes/ResolvedAttributes.js';
 import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
+import type { MediaRoom } from '../media/MediaRoom.js';
 import type { DtmfEvent, PlaybackDoneEvent } from '../media/MediaTypes.js';
 import type { InboundCall } from '../sip/InboundCall.js';
 import { Q850 } from '../sip/InboundCall.js';
 import { selectAudio } from '../sip/sdp/index.js';
 import type { CallEndReason } from '../sip/SipTypes.js';
 import type { ConferenceStore, Did, KeyMatch } from '../store/StoreTypes.js';
-import type { AccessCodeAction, AccessCodeFlowOptions } from './AccessCodeFlow.js';
+import type { AccessCodeAction, AccessCodeFlowOptions, PromptName } from './AccessCodeFlow.js';
 import { AccessCodeFlow } from './AccessCodeFlow.js';
+import type { DialedCall, OperatorRoute } from './Dialer.js';
+import type { RoomPins } from './entrySteps.js';
+import { accessCodeAttempts, ENTRY_PROMPTS, entryPrompts, FAREWELL_PROMPTS, roleForPin, roomPins } from './entrySteps.js';
 import type { KeypadBinding, KeypadOptions } from './KeypadCommands.js';
+import { defaultKeypadBindings } from './KeypadCommands.js';
 import { MeetingKeypad } from './MeetingKeypad.js';
 import type { PromptLibrary } from './PromptLibrary.js';
 
@@ -26,31 +37,59 @@ export interface CallSessionOptions {
   store: ConferenceStore;
   conference: ConferenceManager;
   prompts: PromptLibrary;
+  /**
+   * The digit dialogue's defaults (config `ivr`); the attributes refine
+   * them per call (call_operator_after, dnis_welcomeprompt). Its prompts are
+   * those of the access code.
+   */
   flow: AccessCodeFlowOptions;
+  /** Where callers go after too many wrong codes; without it they hear goodbye. */
+  operator?: OperatorRoute;
   /** In-meeting keypad: 001's bindings and a 3 s inter-digit pause unless given. */
   keypad?: { bindings?: readonly KeypadBinding[]; options?: Partial<KeypadOptions> };
   logger: Logger;
 }
 
+/** The digit dialogues, in the order a caller meets them. */
+type DialogueStage = 'code' | 'pin' | 'jobCode';
+
+/** Longer than any farewell prompt: the call is hung up even if the prompt's end is never reported. */
+const FAREWELL_GRACE_MS = 3000;
+
 /**
- * Drives one answered inbound call: runs the access-code dialogue
- * (`AccessCodeFlow`) over the call's media leg and SIP dialog, then puts the
- * caller into the meeting its code opens. It owns the leg and closes it when
- * the call ends, whichever side ends it.
+ * Drives one answered inbound call: greets the caller, runs the access
+ * code, PIN and job code dialogues (`AccessCodeFlow` each) over the call's
+ * media leg and SIP dialog, reads the call's attributes (per call, from the
+ * store), puts the caller into the meeting with their role's entry state,
+ * tells them where they are, and ends the call with its last words
+ * (`leaveWith`) whatever ends it: a refusal, a time limit, the meeting's
+ * end. It owns the leg and closes it when the call ends, whichever side
+ * ends it.
  */
 export class CallSession {
   private readonly call: InboundCall;
   private readonly leg: MediaLeg;
-  private readonly flow: AccessCodeFlow;
   private readonly logger: Logger;
+  private readonly answeredAt = Date.now();
+  private stage: DialogueStage = 'code';
+  private flow: AccessCodeFlow;
+  private attributes: ResolvedAttributes;
+  private language: string;
   private digitTimer: NodeJS.Timeout | undefined;
+  private callTimer: NodeJS.Timeout | undefined;
+  private farewellTimer: NodeJS.Timeout | undefined;
   private currentPlayback: number | undefined;
-  /** The "meeting is locked" prompt; the call is hung up when it ends. */
-  private refusalPlayback: number | undefined;
+  /** The last prompt before hanging up; the call ends when it does. */
+  private farewell: { playbackId: number; reason: string } | undefined;
   private match: KeyMatch | undefined;
+  private role: Role | undefined;
+  private pins: RoomPins | undefined;
+  private jobCode: string | undefined;
   private meeting: Meeting | undefined;
   private participant: Participant | undefined;
   private keypad: MeetingKeypad | undefined;
+  private operator: { room?: MediaRoom; callee?: DialedCall } | undefined;
+  private leaving = false;
   private finished = false;
   private remoteHold: boolean;
 
@@ -59,7 +98,17 @@ export class CallSession {
     this.leg = options.leg;
     this.logger = options.logger;
     this.remoteHold = options.remoteHold;
-    this.flow = new AccessCodeFlow(options.flow);
+    this.attributes = resolveAttributes({ store: options.store, did: options.did, logger: options.logger });
+    this.language = this.attributes.text('conference_language', 'EN');
+    const welcome = this.attributes.text('dnis_welcomeprompt').trim();
+    const operatorReady = options.operator !== undefined && options.operator.uri !== '';
+    this.flow = new AccessCodeFlow({
+      ...options.flow,
+      maxAttempts: accessCodeAttempts(this.attributes, options.flow.maxAttempts),
+      prompts: { ...options.flow.prompts, transfer: ENTRY_PROMPTS.transfer },
+      ...(welcome !== '' ? { welcome: [welcome] } : {}),
+      exhausted: operatorReady ? 'operator' : 'goodbye',
+    });
     this.leg.on('dtmf', (event) => this.guard(() => this.onDtmf(event)));
     this.leg.on('playbackDone', (event) => this.guard(() => this.onPlaybackDone(event)));
     this.leg.on('rtpTimeout', () => this.onRtpTimeout());
@@ -73,8 +122,39 @@ export class CallSession {
   start(): void {
     this.guard(() => {
       this.applyPhoneHold();
+      this.armCallLimit();
       this.run(this.flow.handle({ type: 'start' }));
     });
+  }
+
+  /**
+   * Plays `prompts` (in the caller's language, not interruptible), then
+   * hangs up with `reason`. The caller leaves the meeting at once, so the
+   * others stop hearing them and the counts are right; keys are ignored
+   * from now on. The one way every refusal, time limit and goodbye ends a
+   * call. Calling it again while leaving changes nothing.
+   */
+  leaveWith(prompts: PromptName[], reason: string): void {
+    if (this.finished || this.leaving) return;
+    this.leaving = true;
+    this.logger.info({ reason, prompts }, 'leaving with a last prompt');
+    this.clearDigitTimer();
+    this.clearCallTimer();
+    this.keypad?.dispose();
+    this.keypad = undefined;
+    this.currentPlayback = undefined;
+    this.leaveMeeting();
+    this.endOperatorBridge();
+    if (this.leg.closed || prompts.length === 0) {
+      this.call.hangup(reason);
+      return;
+    }
+    if (this.leg.held) this.leg.unhold();
+    const sounds = this.options.prompts.resolve(prompts, this.language);
+    const playbackId = this.leg.play(sounds, { interruptibleByDtmf: false });
+    this.farewell = { playbackId, reason };
+    const totalMs = sounds.reduce((ms, sound) => ms + sound.durationMs, 0);
+    this.farewellTimer = setTimeout(() => this.hangupNow(reason), totalMs + FAREWELL_GRACE_MS);
   }
 
   /**
@@ -104,14 +184,15 @@ export class CallSession {
   }
 
   private onDtmf(event: DtmfEvent): void {
+    if (this.leaving) return;
     // Inside the meeting, digits are keypad commands.
     if (this.keypad) {
       this.logger.debug({ digit: event.digit, source: event.source }, 'DTMF in meeting');
       this.keypad.digit(event.digit);
       return;
     }
-    if (this.participant || this.refusalPlayback !== undefined) return;
-    this.logger.info({ digit: event.digit, source: event.source }, 'DTMF');
+    if (this.participant || this.operator) return;
+    this.logger.info({ digit: event.digit, source: event.source, stage: this.stage }, 'DTMF');
     this.run(this.flow.handle({ type: 'digit', digit: event.digit }));
   }
 
@@ -143,9 +224,8 @@ export class CallSession {
   }
 
   private onPlaybackDone(event: PlaybackDoneEvent): void {
-    if (event.playbackId === this.refusalPlayback) {
-      this.refusalPlayback = undefined;
-      this.call.hangup('meeting locked');
+    if (this.farewell && event.playbackId === this.farewell.playbackId) {
+      this.hangupNow(this.farewell.reason);
       return;
     }
     // A stopped playback reports too; only the one the flow waits for counts.
@@ -156,17 +236,19 @@ export class CallSession {
 
   private run(actions: AccessCodeAction[]): void {
     for (const action of actions) {
-      if (this.finished) return;
+      if (this.finished || this.leaving) return;
       this.perform(action);
     }
+  }
+
+  private play(prompts: PromptName[], interruptible: boolean): number {
+    return this.leg.play(this.options.prompts.resolve(prompts, this.language), { interruptibleByDtmf: interruptible });
   }
 
   private perform(action: AccessCodeAction): void {
     switch (action.type) {
       case 'play':
-        this.currentPlayback = this.leg.play(this.options.prompts.resolve(action.prompts), {
-          interruptibleByDtmf: action.interruptible,
-        });
+        this.currentPlayback = this.play(action.prompts, action.interruptible);
         return;
       case 'stopPrompt':
         this.currentPlayback = undefined;
@@ -176,83 +258,236 @@ export class CallSession {
         this.clearDigitTimer();
         this.digitTimer = setTimeout(() => {
           this.digitTimer = undefined;
-          this.run(this.flow.handle({ type: 'digitTimeout' }));
+          this.guard(() => this.run(this.flow.handle({ type: 'digitTimeout' })));
         }, action.ms);
         return;
       case 'cancelDigitTimer':
         this.clearDigitTimer();
         return;
       case 'checkCode':
-        this.match = this.options.store.findKey(this.options.did.didGroupId, action.code);
-        this.logger.info({ accepted: this.match !== undefined, attempt: this.flow.failedAttempts + 1 }, 'access code entered');
-        this.run(this.flow.handle({ type: this.match ? 'codeAccepted' : 'codeRejected' }));
+        this.run(this.flow.handle({ type: this.check(action.code) ? 'codeAccepted' : 'codeRejected' }));
         return;
-      case 'join':
-        this.join(action.code);
+      case 'accepted':
+        this.next();
         return;
       case 'hangup':
-        this.logger.info({ reason: action.reason }, 'hanging up');
-        this.call.hangup('too many invalid access codes');
+        this.logger.info({ reason: action.reason, stage: this.stage }, 'hanging up');
+        this.call.hangup(this.stage === 'code' ? 'too many invalid access codes' : `too many invalid entries (${this.stage})`);
+        return;
+      case 'operator':
+        void this.transferToOperator();
         return;
     }
   }
 
-  private join(accessCode: string): void {
+  /** Checks what the caller typed in the current dialogue. */
+  private check(entered: string): boolean {
+    switch (this.stage) {
+      case 'code': {
+        this.match = this.options.store.findKey(this.options.did.didGroupId, entered);
+        this.logger.info({ accepted: this.match !== undefined, attempt: this.flow.failedAttempts + 1 }, 'access code entered');
+        return this.match !== undefined;
+      }
+      case 'pin': {
+        const role = roleForPin(entered, this.pins!, this.match!.key.role);
+        // Never log the PIN itself.
+        this.logger.info({ accepted: role !== undefined, role, attempt: this.flow.failedAttempts + 1 }, 'PIN entered');
+        if (role) this.role = role;
+        return role !== undefined;
+      }
+      case 'jobCode':
+        this.jobCode = entered;
+        this.logger.info({ jobCode: entered }, 'job code entered');
+        return true;
+    }
+  }
+
+  /** The dialogue in progress succeeded: on to the next one, or into the meeting. */
+  private next(): void {
+    if (this.stage === 'code') {
+      const match = this.match!;
+      this.role = match.key.role;
+      // The room is known now: its attributes join the DID's, read afresh.
+      this.attributes = resolveAttributes({ store: this.options.store, did: this.options.did, room: match.meetingRoom, logger: this.logger });
+      this.language = this.attributes.text('conference_language', 'EN');
+      this.armCallLimit();
+      this.pins = roomPins(this.attributes);
+      if (this.pins) return this.ask('pin', ENTRY_PROMPTS.enterPin, ENTRY_PROMPTS.invalidPin);
+    }
+    if (this.stage !== 'jobCode' && this.attributes.isOn('call_jobcodeonenter')) {
+      return this.ask('jobCode', ENTRY_PROMPTS.enterJobCode, ENTRY_PROMPTS.invalidJobCode);
+    }
+    this.join();
+  }
+
+  private ask(stage: DialogueStage, enter: PromptName, invalid: PromptName): void {
+    this.stage = stage;
+    this.flow = new AccessCodeFlow({
+      digitTimeoutMs: this.options.flow.digitTimeoutMs,
+      maxAttempts: this.options.flow.maxAttempts,
+      maxCodeLength: this.options.flow.maxCodeLength,
+      prompts: { enterCode: enter, invalidCode: invalid, goodbye: ENTRY_PROMPTS.goodbye },
+    });
+    this.run(this.flow.handle({ type: 'start' }));
+  }
+
+  private join(): void {
     const match = this.match!;
-    let joined: { meeting: Meeting; participant: Participant };
+    const role = this.role ?? match.key.role;
+    const policy: JoinPolicy = {
+      rules: meetingRulesFrom(this.attributes),
+      limits: admissionLimitsFrom(this.attributes),
+      joinNotifications: this.attributes.isOn('conference_entrytones') || this.attributes.isOn('conference_exittones'),
+    };
+    let joined: ReturnType<ConferenceManager['join']>;
     try {
-      joined = this.options.conference.join(match.meetingRoom, {
-        callId: this.call.info.callId,
-        role: match.key.role,
-        accessCode,
-        caller: this.call.info.from.user,
-        callee: this.options.did.phoneNumber,
-        leg: this.leg,
-      });
+      joined = this.options.conference.join(
+        match.meetingRoom,
+        {
+          callId: this.call.info.callId,
+          role,
+          accessCode: match.key.accessCode,
+          caller: this.call.info.from.user,
+          callee: this.options.did.phoneNumber,
+          leg: this.leg,
+          entry: entryStateFor(role, this.attributes),
+          ...(this.jobCode !== undefined ? { jobCode: this.jobCode } : {}),
+        },
+        policy,
+      );
     } catch (err) {
-      if (!(err instanceof MeetingLockedError)) throw err;
-      // A locked meeting admits hosts only: tell the caller, then hang up.
-      this.logger.info({ meetingNumber: match.meetingRoom.meetingNumber, role: match.key.role }, 'meeting locked, caller refused');
-      this.refusalPlayback = this.leg.play(this.options.prompts.resolve(['conf-locked']), { interruptibleByDtmf: false });
+      const refusal = err instanceof MeetingLockedError ? 'locked' : err instanceof MeetingFullError ? 'full' : undefined;
+      if (!refusal) throw err;
+      // A locked meeting admits hosts only; a full one nobody.
+      this.logger.info({ meetingNumber: match.meetingRoom.meetingNumber, role, refusal }, `meeting ${refusal}, caller refused`);
+      this.leaveWith([ENTRY_PROMPTS[refusal], ENTRY_PROMPTS.goodbye], `meeting ${refusal}`);
       return;
     }
-    const { meeting, participant } = joined;
+    const { meeting, participant, waiting } = joined;
     this.meeting = meeting;
     this.participant = participant;
     this.applyPhoneHold();
-    participant.on('hangupRequested', (reason) => {
-      if (!this.finished) this.call.hangup(reason);
-    });
+    participant.on('hangupRequested', (reason, farewell) => this.guard(() => this.onHangupRequested(reason, farewell)));
+    participant.on('notice', (notice) => this.guard(() => this.onNotice(notice)));
     // The meeting may end under the caller (ended by an operator): hang up then.
     participant.once('left', () => {
-      if (!this.finished) this.call.hangup('meeting ended');
+      if (!this.finished && !this.leaving) this.call.hangup('meeting ended');
     });
+    const language = this.language;
+    const prompts = this.options.prompts;
     this.keypad = new MeetingKeypad({
       meeting,
       participant,
       leg: this.leg,
-      prompts: this.options.prompts,
+      // Keypad confirmations in the caller's language too.
+      prompts: { resolve: (names) => prompts.resolve(names, language), tone: (name) => prompts.tone(name) },
       logger: this.logger,
       hangup: (reason) => {
         if (!this.finished) this.call.hangup(reason);
       },
-      ...(this.options.keypad?.bindings ? { bindings: this.options.keypad.bindings } : {}),
+      bindings: this.options.keypad?.bindings ?? defaultKeypadBindings({ muteNonModerator: this.attributes.isOn('mute_non_moderator') }),
       ...(this.options.keypad?.options ? { keypad: this.options.keypad.options } : {}),
     });
+    const others = meeting.participants.length - 1;
+    const greeting = entryPrompts({ waiting, others, announceCount: this.attributes.allows('call_announceparticipantcount', role) });
+    this.logger.info({ meetingNumber: meeting.meetingNumber, role, waiting, others, muted: participant.muted, held: participant.held }, 'caller in the meeting');
+    if (greeting.length > 0) this.play(greeting, true);
+  }
+
+  private onHangupRequested(reason: string, farewell: Farewell | undefined): void {
+    if (this.finished) return;
+    if (farewell) this.leaveWith(FAREWELL_PROMPTS[farewell], reason);
+    else this.call.hangup(reason);
+  }
+
+  private onNotice(notice: MeetingNotice): void {
+    if (this.finished || this.leaving || this.leg.closed) return;
+    this.play([notice === 'leaderLeft' ? ENTRY_PROMPTS.leaderLeft : ENTRY_PROMPTS.started], true);
+  }
+
+  /** call_maxduration, counted from the answer; re-armed when the room's attributes are known. */
+  private armCallLimit(): void {
+    this.clearCallTimer();
+    const seconds = this.attributes.integer('call_maxduration', -1);
+    if (seconds <= 0) return;
+    const remaining = Math.max(0, seconds * 1000 - (Date.now() - this.answeredAt));
+    this.callTimer = setTimeout(() => this.guard(() => this.leaveWith(FAREWELL_PROMPTS.timeUp, 'call max duration reached')), remaining);
+  }
+
+  /**
+   * After too many wrong codes: calls the operator and bridges the caller
+   * to them in a private room. The caller hears music until the operator
+   * answers, goodbye if they do not.
+   */
+  private async transferToOperator(): Promise<void> {
+    const route = this.options.operator!;
+    this.operator = {};
+    this.logger.info({ operator: route.uri }, 'transferring to the operator');
+    this.leg.hold(this.options.prompts.musicOnHold());
+    let callee: DialedCall;
+    try {
+      callee = await route.dialer.dial(route.uri, { callId: this.call.info.callId, caller: this.call.info.from.user });
+    } catch (err) {
+      this.logger.warn({ err: (err as Error).message }, 'operator not reached');
+      this.guard(() => this.leaveWith([ENTRY_PROMPTS.goodbye], 'operator not reached'));
+      return;
+    }
+    if (this.finished || this.leaving) {
+      callee.hangup('caller left');
+      return;
+    }
+    this.guard(() => {
+      this.operator = { callee };
+      callee.onEnded(() => {
+        if (!this.finished) this.call.hangup('operator hung up');
+      });
+      const room = route.createRoom();
+      this.operator.room = room;
+      this.leg.unhold();
+      this.leg.join(room);
+      callee.leg.join(room);
+      this.logger.info('caller bridged to the operator');
+    });
+  }
+
+  private endOperatorBridge(): void {
+    if (!this.operator) return;
+    this.operator.callee?.hangup('caller left');
+    if (this.operator.room && !this.operator.room.closed) this.operator.room.close();
+    this.operator = undefined;
+  }
+
+  private leaveMeeting(): void {
+    if (this.meeting && this.participant) this.meeting.leave(this.participant);
+  }
+
+  private hangupNow(reason: string): void {
+    if (this.farewellTimer) clearTimeout(this.farewellTimer);
+    this.farewellTimer = undefined;
+    this.farewell = undefined;
+    if (!this.finished) this.call.hangup(reason);
   }
 
   private onEnded(reason: CallEndReason): void {
     if (this.finished) return;
     this.finished = true;
     this.clearDigitTimer();
+    this.clearCallTimer();
+    if (this.farewellTimer) clearTimeout(this.farewellTimer);
     this.keypad?.dispose();
-    this.logger.debug({ by: reason.by, cause: reason.cause, state: this.flow.state }, 'call session finished');
-    if (this.meeting && this.participant) this.meeting.leave(this.participant);
+    this.logger.debug({ by: reason.by, cause: reason.cause, stage: this.stage, state: this.flow.state }, 'call session finished');
+    this.leaveMeeting();
+    this.endOperatorBridge();
     this.leg.close();
   }
 
   private clearDigitTimer(): void {
     if (this.digitTimer) clearTimeout(this.digitTimer);
     this.digitTimer = undefined;
+  }
+
+  private clearCallTimer(): void {
+    if (this.callTimer) clearTimeout(this.callTimer);
+    this.callTimer = undefined;
   }
 }

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { Logger } from '../log.js';
 import type { MediaEngine } from '../media/MediaEngine.js';
 import type { Sound } from '../media/Sound.js';
@@ -61,13 +61,33 @@ const MUSIC_FALLBACK: ToneSpec[] = [
 ];
 
 /**
+ * The Debian prompt set of each 004 `conference_language` code that has
+ * one, as the directory beside the English one. Codes without a set here
+ * speak English.
+ */
+export const LANGUAGE_DIRECTORIES: Readonly<Record<string, string>> = {
+  ES: 'es_MX_f_Allison',
+  'ES-LATAM': 'es_MX_f_Allison',
+  AR: 'es_MX_f_Allison',
+  FR: 'fr_CA_f_June',
+  IT: 'it_IT_m_Carlo',
+};
+
+/** The language of the configured directory, and of every code without a set of its own. */
+const ENGLISH = 'EN';
+
+/**
  * Resolves prompt names to loaded sounds: `<directory>/<name>.wav`, loaded
- * once and kept. A missing or unreadable file falls back to tones (logged
- * once) so a broken sound install degrades the experience, not the call.
+ * once and kept. A language other than English reads the prompt set beside
+ * the English one (LANGUAGE_DIRECTORIES); a prompt missing there is said in
+ * English, and one missing in English too (or unreadable) falls back to
+ * tones (logged once), so a broken sound install degrades the experience,
+ * not the call.
  */
 export class PromptLibrary {
-  private readonly cache = new Map<PromptName, Sound[]>();
+  private readonly cache = new Map<string, Sound[]>();
   private readonly toneCache = new Map<ToneName, Sound[]>();
+  private readonly namedMusic = new Map<string, Sound[]>();
   private music: Sound[] | undefined;
 
   constructor(
@@ -101,20 +121,63 @@ export class PromptLibrary {
     return this.music;
   }
 
-  /** The sounds to play for a sequence of prompts, in order. */
-  resolve(names: PromptName[]): Sound[] {
-    return names.flatMap((name) => this.resolveOne(name));
+  /**
+   * 001's `music_on_hold_sound`: 'on' (or 'default') is the configured
+   * music, anything else names a WAV beside it (`macroform-the_simplicity`).
+   * An unknown or unsafe name plays the configured music.
+   */
+  musicNamed(name: string): Sound[] {
+    const key = name.trim();
+    if (key === '' || ['on', 'default'].includes(key.toLowerCase()) || this.musicOnHoldPath === undefined) return this.musicOnHold();
+    const cached = this.namedMusic.get(key);
+    if (cached) return cached;
+    let sounds: Sound[];
+    const file = key.endsWith('.wav') ? key : `${key}.wav`;
+    if (!/^[A-Za-z0-9_.-]+$/.test(file) || file.includes('..') || basename(file) !== file) {
+      this.logger.warn({ music: name }, 'invalid music name, playing the default music');
+      sounds = this.musicOnHold();
+    } else {
+      try {
+        sounds = [this.media.loadSound(join(dirname(this.musicOnHoldPath), file))];
+      } catch (err) {
+        this.logger.warn({ music: name, err: (err as Error).message }, 'music unavailable, playing the default music');
+        sounds = this.musicOnHold();
+      }
+    }
+    this.namedMusic.set(key, sounds);
+    return sounds;
   }
 
-  private resolveOne(name: PromptName): Sound[] {
-    const cached = this.cache.get(name);
+  /** The language code whose prompts `resolve` will really use: EN unless a set exists for `language`. */
+  static effectiveLanguage(language: string | undefined): string {
+    const code = (language ?? ENGLISH).trim().toUpperCase();
+    return LANGUAGE_DIRECTORIES[code] ? code : ENGLISH;
+  }
+
+  /** The sounds to play for a sequence of prompts, in order, in `language` (004 code, EN by default). */
+  resolve(names: PromptName[], language?: string): Sound[] {
+    const code = PromptLibrary.effectiveLanguage(language);
+    return names.flatMap((name) => this.resolveOne(name, code));
+  }
+
+  private resolveOne(name: PromptName, language: string): Sound[] {
+    const key = `${language}:${name}`;
+    const cached = this.cache.get(key);
     if (cached) return cached;
     let sounds: Sound[];
     // Prompt names come from configuration and code, never from callers;
     // still, refuse anything that could leave the prompt directory.
-    if (!/^[A-Za-z0-9_/-]+$/.test(name) || name.includes('..')) {
+    if (!/^[A-Za-z0-9_/-]+$/.test(name) || name.includes('..') || name.startsWith('/')) {
       this.logger.warn({ prompt: name }, 'invalid prompt name, playing a tone instead');
       sounds = this.fallback(name);
+    } else if (language !== ENGLISH) {
+      const path = join(dirname(this.directory), LANGUAGE_DIRECTORIES[language]!, `${name}.wav`);
+      try {
+        sounds = [this.media.loadSound(path)];
+      } catch (err) {
+        this.logger.info({ prompt: name, language, err: (err as Error).message }, 'prompt missing in this language, saying it in English');
+        sounds = this.resolveOne(name, ENGLISH);
+      }
     } else {
       const path = join(this.directory, `${name}.wav`);
       try {
@@ -124,7 +187,7 @@ export class PromptLibrary {
         sounds = this.fallback(name);
       }
     }
-    this.cache.set(name, sounds);
+    this.cache.set(key, sounds);
     return sounds;
   }
 

@@ -4,7 +4,7 @@ import { AccessCodeFlow } from '../../../src/ivr/AccessCodeFlow.js';
 
 const prompts = { enterCode: 'enter', invalidCode: 'invalid', goodbye: 'bye' };
 
-function newFlow(overrides: Partial<{ maxAttempts: number; maxCodeLength: number }> = {}): AccessCodeFlow {
+function newFlow(overrides: Partial<ConstructorParameters<typeof AccessCodeFlow>[0]> = {}): AccessCodeFlow {
   return new AccessCodeFlow({ digitTimeoutMs: 5000, maxAttempts: 3, maxCodeLength: 8, prompts, ...overrides });
 }
 
@@ -47,8 +47,8 @@ describe('AccessCodeFlow', () => {
     feed(flow, { type: 'start' }, { type: 'promptDone', interrupted: false });
     expect(press(flow, '1111#')).toContainEqual({ type: 'checkCode', code: '1111' });
     expect(flow.state).toBe('checking');
-    expect(flow.handle({ type: 'codeAccepted' })).toEqual([{ type: 'join', code: '1111' }]);
-    expect(flow.state).toBe('joined');
+    expect(flow.handle({ type: 'codeAccepted' })).toEqual([{ type: 'accepted', code: '1111' }]);
+    expect(flow.state).toBe('accepted');
     // Once joined, the flow ignores further digits and timers.
     expect(press(flow, '5')).toEqual([]);
     expect(flow.handle({ type: 'digitTimeout' })).toEqual([]);
@@ -115,5 +115,55 @@ describe('AccessCodeFlow', () => {
     const actions = press(flow, '2222#');
     expect(actions[0]).toEqual({ type: 'stopPrompt' });
     expect(actions).toContainEqual({ type: 'checkCode', code: '2222' });
+  });
+
+  it('plays the welcome greeting (dnis_welcomeprompt) before the first request only, type-ahead included', () => {
+    const flow = newFlow({ welcome: ['hello'] });
+    expect(flow.handle({ type: 'start' })).toEqual([{ type: 'play', prompts: ['hello', 'enter'], interruptible: true }]);
+    // A digit during the greeting stops it and counts.
+    expect(press(flow, '9')[0]).toEqual({ type: 'stopPrompt' });
+    press(flow, '#');
+    expect(flow.handle({ type: 'codeRejected' })).toEqual([{ type: 'play', prompts: ['invalid', 'enter'], interruptible: true }]);
+  });
+
+  it('hands the caller to the operator after the last failure when so configured (call_operator_after)', () => {
+    const flow = newFlow({ maxAttempts: 2, exhausted: 'operator', prompts: { ...prompts, transfer: 'transfer' } });
+    feed(flow, { type: 'start' }, { type: 'promptDone', interrupted: false });
+    press(flow, '1#');
+    flow.handle({ type: 'codeRejected' });
+    press(flow, '2#');
+    expect(flow.handle({ type: 'codeRejected' })).toEqual([{ type: 'play', prompts: ['invalid', 'transfer'], interruptible: false }]);
+    expect(flow.state).toBe('transfer');
+    // Digits during the transfer prompt are ignored; its end hands over.
+    expect(press(flow, '3')).toEqual([]);
+    expect(flow.handle({ type: 'promptDone', interrupted: false })).toEqual([{ type: 'operator' }]);
+    expect(flow.state).toBe('ended');
+  });
+
+  it('never gives up with unlimited attempts (call_operator_after -1)', () => {
+    const flow = newFlow({ maxAttempts: Infinity });
+    feed(flow, { type: 'start' }, { type: 'promptDone', interrupted: false });
+    for (let i = 0; i < 50; i++) {
+      press(flow, '0#');
+      expect(flow.handle({ type: 'codeRejected' })).toEqual([{ type: 'play', prompts: ['invalid', 'enter'], interruptible: true }]);
+    }
+    expect(flow.failedAttempts).toBe(50);
+  });
+
+  it('a caller who never presses anything fails each attempt on the pause, then hears goodbye', () => {
+    const flow = newFlow();
+    const actions = feed(
+      flow,
+      { type: 'start' },
+      { type: 'promptDone', interrupted: false },
+      { type: 'digitTimeout' },
+      { type: 'promptDone', interrupted: false },
+      { type: 'digitTimeout' },
+      { type: 'promptDone', interrupted: false },
+      { type: 'digitTimeout' },
+    );
+    expect(actions.filter((a) => a.type === 'checkCode')).toEqual([]);
+    expect(actions.at(-1)).toEqual({ type: 'play', prompts: ['invalid', 'bye'], interruptible: false });
+    expect(flow.handle({ type: 'promptDone', interrupted: false })).toEqual([{ type: 'hangup', reason: 'too-many-attempts' }]);
   });
 });
