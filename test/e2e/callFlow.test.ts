@@ -43,6 +43,7 @@ const ROOMS: Array<{ did: string; meetingNumber: number; group?: Record<string, 
   { did: '15550606', meetingNumber: 2006, room: { conference_mute_policy: 'p' } },
   { did: '15550607', meetingNumber: 2007, didAttrs: { dnis_welcomeprompt: 'conf-hasjoin' } },
   { did: '15550608', meetingNumber: 2008, room: { call_maxduration: '3', call_announceparticipantcount: 'hpl' } },
+  { did: '15550609', meetingNumber: 2009, room: { call_jobcodeonenter: 'on' } },
 ];
 const CODES = { host: '1111', participant: '2222', listener: '3333' } as const;
 
@@ -389,6 +390,33 @@ describe('call flow end to end', () => {
       expect(match(heard.subarray(Math.max(0, heard.length - 8000 * 3)), `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
     } finally {
       c.sink.close();
+    }
+  });
+
+  it('an overlong code is refused at once and the caller tries again; then the job code (call_jobcodeonenter) is asked and kept', async () => {
+    const c = await call('15550609', [
+      { kind: 'pause', ms: 300 },
+      // 17 digits (the limit is 16) take 3.4 s to send.
+      keys('12345678901234567'),
+      // Then the whole "invalid" prompt plays before the next try.
+      { kind: 'pause', ms: 7000 },
+      keys(`${CODES.participant}#`),
+      { kind: 'pause', ms: 1500 },
+      keys('42#'),
+      { kind: 'expectBye', timeoutMs: 60_000 },
+    ]);
+    try {
+      await waitFor(() => participantOf(2009, c) !== undefined, 20_000, 'the caller in meeting 2009', [c.run]);
+      const p = participantOf(2009, c)!;
+      expect(p.role).toBe('participant');
+      expect(p.jobCode).toBe('42');
+      const heard = c.sink.samplesSince(0);
+      expect(match(heard, `${SOUNDS}/en_US_f_Allison/conf-invalidpin.wav`)).toBeGreaterThan(0.9);
+      // The beep that asks for the job code.
+      expect(match(heard, `${SOUNDS}/en_US_f_Allison/beep.wav`)).toBeGreaterThan(0.9);
+    } finally {
+      server.app.conferenceManager.getMeeting(2009)?.end();
+      await finish(c);
     }
   });
 });
