@@ -122,6 +122,24 @@ describe('ConferenceManager admission', () => {
   });
 });
 
+describe('ConferenceManager entry and exit tones', () => {
+  it('follows the first caller\'s conference_entrytones/exittones (any level), not only the room\'s own attributes', () => {
+    const { manager, join } = setup();
+    const tones = { ...policy(), joinNotifications: true };
+    const alice = join('participant', tones);
+    join('participant', tones);
+    expect(manager.getMeeting(3000)!.joinNotifications).toBe(true);
+    expect(alice.leg.played).toEqual([[sound('entry')]]);
+  });
+
+  it('plays no tones when the attributes leave them off', () => {
+    const { join } = setup();
+    const alice = join('participant', policy());
+    join('participant', policy());
+    expect(alice.leg.played).toEqual([]);
+  });
+});
+
 describe('MeetingSupervisor', () => {
   it('holds callers until the host arrives, then releases them and tells them', () => {
     const { manager, join } = setup();
