@@ -29,11 +29,7 @@ export const DEFAULT_KEYPAD_OPTIONS: KeypadOptions = { interDigitTimeoutMs: 3000
 const NOT_AVAILABLE: ReadonlySet<KeypadCommand> = new Set<KeypadCommand>([
   'invite',
   'operator',
-  'raiseHand',
   'recordingToggle',
-  'qaToggle',
-  'qaNext',
-  'qaClear',
   'entryExitTonesCycle',
   'scheduleExtend',
   'polling',
@@ -120,6 +116,8 @@ export class MeetingKeypad {
       case 'selfMuteToggle':
         // A listener is never heard: there is nothing to toggle.
         if (!roleCanSpeak(participant.role)) return this.errorTone();
+        // During Q&A the floor is the host's to give: raise a hand instead.
+        if (meeting.qa.holdsMuted(participant)) return this.errorTone();
         // The muteChanged event plays the confirmation.
         meeting.updateParticipant(participant, { muted: !participant.muted }, 'self');
         return;
@@ -146,6 +144,22 @@ export class MeetingKeypad {
         meeting.setHeld(held, 'host');
         return this.tone(held ? 'confirmOn' : 'confirmOff');
       }
+      case 'qaToggle':
+        if (meeting.qa.active) meeting.qa.stop('host');
+        else meeting.qa.start('host');
+        return this.say([meeting.qa.active ? 'activated' : 'de-activated']);
+      case 'raiseHand':
+        return this.raiseOrLowerHand();
+      case 'qaNext': {
+        if (!meeting.qa.active) return this.errorTone();
+        const taken = meeting.qa.next('host');
+        // The questioner hears "you are unmuted"; the host hears who it is.
+        return taken ? this.say(questionerPrompts(taken.caller)) : this.tone('confirmOff');
+      }
+      case 'qaClear':
+        if (!meeting.qa.active) return this.errorTone();
+        meeting.qa.clear('host');
+        return this.say(['cancelled']);
       case 'participantCount':
         return this.say(participantCountPrompts(meeting.participants.length - 1));
       case 'help':
@@ -157,6 +171,18 @@ export class MeetingKeypad {
       default:
         return this.errorTone();
     }
+  }
+
+  /** `*5`: joins the question queue, or leaves it when already in. */
+  private raiseOrLowerHand(): void {
+    const { meeting, participant } = this.options;
+    if (meeting.qa.lowerHand(participant)) return this.say(['removed']);
+    const raised = meeting.qa.raiseHand(participant);
+    if (!raised.ok) {
+      this.options.logger.info({ reason: raised.reason }, 'hand not raised');
+      return this.errorTone();
+    }
+    this.say(['added']);
   }
 
   /** Tells this caller that a host or an operator muted or unmuted them; confirms their own *1. */
@@ -195,6 +221,12 @@ export class MeetingKeypad {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
+}
+
+/** What the host hears on "next": "telephone number" and the questioner's digits, when it has any. */
+export function questionerPrompts(caller: string): PromptName[] {
+  const digits = caller.replace(/\D/g, '').slice(0, 15);
+  return digits === '' ? ['conf-unmuted'] : ['telephone-number', ...[...digits].map((d) => `digits/${d}`)];
 }
 
 /** What `*2` says: alone, one other, or "there are currently N other participants". */

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Meeting } from '../../../src/conference/Meeting.js';
 import type { Role } from '../../../src/conference/Role.js';
-import { MeetingKeypad, participantCountPrompts } from '../../../src/ivr/MeetingKeypad.js';
+import { MeetingKeypad, participantCountPrompts, questionerPrompts } from '../../../src/ivr/MeetingKeypad.js';
 import { sayNumber } from '../../../src/ivr/sayNumber.js';
 import { createRootLogger } from '../../../src/log.js';
 import type { MediaLeg } from '../../../src/media/MediaLeg.js';
@@ -168,6 +168,69 @@ describe('MeetingKeypad', () => {
     host.press('5551234#');
     expect(host.leg.heard).toHaveLength(4);
     expect(host.leg.heard.at(-1)).toBe('tone:error');
+  });
+
+  it('Q&A: *97 starts it (policy roles muted), *5 raises and lowers a hand, *98 takes the queue in order, *99 clears, *97 stops', () => {
+    const host = caller('host');
+    const ann = caller('participant');
+    const bob = caller('participant');
+    const lena = caller('listener');
+    ann.press('*97');
+    expect(meeting.qa.active).toBe(false);
+    expect(ann.leg.heard).toEqual(['tone:error']);
+    ann.press('*5'); // no Q&A yet
+    expect(ann.leg.heard).toEqual(['tone:error', 'tone:error']);
+
+    host.press('*97');
+    expect(meeting.qa.active).toBe(true);
+    expect(host.leg.heard).toEqual(['activated']);
+    expect([ann.participant.muted, bob.participant.muted, host.participant.muted]).toEqual([true, true, false]);
+    expect(ann.leg.heard.at(-1)).toBe('conf-muted');
+    // Under Q&A one cannot unmute oneself: the floor is the host's to give.
+    ann.press('*1');
+    expect(ann.participant.muted).toBe(true);
+    expect(ann.leg.heard.at(-1)).toBe('tone:error');
+
+    bob.press('*5');
+    ann.press('*5');
+    expect(bob.leg.heard.at(-1)).toBe('added');
+    expect(ann.leg.heard.at(-1)).toBe('added');
+    // A listener is never muted by the participant policy: no hand to raise.
+    lena.press('*5');
+    expect(lena.leg.heard).toEqual(['tone:error']);
+    expect(meeting.qa.queue.map((p) => p.callId)).toEqual([bob.participant.callId, ann.participant.callId]);
+
+    host.press('*98');
+    expect(bob.participant.muted).toBe(false);
+    expect(bob.leg.heard.at(-1)).toBe('conf-unmuted');
+    expect(host.leg.heard.at(-1)).toBe('conf-unmuted'); // the caller 'x' has no digits to say
+    host.press('*98');
+    expect([ann.participant.muted, bob.participant.muted]).toEqual([false, true]);
+    host.press('*98'); // nobody left
+    expect(host.leg.heard.at(-1)).toBe('tone:confirmOff');
+    expect(ann.participant.muted).toBe(true);
+
+    bob.press('*5');
+    bob.press('*5'); // lowers it again
+    expect(bob.leg.heard.slice(-2)).toEqual(['added', 'removed']);
+    ann.press('*5');
+    host.press('*99');
+    expect(meeting.qa.queue).toEqual([]);
+    expect(host.leg.heard.at(-1)).toBe('cancelled');
+
+    host.press('*97');
+    expect(meeting.qa.active).toBe(false);
+    expect(host.leg.heard.at(-1)).toBe('de-activated');
+    expect([ann.participant.muted, bob.participant.muted]).toEqual([false, false]);
+    // Without Q&A, next and clear are errors.
+    host.press('*98');
+    host.press('*99');
+    expect(host.leg.heard.slice(-2)).toEqual(['tone:error', 'tone:error']);
+  });
+
+  it('says the questioner’s number to the host', () => {
+    expect(questionerPrompts('+1 (555) 01')).toEqual(['telephone-number', 'digits/1', 'digits/5', 'digits/5', 'digits/5', 'digits/0', 'digits/1']);
+    expect(questionerPrompts('anonymous')).toEqual(['conf-unmuted']);
   });
 
   it('stops listening once disposed', () => {
