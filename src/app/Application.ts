@@ -4,6 +4,7 @@ import { bootstrapAdministrator } from '../api/auth.js';
 import { ControlApi } from '../api/ControlApi.js';
 import { HttpServer } from '../api/HttpServer.js';
 import { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { Dialer } from '../ivr/Dialer.js';
 import { normalizePhoneNumber } from '../conference/PhoneNumber.js';
 import { CallSession } from '../ivr/CallSession.js';
 import { PromptLibrary } from '../ivr/PromptLibrary.js';
@@ -13,6 +14,7 @@ import type { InboundCall } from '../sip/InboundCall.js';
 import { SipServer } from '../sip/SipServer.js';
 import { buildAnswer, selectAudio } from '../sip/sdp/index.js';
 import { provisionFromConfig } from '../store/provision.js';
+import { SipDialer } from './dialOut.js';
 import { SqliteStore } from '../store/SqliteStore.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
 
@@ -28,6 +30,8 @@ export class Application {
   private conference!: ConferenceManager;
   private prompts!: PromptLibrary;
   private sip!: SipServer;
+  /** `*8` invitations go out through the SIP server. */
+  private dialer!: Dialer;
   private http!: HttpServer;
   private closed = false;
 
@@ -104,6 +108,13 @@ export class Application {
     });
     this.closers.push(() => this.sip.close());
     this.sip.on('call', (call) => this.admit(call));
+    this.dialer = new SipDialer({
+      sip: this.sip,
+      media: this.media,
+      trunks: config.trunks,
+      advertisedAddress: config.sip.advertisedAddress,
+      logger: logger.child({ component: 'dial-out' }),
+    });
 
     const apiLogger = logger.child({ component: 'api' });
     const admin = await bootstrapAdministrator(this.store, this.env, apiLogger);
@@ -189,6 +200,7 @@ export class Application {
         maxCodeLength: this.config.ivr.maxCodeLength,
         prompts: { enterCode: 'conf-getpin', invalidCode: 'conf-invalidpin', goodbye: 'goodbye' },
       },
+      keypad: { services: { dialer: this.dialer } },
       logger,
     }).start();
   }

@@ -14,6 +14,7 @@ import type { ConferenceStore, Did, KeyMatch } from '../store/StoreTypes.js';
 import type { AccessCodeAction, AccessCodeFlowOptions } from './AccessCodeFlow.js';
 import { AccessCodeFlow } from './AccessCodeFlow.js';
 import type { KeypadBinding, KeypadOptions } from './KeypadCommands.js';
+import type { KeypadServices } from './MeetingKeypad.js';
 import { MeetingKeypad } from './MeetingKeypad.js';
 import type { PromptLibrary } from './PromptLibrary.js';
 
@@ -28,7 +29,7 @@ export interface CallSessionOptions {
   prompts: PromptLibrary;
   flow: AccessCodeFlowOptions;
   /** In-meeting keypad: 001's bindings and a 3 s inter-digit pause unless given. */
-  keypad?: { bindings?: readonly KeypadBinding[]; options?: Partial<KeypadOptions> };
+  keypad?: { bindings?: readonly KeypadBinding[]; options?: Partial<KeypadOptions>; services?: KeypadServices };
   logger: Logger;
 }
 
@@ -238,6 +239,7 @@ export class CallSession {
       },
       ...(this.options.keypad?.bindings ? { bindings: this.options.keypad.bindings } : {}),
       ...(this.options.keypad?.options ? { keypad: this.options.keypad.options } : {}),
+      ...(this.options.keypad?.services ? { services: this.options.keypad.services } : {}),
     });
   }
 

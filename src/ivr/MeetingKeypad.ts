@@ -8,6 +8,7 @@ import type { PlaybackDoneEvent } from '../media/MediaTypes.js';
 import type { PromptName } from './AccessCodeFlow.js';
 import type { KeypadAction, KeypadBinding, KeypadCommand, KeypadOptions } from './KeypadCommands.js';
 import { defaultKeypadBindings, KeypadCommands } from './KeypadCommands.js';
+import type { Dialer, InviteOutcome } from './Dialer.js';
 import type { PromptLibrary } from './PromptLibrary.js';
 import { sayNumber } from './sayNumber.js';
 
@@ -21,13 +22,20 @@ export interface MeetingKeypadOptions {
   hangup(reason: string): void;
   bindings?: readonly KeypadBinding[];
   keypad?: Partial<KeypadOptions>;
+  /** What other parts carry out; a command whose service is missing answers with the error tone. */
+  services?: KeypadServices;
+}
+
+/** The keypad's ports to the rest of the server, wired by the application. */
+export interface KeypadServices {
+  /** `*8`: calls a number and joins the callee to the meeting. */
+  dialer?: Dialer;
 }
 
 export const DEFAULT_KEYPAD_OPTIONS: KeypadOptions = { interDigitTimeoutMs: 3000, maxNumberLength: 15 };
 
 /** Commands recognized but not offered yet: they answer with the error tone. */
 const NOT_AVAILABLE: ReadonlySet<KeypadCommand> = new Set<KeypadCommand>([
-  'invite',
   'operator',
   'recordingToggle',
   'entryExitTonesCycle',
@@ -51,6 +59,8 @@ export class MeetingKeypad {
   /** The goodbye before hanging up on `*3`. */
   private exitPlayback: number | undefined;
   private disposed = false;
+  /** Set while a `*8` invitation rings: one at a time per caller. */
+  private inviting = false;
   private readonly onMuteChanged = (muted: boolean, by: ChangeSource): void => this.guard(() => this.announceMute(muted, by));
   private readonly onPlaybackDone = (event: PlaybackDoneEvent): void => this.guard(() => this.playbackDone(event));
 
@@ -98,7 +108,8 @@ export class MeetingKeypad {
           this.errorTone();
           break;
         case 'command':
-          this.execute(action.command);
+          if (action.command === 'invite') this.invite(action.number ?? '');
+          else this.execute(action.command);
           break;
       }
     }
@@ -173,6 +184,38 @@ export class MeetingKeypad {
     }
   }
 
+  /**
+   * `*8` then a number and `#`: the caller hears "please hold while I try"
+   * while it rings, then "the user will join" or, after the error tone,
+   * why not.
+   */
+  private invite(number: string): void {
+    const { meeting, participant, logger } = this.options;
+    const dialer = this.options.services?.dialer;
+    if (!dialer || this.inviting) {
+      logger.info({ available: dialer !== undefined, inviting: this.inviting }, 'invitation refused');
+      return this.errorTone();
+    }
+    if (meeting.locked) return this.errorThen(['conf-locked']);
+    logger.info({ number }, 'inviting a number into the meeting');
+    this.inviting = true;
+    this.say(['pls-hold-while-try']);
+    const settle = (outcome: InviteOutcome): void => {
+      this.inviting = false;
+      if (this.disposed || this.exitPlayback !== undefined) return;
+      logger.info({ number, ok: outcome.ok, ...(outcome.ok ? { participantId: outcome.participant.id } : { reason: outcome.reason }) }, 'invitation settled');
+      if (outcome.ok) return this.say(['conf-userwilljoin']);
+      this.errorThen([outcome.reason === 'notAnswering' ? 'number-not-answering' : 'cannot-complete-as-dialed']);
+    };
+    dialer.invite(number, meeting, participant).then(
+      (outcome) => this.guard(() => settle(outcome)),
+      (err: unknown) => {
+        logger.error({ err }, 'invitation failed');
+        this.guard(() => settle({ ok: false, reason: 'unavailable' }));
+      },
+    );
+  }
+
   /** `*5`: joins the question queue, or leaves it when already in. */
   private raiseOrLowerHand(): void {
     const { meeting, participant } = this.options;
@@ -203,6 +246,11 @@ export class MeetingKeypad {
 
   private tone(name: 'confirmOn' | 'confirmOff'): void {
     this.options.leg.play(this.options.prompts.tone(name), { interruptibleByDtmf: true });
+  }
+
+  /** The error tone, then a prompt saying why. */
+  private errorThen(prompts: PromptName[]): void {
+    this.options.leg.play([...this.options.prompts.tone('error'), ...this.options.prompts.resolve(prompts)], { interruptibleByDtmf: true });
   }
 
   private errorTone(): void {

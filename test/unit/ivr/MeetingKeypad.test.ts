@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Meeting } from '../../../src/conference/Meeting.js';
 import type { Role } from '../../../src/conference/Role.js';
-import { MeetingKeypad, participantCountPrompts, questionerPrompts } from '../../../src/ivr/MeetingKeypad.js';
+import type { InviteOutcome } from '../../../src/ivr/Dialer.js';
+import { MeetingKeypad, participantCountPrompts, questionerPrompts, type KeypadServices } from '../../../src/ivr/MeetingKeypad.js';
 import { sayNumber } from '../../../src/ivr/sayNumber.js';
 import { createRootLogger } from '../../../src/log.js';
 import type { MediaLeg } from '../../../src/media/MediaLeg.js';
@@ -45,7 +46,7 @@ const prompts = {
 let meeting: Meeting;
 let hangups: string[];
 
-function caller(role: Role) {
+function caller(role: Role, services: KeypadServices = {}) {
   const leg = new FakeLeg();
   const participant = meeting.join({ callId: role, role, accessCode: '1', caller: 'x', callee: 'y', leg: leg as unknown as MediaLeg });
   const keypad = new MeetingKeypad({
@@ -55,6 +56,7 @@ function caller(role: Role) {
     prompts,
     logger: createRootLogger('silent'),
     hangup: (reason) => hangups.push(reason),
+    services,
   });
   const press = (digits: string) => {
     for (const d of digits) keypad.digit(d);
@@ -231,6 +233,57 @@ describe('MeetingKeypad', () => {
   it('says the questioner’s number to the host', () => {
     expect(questionerPrompts('+1 (555) 01')).toEqual(['telephone-number', 'digits/1', 'digits/5', 'digits/5', 'digits/5', 'digits/0', 'digits/1']);
     expect(questionerPrompts('anonymous')).toEqual(['conf-unmuted']);
+  });
+
+  it('*8 number # invites through the dialer: hold prompt while it rings, then joined or why not', async () => {
+    const calls: string[] = [];
+    let answer: (outcome: InviteOutcome) => void = () => {};
+    const dialer = {
+      invite: (number: string) => {
+        calls.push(number);
+        return new Promise<InviteOutcome>((resolve) => (answer = resolve));
+      },
+    };
+    const host = caller('host', { dialer });
+    host.press('*815551234#');
+    expect(calls).toEqual(['15551234']);
+    expect(host.leg.heard).toEqual(['pls-hold-while-try']);
+    host.press('*8999#'); // one invitation at a time
+    expect(calls).toHaveLength(1);
+    expect(host.leg.heard.at(-1)).toBe('tone:error');
+    const callee = meeting.join({ callId: 'callee', role: 'participant', accessCode: '', caller: '+15551234', callee: 'y', leg: new FakeLeg() as unknown as MediaLeg });
+    answer({ ok: true, participant: callee });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(host.leg.heard.at(-1)).toBe('conf-userwilljoin');
+
+    host.press('*8555#');
+    answer({ ok: false, reason: 'notAnswering' });
+    await new Promise((r) => setImmediate(r));
+    expect(host.leg.heard.at(-1)).toBe('tone:error number-not-answering');
+    host.press('*8556#');
+    answer({ ok: false, reason: 'unavailable' });
+    await new Promise((r) => setImmediate(r));
+    expect(host.leg.heard.at(-1)).toBe('tone:error cannot-complete-as-dialed');
+
+    // A locked meeting takes no one in: nothing is dialed.
+    meeting.lock();
+    host.press('*8557#');
+    expect(calls).toEqual(['15551234', '555', '556']);
+    expect(host.leg.heard.at(-1)).toBe('tone:error conf-locked');
+  });
+
+  it('*8: a dialer that throws is a failure the caller hears; listeners may not invite; no dialer means the error tone', async () => {
+    const host = caller('host', { dialer: { invite: () => Promise.reject(new Error('boom')) } });
+    host.press('*8123#');
+    await new Promise((r) => setImmediate(r));
+    expect(host.leg.heard).toEqual(['pls-hold-while-try', 'tone:error cannot-complete-as-dialed']);
+    const lena = caller('listener', { dialer: { invite: () => Promise.reject(new Error('not reached')) } });
+    lena.press('*8');
+    expect(lena.leg.heard).toEqual(['tone:error']);
+    const plain = caller('participant');
+    plain.press('*8123#');
+    expect(plain.leg.heard).toEqual(['tone:error']);
   });
 
   it('stops listening once disposed', () => {
