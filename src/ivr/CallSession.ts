@@ -11,9 +11,10 @@ import { Q850 } from '../sip/InboundCall.js';
 import { selectAudio } from '../sip/sdp/index.js';
 import type { CallEndReason } from '../sip/SipTypes.js';
 import type { ConferenceStore, Did, KeyMatch } from '../store/StoreTypes.js';
-import type { AccessCodeAction, AccessCodeFlowOptions } from './AccessCodeFlow.js';
+import type { AccessCodeAction, AccessCodeFlowOptions, PromptName } from './AccessCodeFlow.js';
 import { AccessCodeFlow } from './AccessCodeFlow.js';
 import type { KeypadBinding, KeypadOptions } from './KeypadCommands.js';
+import { keypadBindingsForRoom } from './keypadAttributes.js';
 import type { KeypadServices } from './MeetingKeypad.js';
 import { MeetingKeypad } from './MeetingKeypad.js';
 import type { PromptLibrary } from './PromptLibrary.js';
@@ -48,6 +49,8 @@ export class CallSession {
   private currentPlayback: number | undefined;
   /** The "meeting is locked" prompt; the call is hung up when it ends. */
   private refusalPlayback: number | undefined;
+  /** A last prompt (`leaveWith`) and the reason to hang up with once it ends. */
+  private lastWords: { playbackId: number; reason: string } | undefined;
   private match: KeyMatch | undefined;
   private meeting: Meeting | undefined;
   private participant: Participant | undefined;
@@ -144,6 +147,12 @@ export class CallSession {
   }
 
   private onPlaybackDone(event: PlaybackDoneEvent): void {
+    if (event.playbackId === this.lastWords?.playbackId) {
+      const { reason } = this.lastWords;
+      this.lastWords = undefined;
+      if (!this.finished) this.call.hangup(reason);
+      return;
+    }
     if (event.playbackId === this.refusalPlayback) {
       this.refusalPlayback = undefined;
       this.call.hangup('meeting locked');
@@ -234,13 +243,17 @@ export class CallSession {
       leg: this.leg,
       prompts: this.options.prompts,
       logger: this.logger,
-      hangup: (reason) => {
-        if (!this.finished) this.call.hangup(reason);
-      },
-      ...(this.options.keypad?.bindings ? { bindings: this.options.keypad.bindings } : {}),
+      leave: (prompts, reason) => this.leaveWith(prompts, reason),
+      bindings: this.options.keypad?.bindings ?? keypadBindingsForRoom(this.options.store, this.options.did.didGroupId, match.meetingRoom, this.logger),
       ...(this.options.keypad?.options ? { keypad: this.options.keypad.options } : {}),
       ...(this.options.keypad?.services ? { services: this.options.keypad.services } : {}),
     });
+  }
+
+  /** Plays a last prompt, then hangs up (the keypad's exit). */
+  private leaveWith(prompts: PromptName[], reason: string): void {
+    if (this.finished || this.lastWords) return;
+    this.lastWords = { playbackId: this.leg.play(this.options.prompts.resolve(prompts), { interruptibleByDtmf: false }), reason };
   }
 
   private onEnded(reason: CallEndReason): void {

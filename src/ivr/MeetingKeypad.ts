@@ -4,11 +4,11 @@ import type { Meeting } from '../conference/Meeting.js';
 import type { Participant } from '../conference/Participant.js';
 import { roleCanSpeak } from '../conference/Role.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
-import type { PlaybackDoneEvent } from '../media/MediaTypes.js';
 import type { PromptName } from './AccessCodeFlow.js';
 import type { KeypadAction, KeypadBinding, KeypadCommand, KeypadOptions } from './KeypadCommands.js';
 import { defaultKeypadBindings, KeypadCommands } from './KeypadCommands.js';
 import type { Dialer, InviteOutcome } from './Dialer.js';
+import { helpMenuPrompts } from './keypadHelp.js';
 import type { PromptLibrary } from './PromptLibrary.js';
 import { sayNumber } from './sayNumber.js';
 
@@ -18,8 +18,8 @@ export interface MeetingKeypadOptions {
   leg: MediaLeg;
   prompts: Pick<PromptLibrary, 'resolve' | 'tone'>;
   logger: Logger;
-  /** Ends the caller's call (BYE); the call flow does it. */
-  hangup(reason: string): void;
+  /** Plays these prompts to the caller, then hangs up (`CallSession.leaveWith`); the call flow does it. */
+  leave(prompts: PromptName[], reason: string): void;
   bindings?: readonly KeypadBinding[];
   keypad?: Partial<KeypadOptions>;
   /** What other parts carry out; a command whose service is missing answers with the error tone. */
@@ -30,18 +30,46 @@ export interface MeetingKeypadOptions {
 export interface KeypadServices {
   /** `*8`: calls a number and joins the callee to the meeting. */
   dialer?: Dialer;
+  /** `recording_dtmf`: the meeting recorder. */
+  recording?: RecordingControl;
+  /** `call_operator_dtmf`: a caller asks for an operator (an API event, a transfer). */
+  operatorRequested?(meeting: Meeting, participant: Participant): void;
+  /** `conference_schedule_extend_dtmf`: extends the meeting's schedule; false when it cannot be. */
+  extendSchedule?(meeting: Meeting, by: Participant): boolean;
+  /** `polling_dtmf`: starts a polling vote. */
+  pollingRequested?(meeting: Meeting, by: Participant): void;
+  /**
+   * `conference_entryexittones_dtmf`: the meeting's entry and exit tones
+   * apart. Without it the keypad switches both together (join notifications).
+   */
+  entryExitTones?: EntryExitTonesControl;
+}
+
+export interface RecordingControl {
+  isRecording(meeting: Meeting): boolean;
+  /** Asks the recorder to start or stop; the keypad confirms to the caller. */
+  recordingRequested(meeting: Meeting, action: 'start' | 'stop', by: Participant): void;
+}
+
+export interface EntryExitTones {
+  entry: boolean;
+  exit: boolean;
+}
+
+export interface EntryExitTonesControl {
+  get(meeting: Meeting): EntryExitTones;
+  set(meeting: Meeting, tones: EntryExitTones): void;
+}
+
+/** Seed 004's cycle of entry:exit tones: ON:ON, ON:OFF, OFF:ON, OFF:OFF, then ON:ON again. */
+export function nextEntryExitTones(current: EntryExitTones): EntryExitTones {
+  if (current.entry && current.exit) return { entry: true, exit: false };
+  if (current.entry) return { entry: false, exit: true };
+  if (current.exit) return { entry: false, exit: false };
+  return { entry: true, exit: true };
 }
 
 export const DEFAULT_KEYPAD_OPTIONS: KeypadOptions = { interDigitTimeoutMs: 3000, maxNumberLength: 15 };
-
-/** Commands recognized but not offered yet: they answer with the error tone. */
-const NOT_AVAILABLE: ReadonlySet<KeypadCommand> = new Set<KeypadCommand>([
-  'operator',
-  'recordingToggle',
-  'entryExitTonesCycle',
-  'scheduleExtend',
-  'polling',
-]);
 
 /**
  * The in-meeting keypad of one caller: feeds the caller's digits to the
@@ -54,26 +82,26 @@ const NOT_AVAILABLE: ReadonlySet<KeypadCommand> = new Set<KeypadCommand>([
  */
 export class MeetingKeypad {
   private readonly recognizer: KeypadCommands;
+  private readonly bindings: readonly KeypadBinding[];
   private readonly keypadOptions: KeypadOptions;
   private timer: NodeJS.Timeout | undefined;
-  /** The goodbye before hanging up on `*3`. */
-  private exitPlayback: number | undefined;
+  /** Set once `*3` asked the call flow to say goodbye and hang up. */
+  private leaving = false;
   private disposed = false;
   /** Set while a `*8` invitation rings: one at a time per caller. */
   private inviting = false;
   private readonly onMuteChanged = (muted: boolean, by: ChangeSource): void => this.guard(() => this.announceMute(muted, by));
-  private readonly onPlaybackDone = (event: PlaybackDoneEvent): void => this.guard(() => this.playbackDone(event));
 
   constructor(private readonly options: MeetingKeypadOptions) {
     this.keypadOptions = { ...DEFAULT_KEYPAD_OPTIONS, ...options.keypad };
-    this.recognizer = new KeypadCommands(options.bindings ?? defaultKeypadBindings({ muteNonModerator: false }), this.keypadOptions);
+    this.bindings = options.bindings ?? defaultKeypadBindings({ muteNonModerator: false });
+    this.recognizer = new KeypadCommands(this.bindings, this.keypadOptions);
     options.participant.on('muteChanged', this.onMuteChanged);
-    options.leg.on('playbackDone', this.onPlaybackDone);
   }
 
   /** A digit the caller pressed (RFC 4733 or SIP INFO). */
   digit(digit: string): void {
-    if (this.disposed || this.exitPlayback !== undefined) return;
+    if (this.disposed || this.leaving) return;
     this.run(this.recognizer.handle({ type: 'digit', digit }, this.options.participant.role));
   }
 
@@ -82,7 +110,6 @@ export class MeetingKeypad {
     this.disposed = true;
     this.clearTimer();
     this.options.participant.off('muteChanged', this.onMuteChanged);
-    this.options.leg.off('playbackDone', this.onPlaybackDone);
   }
 
   private run(actions: KeypadAction[]): void {
@@ -118,11 +145,7 @@ export class MeetingKeypad {
   private execute(command: KeypadCommand): void {
     const { meeting, participant, logger } = this.options;
     logger.info({ command, role: participant.role }, 'keypad command');
-    if (NOT_AVAILABLE.has(command)) {
-      logger.info({ command }, 'keypad command not available yet');
-      this.errorTone();
-      return;
-    }
+    const services = this.options.services ?? {};
     switch (command) {
       case 'selfMuteToggle':
         // A listener is never heard: there is nothing to toggle.
@@ -173,12 +196,34 @@ export class MeetingKeypad {
         return this.say(['cancelled']);
       case 'participantCount':
         return this.say(participantCountPrompts(meeting.participants.length - 1));
-      case 'help':
-        return this.say([participant.role === 'host' ? 'conf-adminmenu' : 'conf-usermenu']);
+      case 'help': {
+        const menu = helpMenuPrompts(this.bindings, participant.role);
+        return menu.length > 0 ? this.say(menu) : this.errorTone();
+      }
       case 'exit':
         this.clearTimer();
-        this.exitPlayback = this.options.leg.play(this.options.prompts.resolve(['goodbye']), { interruptibleByDtmf: false });
+        this.leaving = true;
+        this.options.leave(['goodbye'], 'caller left (keypad exit)');
         return;
+      case 'recordingToggle': {
+        if (!services.recording) return this.unavailable(command);
+        const start = !services.recording.isRecording(meeting);
+        services.recording.recordingRequested(meeting, start ? 'start' : 'stop', participant);
+        return start ? this.say(['conf-now-recording']) : this.tone('confirmOff');
+      }
+      case 'operator':
+        if (!services.operatorRequested) return this.unavailable(command);
+        services.operatorRequested(meeting, participant);
+        return this.say(['one-moment-please']);
+      case 'scheduleExtend':
+        if (!services.extendSchedule) return this.unavailable(command);
+        return this.say([services.extendSchedule(meeting, participant) ? 'conf-extended' : 'conf-nonextended']);
+      case 'polling':
+        if (!services.pollingRequested) return this.unavailable(command);
+        services.pollingRequested(meeting, participant);
+        return this.tone('confirmOn');
+      case 'entryExitTonesCycle':
+        return this.cycleEntryExitTones();
       default:
         return this.errorTone();
     }
@@ -202,7 +247,7 @@ export class MeetingKeypad {
     this.say(['pls-hold-while-try']);
     const settle = (outcome: InviteOutcome): void => {
       this.inviting = false;
-      if (this.disposed || this.exitPlayback !== undefined) return;
+      if (this.disposed || this.leaving) return;
       logger.info({ number, ok: outcome.ok, ...(outcome.ok ? { participantId: outcome.participant.id } : { reason: outcome.reason }) }, 'invitation settled');
       if (outcome.ok) return this.say(['conf-userwilljoin']);
       this.errorThen([outcome.reason === 'notAnswering' ? 'number-not-answering' : 'cannot-complete-as-dialed']);
@@ -225,19 +270,33 @@ export class MeetingKeypad {
       this.options.logger.info({ reason: raised.reason }, 'hand not raised');
       return this.errorTone();
     }
-    this.say(['added']);
+    // "You are currently caller number 2."
+    this.say(['queue-thereare', ...sayNumber(raised.position)]);
   }
 
   /** Tells this caller that a host or an operator muted or unmuted them; confirms their own *1. */
   private announceMute(muted: boolean, _by: ChangeSource): void {
-    if (this.disposed || this.exitPlayback !== undefined || !roleCanSpeak(this.options.participant.role)) return;
+    if (this.disposed || this.leaving || !roleCanSpeak(this.options.participant.role)) return;
     this.say([muted ? 'conf-muted' : 'conf-unmuted']);
   }
 
-  private playbackDone(event: PlaybackDoneEvent): void {
-    if (event.playbackId !== this.exitPlayback || this.disposed) return;
-    this.exitPlayback = undefined;
-    this.options.hangup('caller left (keypad exit)');
+  /** Entry/exit tones: seed 004's four-step cycle when the meeting has them apart, else both on or off together. */
+  private cycleEntryExitTones(): void {
+    const { meeting } = this.options;
+    const control = this.options.services?.entryExitTones;
+    if (!control) {
+      meeting.setJoinNotifications(!meeting.joinNotifications);
+      return this.tone(meeting.joinNotifications ? 'confirmOn' : 'confirmOff');
+    }
+    const next = nextEntryExitTones(control.get(meeting));
+    control.set(meeting, next);
+    // "Enabled"/"disabled" for entry, then for exit.
+    this.say([next.entry ? 'enabled' : 'disabled', next.exit ? 'enabled' : 'disabled']);
+  }
+
+  private unavailable(command: KeypadCommand): void {
+    this.options.logger.info({ command }, 'keypad command not available here');
+    this.errorTone();
   }
 
   private say(prompts: PromptName[]): void {

@@ -6,6 +6,9 @@
  * (`defaultKeypadBindings`). A bad value is reported and the default kept,
  * so one typo in an attribute never takes a caller's keypad away.
  */
+import { attributeIsOn } from '../conference/MeetingPolicy.js';
+import type { Logger } from '../log.js';
+import type { ConferenceStore, MeetingRoom } from '../store/StoreTypes.js';
 import type { KeypadBinding, KeypadCommand } from './KeypadCommands.js';
 import { defaultKeypadBindings, KeypadBindingError, validateBindings } from './KeypadCommands.js';
 
@@ -104,4 +107,24 @@ export function keypadBindingsFor(levels: KeypadAttributeLevels, options: { mute
 function valueOf(attributes: readonly Attribute[], name: string): string | undefined {
   const value = attributes.find((a) => a.name === name)?.value;
   return value === undefined ? undefined : value.trim();
+}
+
+/**
+ * The keypad bindings of a caller who dialed into `didGroupId` and joined
+ * `room`: the attributes read from the store, every problem logged.
+ */
+export function keypadBindingsForRoom(
+  store: Pick<ConferenceStore, 'getDidGroup'>,
+  didGroupId: number,
+  room: Pick<MeetingRoom, 'attributes'>,
+  logger: Logger,
+): KeypadBinding[] {
+  const didGroup = store.getDidGroup(didGroupId)?.attributes ?? [];
+  const { bindings, problems } = keypadBindingsFor(
+    { didGroup, room: room.attributes },
+    // 001's mute_non_moderator: *1 for hosts only.
+    { muteNonModerator: attributeIsOn(room.attributes, 'mute_non_moderator') || attributeIsOn(didGroup, 'mute_non_moderator') },
+  );
+  for (const problem of problems) logger.warn({ problem }, 'keypad attribute not applied');
+  return bindings;
 }

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Meeting } from '../../../src/conference/Meeting.js';
 import type { Role } from '../../../src/conference/Role.js';
 import type { InviteOutcome } from '../../../src/ivr/Dialer.js';
-import { MeetingKeypad, participantCountPrompts, questionerPrompts, type KeypadServices } from '../../../src/ivr/MeetingKeypad.js';
+import { MeetingKeypad, nextEntryExitTones, participantCountPrompts, questionerPrompts, type KeypadServices } from '../../../src/ivr/MeetingKeypad.js';
 import { sayNumber } from '../../../src/ivr/sayNumber.js';
 import { createRootLogger } from '../../../src/log.js';
 import type { MediaLeg } from '../../../src/media/MediaLeg.js';
@@ -44,7 +44,8 @@ const prompts = {
 };
 
 let meeting: Meeting;
-let hangups: string[];
+/** What each keypad asked the call flow to say before hanging up, and why. */
+let leaves: Array<{ prompts: string[]; reason: string }>;
 
 function caller(role: Role, services: KeypadServices = {}) {
   const leg = new FakeLeg();
@@ -55,7 +56,7 @@ function caller(role: Role, services: KeypadServices = {}) {
     leg: leg as unknown as MediaLeg,
     prompts,
     logger: createRootLogger('silent'),
-    hangup: (reason) => hangups.push(reason),
+    leave: (prompts, reason) => leaves.push({ prompts, reason }),
     services,
   });
   const press = (digits: string) => {
@@ -67,7 +68,7 @@ function caller(role: Role, services: KeypadServices = {}) {
 beforeEach(() => {
   let next = 0;
   meeting = new Meeting({ meetingNumber: 1, attributes: [] } as unknown as MeetingRoom, { close() {} } as unknown as MediaRoom, () => ++next, createRootLogger('silent'));
-  hangups = [];
+  leaves = [];
 });
 
 afterEach(() => {
@@ -146,15 +147,20 @@ describe('MeetingKeypad', () => {
     host.press('*2');
     alice.press('*4');
     host.press('*4');
-    expect(host.leg.heard).toEqual(['conf-onlyone', 'conf-adminmenu']);
-    expect(alice.leg.heard).toEqual(['conf-usermenu']);
+    expect(host.leg.heard[0]).toBe('conf-onlyone');
+    // Our own key layout, only what the role may use: the host hears *91, a participant does not.
+    expect(host.leg.heard[1]).toContain('for conf-now-muted vm-press digits/star digits/9 digits/1');
+    expect(host.leg.heard[1]).toContain('confbridge-lock-in vm-press digits/star digits/9 digits/2 vm-and digits/star digits/9 digits/3');
+    expect(alice.leg.heard[0]).toBe(
+      'confbridge-mute-in vm-press digits/star digits/1 for conf-otherinparty vm-press digits/star digits/2 ' +
+        'to-call-this-number vm-press digits/star digits/8 confbridge-leave-in vm-press digits/star digits/3',
+    );
     alice.press('*3');
-    expect(alice.leg.heard.at(-1)).toBe('goodbye');
-    expect(hangups).toEqual([]);
-    alice.leg.emit('playbackDone', { playbackId: 1, interrupted: false });
-    expect(hangups).toHaveLength(0); // not the goodbye's id
-    alice.leg.emit('playbackDone', { playbackId: 2, interrupted: false });
-    expect(hangups).toHaveLength(1);
+    expect(leaves).toEqual([{ prompts: ['goodbye'], reason: 'caller left (keypad exit)' }]);
+    // Leaving: further keys do nothing.
+    alice.press('*3*2');
+    expect(leaves).toHaveLength(1);
+    expect(alice.leg.heard).toHaveLength(1);
   });
 
   it('answers unknown sequences, unavailable commands and an unfinished sequence with the error tone', () => {
@@ -195,8 +201,9 @@ describe('MeetingKeypad', () => {
 
     bob.press('*5');
     ann.press('*5');
-    expect(bob.leg.heard.at(-1)).toBe('added');
-    expect(ann.leg.heard.at(-1)).toBe('added');
+    // "You are currently caller number 1 / 2."
+    expect(bob.leg.heard.at(-1)).toBe('queue-thereare digits/1');
+    expect(ann.leg.heard.at(-1)).toBe('queue-thereare digits/2');
     // A listener is never muted by the participant policy: no hand to raise.
     lena.press('*5');
     expect(lena.leg.heard).toEqual(['tone:error']);
@@ -214,7 +221,7 @@ describe('MeetingKeypad', () => {
 
     bob.press('*5');
     bob.press('*5'); // lowers it again
-    expect(bob.leg.heard.slice(-2)).toEqual(['added', 'removed']);
+    expect(bob.leg.heard.slice(-2)).toEqual(['queue-thereare digits/1', 'removed']);
     ann.press('*5');
     host.press('*99');
     expect(meeting.qa.queue).toEqual([]);
@@ -284,6 +291,83 @@ describe('MeetingKeypad', () => {
     const plain = caller('participant');
     plain.press('*8123#');
     expect(plain.leg.heard).toEqual(['tone:error']);
+  });
+
+  it('004 features through their services: recording, operator, schedule extend, polling, entry/exit tones', () => {
+    const calls: string[] = [];
+    let recording = false;
+    let tones = { entry: true, exit: true };
+    const services: KeypadServices = {
+      recording: {
+        isRecording: () => recording,
+        recordingRequested: (_m, action, by) => {
+          calls.push(`recording ${action} by ${by.callId}`);
+          recording = action === 'start';
+        },
+      },
+      operatorRequested: (_m, p) => calls.push(`operator for ${p.callId}`),
+      // The first extension works, the next one is past the limit.
+      extendSchedule: () => calls.push('extend') > 0 && calls.filter((c) => c === 'extend').length === 1,
+      pollingRequested: () => calls.push('polling'),
+      entryExitTones: { get: () => tones, set: (_m, next) => (tones = next) },
+    };
+    const bindings = [
+      { command: 'recordingToggle' as const, sequence: '*7', roles: 'h' },
+      { command: 'operator' as const, sequence: '*0', roles: 'hpl' },
+      { command: 'scheduleExtend' as const, sequence: '*#1', roles: 'h' },
+      { command: 'polling' as const, sequence: '*6', roles: 'h' },
+      { command: 'entryExitTonesCycle' as const, sequence: '*#2', roles: 'h' },
+    ];
+    const leg = new FakeLeg();
+    const participant = meeting.join({ callId: 'host', role: 'host', accessCode: '1', caller: 'x', callee: 'y', leg: leg as unknown as MediaLeg });
+    const keypad = new MeetingKeypad({ meeting, participant, leg: leg as unknown as MediaLeg, prompts, logger: createRootLogger('silent'), leave: () => {}, bindings, services });
+    for (const d of '*7*7*0*#1*#1*6*#2*#2*#2*#2') keypad.digit(d);
+    expect(calls).toEqual(['recording start by host', 'recording stop by host', 'operator for host', 'extend', 'extend', 'polling']);
+    expect(leg.heard).toEqual([
+      'conf-now-recording',
+      'tone:confirmOff',
+      'one-moment-please',
+      'conf-extended',
+      'conf-nonextended',
+      'tone:confirmOn',
+      'enabled disabled',
+      'disabled enabled',
+      'disabled disabled',
+      'enabled enabled',
+    ]);
+    expect(tones).toEqual({ entry: true, exit: true });
+  });
+
+  it('without their services those features answer with the error tone; the tone cycle falls back to join notifications', () => {
+    const bindings = [
+      { command: 'recordingToggle' as const, sequence: '*7', roles: 'h' },
+      { command: 'operator' as const, sequence: '*0', roles: 'hpl' },
+      { command: 'entryExitTonesCycle' as const, sequence: '*#', roles: 'h' },
+    ];
+    const leg = new FakeLeg();
+    const participant = meeting.join({ callId: 'host', role: 'host', accessCode: '1', caller: 'x', callee: 'y', leg: leg as unknown as MediaLeg });
+    const keypad = new MeetingKeypad({ meeting, participant, leg: leg as unknown as MediaLeg, prompts, logger: createRootLogger('silent'), leave: () => {}, bindings });
+    expect(meeting.joinNotifications).toBe(false);
+    for (const d of '*7*0*#') keypad.digit(d);
+    expect(meeting.joinNotifications).toBe(true);
+    expect(leg.heard).toEqual(['tone:error', 'tone:error', 'tone:confirmOn']);
+  });
+
+  it('cycles entry:exit tones as seed 004 lists them', () => {
+    let tones = { entry: true, exit: true };
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      tones = nextEntryExitTones(tones);
+      seen.push(`${tones.entry ? 'ON' : 'OFF'}:${tones.exit ? 'ON' : 'OFF'}`);
+    }
+    expect(seen).toEqual(['ON:OFF', 'OFF:ON', 'OFF:OFF', 'ON:ON']);
+  });
+
+  it('the help menu leaves out self mute for a listener', () => {
+    const lena = caller('listener');
+    lena.press('*4');
+    expect(lena.leg.heard[0]).not.toContain('confbridge-mute-in');
+    expect(lena.leg.heard[0]).toContain('confbridge-leave-in');
   });
 
   it('stops listening once disposed', () => {

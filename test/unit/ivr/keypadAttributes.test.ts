@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KeypadCommands, type KeypadBinding, type KeypadCommand } from '../../../src/ivr/KeypadCommands.js';
-import { keypadBindingsFor } from '../../../src/ivr/keypadAttributes.js';
+import { keypadBindingsFor, keypadBindingsForRoom } from '../../../src/ivr/keypadAttributes.js';
+import { sayKeys } from '../../../src/ivr/keypadHelp.js';
+import { createRootLogger } from '../../../src/log.js';
 
 const a = (name: string, value: string) => ({ name, value });
 const find = (bindings: KeypadBinding[], command: KeypadCommand) => bindings.find((b) => b.command === command);
@@ -75,5 +77,23 @@ describe('keypadBindingsFor', () => {
     expect(find(bindings, 'exit')?.sequence).toBe('*3');
     expect(find(bindings, 'help')?.sequence).toBe('*4');
     expect(find(bindings, 'recordingToggle')?.sequence).toBe('*7');
+  });
+});
+
+describe('keypadBindingsForRoom', () => {
+  it('reads the DID group from the store and the room, with 001’s mute_non_moderator', () => {
+    const store = { getDidGroup: (id: number) => (id === 7 ? { id, name: 'g', description: '', callFlowId: 1, attributes: [a('call_exit_dtmf_binding', '*33')] } : undefined) };
+    const logger = createRootLogger('silent');
+    const bindings = keypadBindingsForRoom(store, 7, { attributes: [a('mute_non_moderator', 'on')] }, logger);
+    expect(find(bindings, 'exit')?.sequence).toBe('*33');
+    expect(find(bindings, 'selfMuteToggle')?.roles).toBe('h');
+    // An unknown group is no attributes at all.
+    expect(find(keypadBindingsForRoom(store, 8, { attributes: [] }, logger), 'exit')?.sequence).toBe('*3');
+  });
+});
+
+describe('sayKeys', () => {
+  it('says star, pound and digits', () => {
+    expect(sayKeys('*#05')).toEqual(['digits/star', 'digits/pound', 'digits/0', 'digits/5']);
   });
 });
