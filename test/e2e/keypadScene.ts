@@ -14,6 +14,9 @@ import { runCaller, type CallerStep, type SippRun } from '../support/sipp.js';
 import type { TestServer } from '../support/testServer.js';
 import { sleep, waitFor } from '../support/wait.js';
 
+/** How long a key lasts in a CallerMedia pcap: 100 ms of tone, 100 ms of gap. */
+const PCAP_MS_PER_KEY = 200;
+
 export const CODES = { host: '1111#', participant: '2222#', listener: '3333#' } as const;
 /** A tone level a caller clearly hears, and one it does not. */
 export const HEARD = 1500;
@@ -24,8 +27,10 @@ export interface SceneCaller {
   role: keyof typeof CODES;
   /** The tone this caller streams, Hz; none when undefined. */
   frequency?: number;
-  /** Keys pressed after joining, as SIP INFO: [pause before, digits]. */
+  /** Keys pressed after joining: [pause before, digits]. */
   presses?: Array<[number, string]>;
+  /** How the keys are sent: SIP INFO (default) or RFC 4733 events, replayed by sipp from a pcap. */
+  dtmf?: 'info' | 'rfc4733';
 }
 
 export interface ScenePorts {
@@ -58,7 +63,20 @@ export async function startScene(server: TestServer, media: CallerMedia, ports: 
       { kind: 'pause', ms: 1500 },
     ];
     if (caller.frequency !== undefined) steps.push({ kind: 'stream', path: media.tone(caller.name, caller.frequency) });
-    for (const [pause, digits] of caller.presses ?? []) steps.push({ kind: 'pause', ms: pause }, { kind: 'info', digits });
+    // sipp stops a pcap when the next one starts: keys sent before the previous ones are out would be lost.
+    let previousPcapMs = 0;
+    for (const [pause, digits] of caller.presses ?? []) {
+      if (caller.dtmf === 'rfc4733') {
+        if (pause < previousPcapMs) throw new Error(`${caller.name}: "${digits}" would start before the previous keys have been sent`);
+        previousPcapMs = PCAP_MS_PER_KEY * digits.length;
+      }
+      steps.push(
+        { kind: 'pause', ms: pause },
+        caller.dtmf === 'rfc4733'
+          ? { kind: 'pcap', path: media.digits(`${caller.name}-keys-${process.hrtime.bigint()}`, digits) }
+          : { kind: 'info', digits },
+      );
+    }
     // Stays until the bridge hangs up (the test ends the meeting).
     steps.push({ kind: 'expectBye', timeoutMs: 120_000 });
     return runCaller(
