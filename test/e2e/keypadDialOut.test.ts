@@ -43,7 +43,7 @@ ${body}]]></send>`;
 }
 
 /** A callee that rings, answers with its media at `sinkPort`, streams `tonePath` and waits for our BYE. */
-function answeringCallee(sinkPort: number, tonePath: string): string {
+function answeringCallee(sinkPort: number, tonePath: string, ringMs = 1500): string {
   const sdp = `v=0
 o=callee 1 1 IN IP4 [local_ip]
 s=-
@@ -59,7 +59,7 @@ a=sendrecv
 <scenario name="answering callee">
 <recv request="INVITE"/>
 ${response('SIP/2.0 180 Ringing')}
-<pause milliseconds="1500"/>
+<pause milliseconds="${ringMs}"/>
 ${response('SIP/2.0 200 OK', ['Content-Type: application/sdp'], sdp)}
 <recv request="ACK"/>
 <nop><action><exec rtp_stream="${tonePath},-1,0"/></action></nop>
@@ -168,6 +168,36 @@ describe('*8 dial-out end to end', () => {
     } finally {
       cleanupScene(scene);
       callee.process.kill();
+    }
+  }, 120_000);
+});
+
+describe('*8 when the meeting ends while it rings', () => {
+  it('the late answer is hung up at once and nobody is left in a meeting', async () => {
+    let scene: Scene | undefined;
+    const calleeSink = await RtpSink.open(CALLEE_SINK_PORT);
+    const callee = runCallee(answeringCallee(CALLEE_SINK_PORT, media.tone('late', 900), 6000));
+    try {
+      scene = await startScene(server, media, { serverPort: PORTS.sip, sipPort: 25737, sinkBase: 26454, mediaBase: 26970 }, [
+        { name: 'hedda', role: 'host', presses: [[2000, '*815551234#']] },
+      ]);
+      const { runs } = scene;
+      await waitFor(() => meetingNow(server)?.participants.length === 1, 20_000, 'hedda in meeting 1000', runs);
+      const hedda = meetingNow(server)!.participants[0]!;
+      // "Please hold while we try": the invitation is ringing.
+      await waitFor(() => hedda.leg.playbackId !== undefined, 20_000, 'the hold prompt while it rings', runs);
+      // Her scenario pauses after each INFO: let it reach its BYE wait before the meeting ends.
+      await sleep(1000);
+      await endScene(server, scene);
+      // The callee answers into no meeting: the bridge ACKs and hangs up; sipp ends on that BYE.
+      const result = await callee.done;
+      expect(result.code, result.output).toBe(0);
+      await waitFor(() => server.app.mediaEngine.stats().legs === 0, 5_000, 'every media leg closed');
+      expect(meetingNow(server)).toBeUndefined();
+    } finally {
+      cleanupScene(scene);
+      callee.process.kill();
+      calleeSink.close();
     }
   }, 120_000);
 });
