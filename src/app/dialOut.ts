@@ -26,7 +26,8 @@ const NOT_ANSWERING: ReadonlySet<OutboundFailureCause> = new Set<OutboundFailure
  * created, before the answer could pick another). Once answered the callee
  * joins the meeting as a participant, and from then on either side ending
  * ends the other: their BYE removes them from the meeting; the meeting
- * ending, a kick or an RTP timeout hangs their call up.
+ * ending, a kick or an RTP timeout hangs their call up. A meeting that ends
+ * while it rings cancels it; one locked meanwhile hangs up the answer.
  */
 export class SipDialer implements Dialer {
   private static lastLeg = 0;
@@ -65,15 +66,26 @@ export class SipDialer implements Dialer {
     const callLog = this.options.logger.child({ callId: call.info.callId, inviterCallId: invitedBy.callId });
     callLog.info({ trunk: trunk.name, number: call.info.number }, 'dial-out ringing');
     return new Promise<InviteOutcome>((resolve) => {
+      // Nobody should be rung into a meeting that is over: give up (CANCEL).
+      let meetingEnded = false;
+      const onMeetingEnded = (): void => {
+        meetingEnded = true;
+        callLog.info('meeting ended while the invitation rang, cancelling');
+        call.cancel();
+      };
+      meeting.once('ended', onMeetingEnded);
       const fail = (reason: InviteFailure): void => {
         leg.close();
         resolve({ ok: false, reason });
       };
       call.once('failed', (failure) => {
+        meeting.off('ended', onMeetingEnded);
         callLog.info({ status: failure.status, cause: failure.cause }, 'dial-out failed');
-        fail(NOT_ANSWERING.has(failure.cause) ? 'notAnswering' : 'unavailable');
+        if (meetingEnded) fail('meetingClosed');
+        else fail(NOT_ANSWERING.has(failure.cause) ? 'notAnswering' : 'unavailable');
       });
       call.once('answered', ({ remoteSdp }) => {
+        meeting.off('ended', onMeetingEnded);
         const outcome = this.admit(call, leg, remoteSdp, meeting, invitedBy, callLog);
         if (!outcome.ok) {
           call.hangup(outcome.reason === 'meetingClosed' ? 'meeting closed' : 'answer not usable');
