@@ -42,7 +42,7 @@ describe('Q&A end to end', () => {
     let scene: Scene | undefined;
     try {
       scene = await startScene(server, media, { serverPort: PORTS.sip, sipPort: 25710, sinkBase: 26400, mediaBase: 26600 }, [
-        { name: 'hope', role: 'host', frequency: H, presses: [[5000, '*97'], [11_000, '*98'], [9000, '*98'], [9000, '*97']] },
+        { name: 'hope', role: 'host', frequency: H, presses: [[5000, '*97'], [14_000, '*98'], [9000, '*98'], [9000, '*97']] },
         { name: 'ann', role: 'participant', frequency: A, presses: [[11_000, '*5']] },
         { name: 'bob', role: 'participant', frequency: B, presses: [[8500, '*5']] },
       ]);
