@@ -76,9 +76,11 @@ export const DEFAULT_KEYPAD_OPTIONS: KeypadOptions = { interDigitTimeoutMs: 3000
  * pure `KeypadCommands` recognizer with the caller's current role, runs its
  * inter-digit timer, carries out the commands through the `Meeting`, and
  * tells the caller what happened: a prompt confirms each command, the
- * error tone answers a denied, unknown or unavailable one. It also
- * announces to this caller the changes others make to them (a host's mute
- * all, an operator's mute).
+ * error tone answers a denied, unknown or unavailable one. What other parts
+ * own (dial-out, recording, operator, schedule, polling, separate entry and
+ * exit tones) goes through the `KeypadServices` ports; leaving goes through
+ * the call flow's `leave`. It also announces to this caller the changes
+ * others make to them (a host's mute all, Q&A, an operator's mute).
  */
 export class MeetingKeypad {
   private readonly recognizer: KeypadCommands;
