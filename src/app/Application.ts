@@ -4,9 +4,9 @@ import { bootstrapAdministrator } from '../api/auth.js';
 import { ControlApi } from '../api/ControlApi.js';
 import { HttpServer } from '../api/HttpServer.js';
 import { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { Dialer, OperatorRoute } from '../ivr/Dialer.js';
 import { normalizePhoneNumber } from '../conference/PhoneNumber.js';
 import { CallSession } from '../ivr/CallSession.js';
-import type { OperatorRoute } from '../ivr/Dialer.js';
 import { PromptLibrary } from '../ivr/PromptLibrary.js';
 import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
@@ -14,6 +14,7 @@ import type { InboundCall } from '../sip/InboundCall.js';
 import { SipServer } from '../sip/SipServer.js';
 import { buildAnswer, selectAudio } from '../sip/sdp/index.js';
 import { provisionFromConfig } from '../store/provision.js';
+import { SipDialer } from './dialOut.js';
 import { SqliteStore } from '../store/SqliteStore.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
 
@@ -29,13 +30,11 @@ export class Application {
   private conference!: ConferenceManager;
   private prompts!: PromptLibrary;
   private sip!: SipServer;
+  /** `*8` invitations go out through the SIP server. */
+  private dialer!: Dialer;
   private http!: HttpServer;
   private closed = false;
-  /**
-   * The operator transfer after too many wrong codes (config
-   * `ivr.operatorUri`). Unset until a Dialer over `SipServer.dial` is wired;
-   * callers hear goodbye instead meanwhile.
-   */
+  /** The operator transfer after too many wrong codes (config `ivr.operatorNumber`); none when it is empty. */
   private operatorRoute: OperatorRoute | undefined;
 
   private constructor(
@@ -112,6 +111,17 @@ export class Application {
     });
     this.closers.push(() => this.sip.close());
     this.sip.on('call', (call) => this.admit(call));
+    this.dialer = new SipDialer({
+      sip: this.sip,
+      media: this.media,
+      trunks: config.trunks,
+      advertisedAddress: config.sip.advertisedAddress,
+      logger: logger.child({ component: 'dial-out' }),
+    });
+    if (config.ivr.operatorNumber !== '') {
+      const media = this.media;
+      this.operatorRoute = { number: config.ivr.operatorNumber, dialer: this.dialer, createRoom: () => media.createRoom() };
+    }
 
     const apiLogger = logger.child({ component: 'api' });
     const admin = await bootstrapAdministrator(this.store, this.env, apiLogger);
@@ -198,6 +208,7 @@ export class Application {
         prompts: { enterCode: 'conf-getpin', invalidCode: 'conf-invalidpin', goodbye: 'goodbye' },
       },
       ...(this.operatorRoute ? { operator: this.operatorRoute } : {}),
+      keypad: { services: { dialer: this.dialer } },
       logger,
     }).start();
   }

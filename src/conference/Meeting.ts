@@ -6,6 +6,7 @@ import type { Sound } from '../media/Sound.js';
 import type { ChangeSource, JoinRequest, MeetingEvents, MeetingSounds } from './ConferenceTypes.js';
 import { MeetingEndedError, MeetingLockedError } from './ConferenceTypes.js';
 import { attributeIsOn, gainDbForLevel } from './MeetingPolicy.js';
+import { MeetingQa, qaPolicyOf } from './MeetingQa.js';
 import { Participant } from './Participant.js';
 import type { Role } from './Role.js';
 
@@ -41,6 +42,8 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   private lockedValue = false;
   private heldValue = false;
   private joinNotificationsValue: boolean;
+  /** The meeting's Q&A session (seed 004 `qaMode`); idle until a host starts it. */
+  readonly qa: MeetingQa;
 
   constructor(
     room: MeetingRoom,
@@ -57,6 +60,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     // Seed 004's room attributes give the initial state; *94/*95 change it.
     this.joinNotificationsValue =
       joinNotifications ?? (attributeIsOn(room.attributes, 'conference_entrytones') || attributeIsOn(room.attributes, 'conference_exittones'));
+    this.qa = new MeetingQa(this, qaPolicyOf(room.attributes), logger);
   }
 
   get ended(): boolean {

@@ -57,8 +57,8 @@ export interface AppConfig {
   dataDir: string;
   logLevel: string;
   prompts: { directory: string; musicOnHold: string };
-  /** `operatorUri`: where callers go after too many wrong access codes; empty: they hear goodbye. */
-  ivr: { digitTimeoutSeconds: number; maxCodeAttempts: number; maxCodeLength: number; operatorUri: string };
+  /** `operatorNumber`: where callers go after too many wrong access codes; empty: they hear goodbye. */
+  ivr: { digitTimeoutSeconds: number; maxCodeAttempts: number; maxCodeLength: number; operatorNumber: string };
   provisioning: { didGroups: DidGroupConfig[]; meetingRooms: MeetingRoomConfig[] };
 }
 
@@ -259,7 +259,7 @@ function parseConfig(raw: unknown, baseDir: string): AppConfig {
       digitTimeoutSeconds: ivr.positiveInteger('digitTimeoutSeconds', 5),
       maxCodeAttempts: ivr.positiveInteger('maxCodeAttempts', 3),
       maxCodeLength: ivr.positiveInteger('maxCodeLength', 16),
-      operatorUri: ivr.string('operatorUri', ''),
+      operatorNumber: ivr.string('operatorNumber', ''),
     },
     provisioning: {
       didGroups: provisioning.list('didGroups').map((group) => ({

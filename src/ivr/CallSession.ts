@@ -24,7 +24,8 @@ import type { DialedCall, OperatorRoute } from './Dialer.js';
 import type { RoomPins } from './entrySteps.js';
 import { accessCodeAttempts, ENTRY_PROMPTS, entryPrompts, FAREWELL_PROMPTS, roleForPin, roomPins } from './entrySteps.js';
 import type { KeypadBinding, KeypadOptions } from './KeypadCommands.js';
-import { defaultKeypadBindings } from './KeypadCommands.js';
+import { keypadBindingsForRoom } from './keypadAttributes.js';
+import type { KeypadServices } from './MeetingKeypad.js';
 import { MeetingKeypad } from './MeetingKeypad.js';
 import type { PromptLibrary } from './PromptLibrary.js';
 
@@ -46,7 +47,7 @@ export interface CallSessionOptions {
   /** Where callers go after too many wrong codes; without it they hear goodbye. */
   operator?: OperatorRoute;
   /** In-meeting keypad: 001's bindings and a 3 s inter-digit pause unless given. */
-  keypad?: { bindings?: readonly KeypadBinding[]; options?: Partial<KeypadOptions> };
+  keypad?: { bindings?: readonly KeypadBinding[]; options?: Partial<KeypadOptions>; services?: KeypadServices };
   logger: Logger;
 }
 
@@ -101,7 +102,7 @@ export class CallSession {
     this.attributes = resolveAttributes({ store: options.store, did: options.did, logger: options.logger });
     this.language = this.attributes.text('conference_language', 'EN');
     const welcome = this.attributes.text('dnis_welcomeprompt').trim();
-    const operatorReady = options.operator !== undefined && options.operator.uri !== '';
+    const operatorReady = options.operator !== undefined && options.operator.number !== '';
     this.flow = new AccessCodeFlow({
       ...options.flow,
       maxAttempts: accessCodeAttempts(this.attributes, options.flow.maxAttempts),
@@ -382,11 +383,10 @@ export class CallSession {
       // Keypad confirmations in the caller's language too.
       prompts: { resolve: (names) => prompts.resolve(names, language), tone: (name) => prompts.tone(name) },
       logger: this.logger,
-      hangup: (reason) => {
-        if (!this.finished) this.call.hangup(reason);
-      },
-      bindings: this.options.keypad?.bindings ?? defaultKeypadBindings({ muteNonModerator: this.attributes.isOn('mute_non_moderator') }),
+      leave: (prompts, reason) => this.leaveWith(prompts, reason),
+      bindings: this.options.keypad?.bindings ?? keypadBindingsForRoom(this.options.store, this.options.did.didGroupId, match.meetingRoom, this.logger),
       ...(this.options.keypad?.options ? { keypad: this.options.keypad.options } : {}),
+      ...(this.options.keypad?.services ? { services: this.options.keypad.services } : {}),
     });
     const others = meeting.participants.length - 1;
     const greeting = entryPrompts({ waiting, others, announceCount: this.attributes.allows('call_announceparticipantcount', role) });
@@ -422,11 +422,11 @@ export class CallSession {
   private async transferToOperator(): Promise<void> {
     const route = this.options.operator!;
     this.operator = {};
-    this.logger.info({ operator: route.uri }, 'transferring to the operator');
+    this.logger.info({ operator: route.number }, 'transferring to the operator');
     this.leg.hold(this.options.prompts.musicOnHold());
     let callee: DialedCall;
     try {
-      callee = await route.dialer.dial(route.uri, { callId: this.call.info.callId, caller: this.call.info.from.user });
+      callee = await route.dialer.dial(route.number, { callId: this.call.info.callId, caller: this.call.info.from.user });
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'operator not reached');
       this.guard(() => this.leaveWith([ENTRY_PROMPTS.goodbye], 'operator not reached'));

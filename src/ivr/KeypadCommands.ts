@@ -92,6 +92,12 @@ export function defaultKeypadBindings(options: { muteNonModerator: boolean }): K
 }
 
 const ROLE_LETTERS: Record<Role, string> = { host: 'h', participant: 'p', listener: 'l' };
+
+/** Whether a binding's role string lets this role use it. */
+export function roleMayUse(binding: KeypadBinding, role: Role): boolean {
+  return binding.roles.includes(ROLE_LETTERS[role]);
+}
+
 const KEYPAD_DIGIT = /^[0-9*#A-D]$/;
 
 export class KeypadBindingError extends Error {
@@ -176,7 +182,7 @@ export class KeypadCommands {
 
   private fire(binding: KeypadBinding, role: Role): KeypadAction[] {
     this.sequence = '';
-    if (!binding.roles.includes(ROLE_LETTERS[role])) return [{ type: 'denied', command: binding.command }];
+    if (!roleMayUse(binding, role)) return [{ type: 'denied', command: binding.command }];
     if (binding.command === 'invite') {
       this.number = '';
       this.numberPrefix = binding.sequence;

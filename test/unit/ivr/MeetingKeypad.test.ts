@@ -6,7 +6,8 @@ import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { Meeting } from '../../../src/conference/Meeting.js';
 import type { Role } from '../../../src/conference/Role.js';
-import { MeetingKeypad, participantCountPrompts } from '../../../src/ivr/MeetingKeypad.js';
+import type { InviteOutcome } from '../../../src/ivr/Dialer.js';
+import { MeetingKeypad, nextEntryExitTones, participantCountPrompts, questionerPrompts, type KeypadServices } from '../../../src/ivr/MeetingKeypad.js';
 import { sayNumber } from '../../../src/ivr/sayNumber.js';
 import { createRootLogger } from '../../../src/log.js';
 import type { MediaLeg } from '../../../src/media/MediaLeg.js';
@@ -43,9 +44,10 @@ const prompts = {
 };
 
 let meeting: Meeting;
-let hangups: string[];
+/** What each keypad asked the call flow to say before hanging up, and why. */
+let leaves: Array<{ prompts: string[]; reason: string }>;
 
-function caller(role: Role) {
+function caller(role: Role, services: KeypadServices = {}) {
   const leg = new FakeLeg();
   const participant = meeting.join({ callId: role, role, accessCode: '1', caller: 'x', callee: 'y', leg: leg as unknown as MediaLeg });
   const keypad = new MeetingKeypad({
@@ -54,7 +56,8 @@ function caller(role: Role) {
     leg: leg as unknown as MediaLeg,
     prompts,
     logger: createRootLogger('silent'),
-    hangup: (reason) => hangups.push(reason),
+    leave: (prompts, reason) => leaves.push({ prompts, reason }),
+    services,
   });
   const press = (digits: string) => {
     for (const d of digits) keypad.digit(d);
@@ -65,7 +68,7 @@ function caller(role: Role) {
 beforeEach(() => {
   let next = 0;
   meeting = new Meeting({ meetingNumber: 1, attributes: [] } as unknown as MeetingRoom, { close() {} } as unknown as MediaRoom, () => ++next, createRootLogger('silent'));
-  hangups = [];
+  leaves = [];
 });
 
 afterEach(() => {
@@ -144,15 +147,20 @@ describe('MeetingKeypad', () => {
     host.press('*2');
     alice.press('*4');
     host.press('*4');
-    expect(host.leg.heard).toEqual(['conf-onlyone', 'conf-adminmenu']);
-    expect(alice.leg.heard).toEqual(['conf-usermenu']);
+    expect(host.leg.heard[0]).toBe('conf-onlyone');
+    // Our own key layout, only what the role may use: the host hears *91, a participant does not.
+    expect(host.leg.heard[1]).toContain('for conf-now-muted vm-press digits/star digits/9 digits/1');
+    expect(host.leg.heard[1]).toContain('confbridge-lock-in vm-press digits/star digits/9 digits/2 vm-and digits/star digits/9 digits/3');
+    expect(alice.leg.heard[0]).toBe(
+      'confbridge-mute-in vm-press digits/star digits/1 for conf-otherinparty vm-press digits/star digits/2 ' +
+        'to-call-this-number vm-press digits/star digits/8 confbridge-leave-in vm-press digits/star digits/3',
+    );
     alice.press('*3');
-    expect(alice.leg.heard.at(-1)).toBe('goodbye');
-    expect(hangups).toEqual([]);
-    alice.leg.emit('playbackDone', { playbackId: 1, interrupted: false });
-    expect(hangups).toHaveLength(0); // not the goodbye's id
-    alice.leg.emit('playbackDone', { playbackId: 2, interrupted: false });
-    expect(hangups).toHaveLength(1);
+    expect(leaves).toEqual([{ prompts: ['goodbye'], reason: 'caller left (keypad exit)' }]);
+    // Leaving: further keys do nothing.
+    alice.press('*3*2');
+    expect(leaves).toHaveLength(1);
+    expect(alice.leg.heard).toHaveLength(1);
   });
 
   it('answers unknown sequences, unavailable commands and an unfinished sequence with the error tone', () => {
@@ -168,6 +176,198 @@ describe('MeetingKeypad', () => {
     host.press('5551234#');
     expect(host.leg.heard).toHaveLength(4);
     expect(host.leg.heard.at(-1)).toBe('tone:error');
+  });
+
+  it('Q&A: *97 starts it (policy roles muted), *5 raises and lowers a hand, *98 takes the queue in order, *99 clears, *97 stops', () => {
+    const host = caller('host');
+    const ann = caller('participant');
+    const bob = caller('participant');
+    const lena = caller('listener');
+    ann.press('*97');
+    expect(meeting.qa.active).toBe(false);
+    expect(ann.leg.heard).toEqual(['tone:error']);
+    ann.press('*5'); // no Q&A yet
+    expect(ann.leg.heard).toEqual(['tone:error', 'tone:error']);
+
+    host.press('*97');
+    expect(meeting.qa.active).toBe(true);
+    expect(host.leg.heard).toEqual(['activated']);
+    expect([ann.participant.muted, bob.participant.muted, host.participant.muted]).toEqual([true, true, false]);
+    expect(ann.leg.heard.at(-1)).toBe('conf-muted');
+    // Under Q&A one cannot unmute oneself: the floor is the host's to give.
+    ann.press('*1');
+    expect(ann.participant.muted).toBe(true);
+    expect(ann.leg.heard.at(-1)).toBe('tone:error');
+
+    bob.press('*5');
+    ann.press('*5');
+    // "You are currently caller number 1 / 2."
+    expect(bob.leg.heard.at(-1)).toBe('queue-thereare digits/1');
+    expect(ann.leg.heard.at(-1)).toBe('queue-thereare digits/2');
+    // A listener is never muted by the participant policy: no hand to raise.
+    lena.press('*5');
+    expect(lena.leg.heard).toEqual(['tone:error']);
+    expect(meeting.qa.queue.map((p) => p.callId)).toEqual([bob.participant.callId, ann.participant.callId]);
+
+    host.press('*98');
+    expect(bob.participant.muted).toBe(false);
+    expect(bob.leg.heard.at(-1)).toBe('conf-unmuted');
+    expect(host.leg.heard.at(-1)).toBe('conf-unmuted'); // the caller 'x' has no digits to say
+    host.press('*98');
+    expect([ann.participant.muted, bob.participant.muted]).toEqual([false, true]);
+    host.press('*98'); // nobody left
+    expect(host.leg.heard.at(-1)).toBe('tone:confirmOff');
+    expect(ann.participant.muted).toBe(true);
+
+    bob.press('*5');
+    bob.press('*5'); // lowers it again
+    expect(bob.leg.heard.slice(-2)).toEqual(['queue-thereare digits/1', 'removed']);
+    ann.press('*5');
+    host.press('*99');
+    expect(meeting.qa.queue).toEqual([]);
+    expect(host.leg.heard.at(-1)).toBe('cancelled');
+
+    host.press('*97');
+    expect(meeting.qa.active).toBe(false);
+    expect(host.leg.heard.at(-1)).toBe('de-activated');
+    expect([ann.participant.muted, bob.participant.muted]).toEqual([false, false]);
+    // Without Q&A, next and clear are errors.
+    host.press('*98');
+    host.press('*99');
+    expect(host.leg.heard.slice(-2)).toEqual(['tone:error', 'tone:error']);
+  });
+
+  it('says the questioner’s number to the host', () => {
+    expect(questionerPrompts('+1 (555) 01')).toEqual(['telephone-number', 'digits/1', 'digits/5', 'digits/5', 'digits/5', 'digits/0', 'digits/1']);
+    expect(questionerPrompts('anonymous')).toEqual(['conf-unmuted']);
+  });
+
+  it('*8 number # invites through the dialer: hold prompt while it rings, then joined or why not', async () => {
+    const calls: string[] = [];
+    let answer: (outcome: InviteOutcome) => void = () => {};
+    const dialer = {
+      invite: (number: string) => {
+        calls.push(number);
+        return new Promise<InviteOutcome>((resolve) => (answer = resolve));
+      },
+    };
+    const host = caller('host', { dialer });
+    host.press('*815551234#');
+    expect(calls).toEqual(['15551234']);
+    expect(host.leg.heard).toEqual(['pls-hold-while-try']);
+    host.press('*8999#'); // one invitation at a time
+    expect(calls).toHaveLength(1);
+    expect(host.leg.heard.at(-1)).toBe('tone:error');
+    const callee = meeting.join({ callId: 'callee', role: 'participant', accessCode: '', caller: '+15551234', callee: 'y', leg: new FakeLeg() as unknown as MediaLeg });
+    answer({ ok: true, participant: callee });
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(host.leg.heard.at(-1)).toBe('conf-userwilljoin');
+
+    host.press('*8555#');
+    answer({ ok: false, reason: 'notAnswering' });
+    await new Promise((r) => setImmediate(r));
+    expect(host.leg.heard.at(-1)).toBe('tone:error number-not-answering');
+    host.press('*8556#');
+    answer({ ok: false, reason: 'unavailable' });
+    await new Promise((r) => setImmediate(r));
+    expect(host.leg.heard.at(-1)).toBe('tone:error cannot-complete-as-dialed');
+
+    // A locked meeting takes no one in: nothing is dialed.
+    meeting.lock();
+    host.press('*8557#');
+    expect(calls).toEqual(['15551234', '555', '556']);
+    expect(host.leg.heard.at(-1)).toBe('tone:error conf-locked');
+  });
+
+  it('*8: a dialer that throws is a failure the caller hears; listeners may not invite; no dialer means the error tone', async () => {
+    const host = caller('host', { dialer: { invite: () => Promise.reject(new Error('boom')) } });
+    host.press('*8123#');
+    await new Promise((r) => setImmediate(r));
+    expect(host.leg.heard).toEqual(['pls-hold-while-try', 'tone:error cannot-complete-as-dialed']);
+    const lena = caller('listener', { dialer: { invite: () => Promise.reject(new Error('not reached')) } });
+    lena.press('*8');
+    expect(lena.leg.heard).toEqual(['tone:error']);
+    const plain = caller('participant');
+    plain.press('*8123#');
+    expect(plain.leg.heard).toEqual(['tone:error']);
+  });
+
+  it('004 features through their services: recording, operator, schedule extend, polling, entry/exit tones', () => {
+    const calls: string[] = [];
+    let recording = false;
+    let tones = { entry: true, exit: true };
+    const services: KeypadServices = {
+      recording: {
+        isRecording: () => recording,
+        recordingRequested: (_m, action, by) => {
+          calls.push(`recording ${action} by ${by.callId}`);
+          recording = action === 'start';
+        },
+      },
+      operatorRequested: (_m, p) => calls.push(`operator for ${p.callId}`),
+      // The first extension works, the next one is past the limit.
+      extendSchedule: () => calls.push('extend') > 0 && calls.filter((c) => c === 'extend').length === 1,
+      pollingRequested: () => calls.push('polling'),
+      entryExitTones: { get: () => tones, set: (_m, next) => (tones = next) },
+    };
+    const bindings = [
+      { command: 'recordingToggle' as const, sequence: '*7', roles: 'h' },
+      { command: 'operator' as const, sequence: '*0', roles: 'hpl' },
+      { command: 'scheduleExtend' as const, sequence: '*#1', roles: 'h' },
+      { command: 'polling' as const, sequence: '*6', roles: 'h' },
+      { command: 'entryExitTonesCycle' as const, sequence: '*#2', roles: 'h' },
+    ];
+    const leg = new FakeLeg();
+    const participant = meeting.join({ callId: 'host', role: 'host', accessCode: '1', caller: 'x', callee: 'y', leg: leg as unknown as MediaLeg });
+    const keypad = new MeetingKeypad({ meeting, participant, leg: leg as unknown as MediaLeg, prompts, logger: createRootLogger('silent'), leave: () => {}, bindings, services });
+    for (const d of '*7*7*0*#1*#1*6*#2*#2*#2*#2') keypad.digit(d);
+    expect(calls).toEqual(['recording start by host', 'recording stop by host', 'operator for host', 'extend', 'extend', 'polling']);
+    expect(leg.heard).toEqual([
+      'conf-now-recording',
+      'tone:confirmOff',
+      'one-moment-please',
+      'conf-extended',
+      'conf-nonextended',
+      'tone:confirmOn',
+      'enabled disabled',
+      'disabled enabled',
+      'disabled disabled',
+      'enabled enabled',
+    ]);
+    expect(tones).toEqual({ entry: true, exit: true });
+  });
+
+  it('without their services those features answer with the error tone; the tone cycle falls back to join notifications', () => {
+    const bindings = [
+      { command: 'recordingToggle' as const, sequence: '*7', roles: 'h' },
+      { command: 'operator' as const, sequence: '*0', roles: 'hpl' },
+      { command: 'entryExitTonesCycle' as const, sequence: '*#', roles: 'h' },
+    ];
+    const leg = new FakeLeg();
+    const participant = meeting.join({ callId: 'host', role: 'host', accessCode: '1', caller: 'x', callee: 'y', leg: leg as unknown as MediaLeg });
+    const keypad = new MeetingKeypad({ meeting, participant, leg: leg as unknown as MediaLeg, prompts, logger: createRootLogger('silent'), leave: () => {}, bindings });
+    expect(meeting.joinNotifications).toBe(false);
+    for (const d of '*7*0*#') keypad.digit(d);
+    expect(meeting.joinNotifications).toBe(true);
+    expect(leg.heard).toEqual(['tone:error', 'tone:error', 'tone:confirmOn']);
+  });
+
+  it('cycles entry:exit tones as seed 004 lists them', () => {
+    let tones = { entry: true, exit: true };
+    const seen: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      tones = nextEntryExitTones(tones);
+      seen.push(`${tones.entry ? 'ON' : 'OFF'}:${tones.exit ? 'ON' : 'OFF'}`);
+    }
+    expect(seen).toEqual(['ON:OFF', 'OFF:ON', 'OFF:OFF', 'ON:ON']);
+  });
+
+  it('the help menu leaves out self mute for a listener', () => {
+    const lena = caller('listener');
+    lena.press('*4');
+    expect(lena.leg.heard[0]).not.toContain('confbridge-mute-in');
+    expect(lena.leg.heard[0]).toContain('confbridge-leave-in');
   });
 
   it('stops listening once disposed', () => {

@@ -1,0 +1,190 @@
+import type { Meeting } from '../conference/Meeting.js';
+import type { Participant } from '../conference/Participant.js';
+import type { DialContext, DialedCall, Dialer, InviteFailure, InviteOutcome } from '../ivr/Dialer.js';
+import type { Logger } from '../log.js';
+import { MediaEngine } from '../media/MediaEngine.js';
+import type { MediaLeg } from '../media/MediaLeg.js';
+import type { OutboundCall } from '../sip/OutboundCall.js';
+import { selectAudio, buildAudioOffer } from '../sip/sdp/index.js';
+import type { SipServer } from '../sip/SipServer.js';
+import type { OutboundFailureCause, SipTrunk } from '../sip/SipTypes.js';
+
+export interface SipDialerOptions {
+  sip: Pick<SipServer, 'dial'>;
+  media: Pick<MediaEngine, 'createLeg'>;
+  trunks: readonly SipTrunk[];
+  /** Address written into our SDP offer. */
+  advertisedAddress: string;
+  logger: Logger;
+}
+
+const NOT_ANSWERING: ReadonlySet<OutboundFailureCause> = new Set<OutboundFailureCause>(['busy', 'no-answer', 'timeout']);
+
+/**
+ * The `Dialer` over SIP: the call goes out through the first trunk with an
+ * outbound section, offering PCMU only (the leg's codec is fixed when it is
+ * created, before the answer could pick another). Once answered the callee
+ * joins the meeting as a participant, and from then on either side ending
+ * ends the other: their BYE removes them from the meeting; the meeting
+ * ending, a kick or an RTP timeout hangs their call up. A meeting that ends
+ * while it rings cancels it; one locked meanwhile hangs up the answer.
+ */
+export class SipDialer implements Dialer {
+  private static lastLeg = 0;
+
+  constructor(private readonly options: SipDialerOptions) {}
+
+  invite(number: string, meeting: Meeting, invitedBy: Participant | undefined): Promise<InviteOutcome> {
+    const inviter = invitedBy?.callId ?? 'api';
+    const placed = this.place(number, this.options.logger.child({ inviterCallId: inviter }));
+    if (!placed.ok) return Promise.resolve(placed);
+    const { call, leg, log: callLog } = placed;
+    return new Promise<InviteOutcome>((resolve) => {
+      // Nobody should be rung into a meeting that is over: give up (CANCEL).
+      let meetingEnded = false;
+      const onMeetingEnded = (): void => {
+        meetingEnded = true;
+        callLog.info('meeting ended while the invitation rang, cancelling');
+        call.cancel();
+      };
+      meeting.once('ended', onMeetingEnded);
+      call.once('failed', (failure) => {
+        meeting.off('ended', onMeetingEnded);
+        callLog.info({ status: failure.status, cause: failure.cause }, 'dial-out failed');
+        leg.close();
+        resolve({ ok: false, reason: meetingEnded ? 'meetingClosed' : NOT_ANSWERING.has(failure.cause) ? 'notAnswering' : 'unavailable' });
+      });
+      call.once('answered', ({ remoteSdp }) => {
+        meeting.off('ended', onMeetingEnded);
+        const outcome = this.admit(call, leg, remoteSdp, meeting, invitedBy, callLog);
+        if (!outcome.ok) {
+          call.hangup(outcome.reason === 'meetingClosed' ? 'meeting closed' : 'answer not usable');
+          leg.close();
+        }
+        resolve(outcome);
+      });
+    });
+  }
+
+  dial(number: string, context: DialContext): Promise<DialedCall> {
+    const placed = this.place(number, this.options.logger.child({ inviterCallId: context.callId }));
+    if (!placed.ok) return Promise.reject(new Error(`call to ${number} not placed: ${placed.reason}`));
+    const { call, leg, log } = placed;
+    return new Promise<DialedCall>((resolve, reject) => {
+      call.once('failed', (failure) => {
+        log.info({ status: failure.status, cause: failure.cause }, 'outbound call failed');
+        leg.close();
+        reject(new Error(`call to ${number} failed: ${failure.cause}`));
+      });
+      call.once('answered', ({ remoteSdp }) => {
+        if (!this.pointLegAt(leg, remoteSdp, log)) {
+          call.hangup('answer not usable');
+          leg.close();
+          reject(new Error(`call to ${number}: answer not usable`));
+          return;
+        }
+        this.followMedia(call, leg);
+        const hangup = (reason: string): void => {
+          if (call.state !== 'ended') call.hangup(reason);
+        };
+        leg.on('rtpTimeout', () => hangup('RTP timeout'));
+        call.once('ended', (reason) => {
+          log.info({ by: reason.by, cause: reason.cause }, 'outbound call ended');
+          leg.close();
+        });
+        resolve({
+          leg,
+          hangup,
+          onEnded: (listener) => {
+            if (call.state === 'ended') listener();
+            else call.once('ended', () => listener());
+          },
+        });
+      });
+    });
+  }
+
+  /** Creates the leg and sends the INVITE through the first outbound trunk; the caller waits for `answered` or `failed`. */
+  private place(number: string, logger: Logger): { ok: true; call: OutboundCall; leg: MediaLeg; log: Logger } | { ok: false; reason: InviteFailure } {
+    const trunk = this.options.trunks.find((t) => t.outbound !== undefined);
+    if (!trunk) {
+      logger.warn('dial-out: no trunk has an outbound section');
+      return { ok: false, reason: 'unavailable' };
+    }
+    let leg: MediaLeg;
+    try {
+      leg = this.options.media.createLeg({ callId: `dial-out-${++SipDialer.lastLeg}`, codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: 101 });
+    } catch (err) {
+      logger.error({ err }, 'dial-out: no media leg');
+      return { ok: false, reason: 'unavailable' };
+    }
+    const offerSdp = buildAudioOffer({
+      localAddress: this.options.advertisedAddress,
+      localPort: leg.localPort,
+      sessionId: Date.now(),
+      codecs: ['PCMU'],
+    });
+    let call: OutboundCall;
+    try {
+      call = this.options.sip.dial({ number, trunk: trunk.name, offerSdp });
+    } catch (err) {
+      leg.close();
+      const invalid = err instanceof RangeError && /phone number/.test(err.message);
+      logger.info({ err: (err as Error).message }, 'dial-out refused');
+      return { ok: false, reason: invalid ? 'invalidNumber' : 'unavailable' };
+    }
+    const log = logger.child({ callId: call.info.callId });
+    log.info({ trunk: trunk.name, number: call.info.number }, 'dial-out ringing');
+    return { ok: true, call, leg, log };
+  }
+
+  /** Points the leg at the answer's media; false when the answer has no usable audio. */
+  private pointLegAt(leg: MediaLeg, remoteSdp: string, log: Logger): boolean {
+    const selection = selectAudio(remoteSdp, { supportedCodecs: ['PCMU'] });
+    if (!selection.ok) {
+      log.warn({ reason: selection.reason }, 'dial-out answer not usable');
+      return false;
+    }
+    if (MediaEngine.canSendTo(selection.remote.address)) leg.setRemote(selection.remote);
+    return true;
+  }
+
+  /** A re-INVITE from the far end may move its media. */
+  private followMedia(call: OutboundCall, leg: MediaLeg): void {
+    call.on('remoteSdp', (sdp) => {
+      const moved = selectAudio(sdp, { supportedCodecs: ['PCMU'] });
+      if (moved.ok && MediaEngine.canSendTo(moved.remote.address)) leg.setRemote(moved.remote);
+    });
+  }
+
+  /** The callee answered: point the leg at its media and join it to the meeting. */
+  private admit(call: OutboundCall, leg: MediaLeg, remoteSdp: string, meeting: Meeting, invitedBy: Participant | undefined, log: Logger): InviteOutcome {
+    if (!this.pointLegAt(leg, remoteSdp, log)) return { ok: false, reason: 'unavailable' };
+    if (meeting.ended || meeting.locked) {
+      log.info({ ended: meeting.ended, locked: meeting.locked }, 'dial-out answered after the meeting closed');
+      return { ok: false, reason: 'meetingClosed' };
+    }
+    const participant = meeting.join({
+      callId: call.info.callId,
+      role: 'participant',
+      accessCode: '',
+      caller: call.info.number,
+      callee: invitedBy?.callee ?? '',
+      leg,
+    });
+    log.info({ participantId: participant.id, meetingNumber: meeting.meetingNumber }, 'dial-out callee joined');
+    const hangup = (reason: string): void => {
+      if (call.state !== 'ended') call.hangup(reason);
+    };
+    participant.on('hangupRequested', hangup);
+    participant.once('left', () => hangup('meeting ended'));
+    leg.on('rtpTimeout', () => hangup('RTP timeout'));
+    this.followMedia(call, leg);
+    call.once('ended', (reason) => {
+      log.info({ by: reason.by, cause: reason.cause }, 'dial-out call ended');
+      meeting.leave(participant);
+      leg.close();
+    });
+    return { ok: true, participant };
+  }
+}
