@@ -5,15 +5,18 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { EventFeed } from '../events/EventFeed.js';
 import type { Logger } from '../log.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
 import { StoreConflictError, StoreReferenceError } from '../store/StoreTypes.js';
 import { apiDisabled, Authenticator } from './auth.js';
 import { ApiError, detail, forbidden } from './errors.js';
+import { EventSocket, refuseUpgrade } from './EventSocket.js';
 import { parseFieldSelection, parseListQuery, type ListQuery } from './listing.js';
 import { buildOpenApi } from './openapi.js';
-import { DEFAULT_BODY_LIMIT, pathSegments, readJsonBody, Router, validateBody, type RouteContext } from './router.js';
+import { DEFAULT_BODY_LIMIT, pathSegments, readJsonBody, Router, validateBody, type Principal, type RouteContext } from './router.js';
 import { addConfigRoutes } from './routes/configRoutes.js';
 import { addLiveRoutes } from './routes/liveRoutes.js';
 
@@ -27,6 +30,8 @@ export interface ControlApiOptions {
   disabledReason?: string;
   maxCodeLength: number;
   bodyLimit?: number;
+  /** The live event feed, served over WebSocket at /events and /meetings/{n}/events. */
+  events?: EventFeed;
 }
 
 const NO_LIST: ListQuery = { offset: 0, limit: 0, fields: {} };
@@ -35,15 +40,58 @@ export class ControlApi {
   readonly router = new Router();
   private readonly auth: Authenticator;
   private openApiText: string | undefined;
+  private readonly eventSocket: EventSocket | undefined;
 
   constructor(private readonly options: ControlApiOptions) {
     this.auth = new Authenticator(options.store);
+    const feed = options.events;
+    if (feed) {
+      this.eventSocket = new EventSocket({
+        feed,
+        store: options.store,
+        logger: options.logger,
+        authenticate: (request) => this.authenticate(request),
+      });
+    }
     addConfigRoutes(this.router, {
       store: options.store,
       maxCodeLength: options.maxCodeLength,
       hasLiveMeeting: (meetingNumber) => options.conference.getMeeting(meetingNumber) !== undefined,
     });
-    addLiveRoutes(this.router, { conference: options.conference, store: options.store, bridgeName: 'conference-bridge', nodeName: hostname() });
+    addLiveRoutes(this.router, {
+      conference: options.conference,
+      store: options.store,
+      bridgeName: 'conference-bridge',
+      nodeName: hostname(),
+      participantUpdated: (meeting, participant) => feed?.participantUpdated(meeting, participant),
+    });
+  }
+
+  /** A WebSocket upgrade on an API path: the event feeds; anything else is refused. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, rawPath: string, query: URLSearchParams): void {
+    const refuse = (error: ApiError): void => refuseUpgrade(socket, error);
+    let segments: string[];
+    try {
+      segments = pathSegments(rawPath, API_BASE)!;
+    } catch (err) {
+      refuse(err as ApiError);
+      return;
+    }
+    if (!this.eventSocket) return refuse(new ApiError(404, 'not found', [detail('path', 'the event feed is not enabled')]));
+    if (this.options.disabledReason) return refuse(apiDisabled(this.options.disabledReason));
+    this.eventSocket.upgrade(request, socket, head, segments, query).catch((err: unknown) => {
+      this.options.logger.error({ err }, 'event feed upgrade failed');
+      socket.destroy();
+    });
+  }
+
+  /** Closes the event feed connections (the HTTP server closes the rest). */
+  close(): void {
+    this.eventSocket?.close();
+  }
+
+  private authenticate(request: IncomingMessage): Promise<Principal> {
+    return this.auth.authenticate(request);
   }
 
   openApi(): Record<string, unknown> {

@@ -4,6 +4,7 @@ import { bootstrapAdministrator } from '../api/auth.js';
 import { ControlApi } from '../api/ControlApi.js';
 import { HttpServer } from '../api/HttpServer.js';
 import { ConferenceManager } from '../conference/ConferenceManager.js';
+import { EventFeed } from '../events/EventFeed.js';
 import { normalizePhoneNumber } from '../conference/PhoneNumber.js';
 import { CallSession } from '../ivr/CallSession.js';
 import { PromptLibrary } from '../ivr/PromptLibrary.js';
@@ -113,6 +114,7 @@ export class Application {
       logger: apiLogger,
       disabledReason: admin.ready ? undefined : admin.reason,
       maxCodeLength: config.ivr.maxCodeLength,
+      events: new EventFeed(this.conference, apiLogger),
     });
     this.http = await HttpServer.listen({
       bindAddress: config.http.bindAddress,

@@ -20,6 +20,8 @@ export interface LiveRouteDeps {
   store: ConferenceStore;
   bridgeName: string;
   nodeName: string;
+  /** Called after the API changed a participant, so the event feed can report what the conference layer does not (deaf). */
+  participantUpdated?: (meeting: Meeting, participant: Participant) => void;
 }
 
 const ALL: SubscriberRole[] = ['administrator', 'operator', 'user'];
@@ -27,7 +29,12 @@ type Action = 'mute' | 'unmute' | 'deaf' | 'undeaf' | 'kick';
 
 const seconds = (since: Date): number => Math.max(0, Math.floor((Date.now() - since.getTime()) / 1000));
 
-export function applyAction(meeting: Meeting, participant: Participant, action: Action): void {
+export function applyAction(meeting: Meeting, participant: Participant, action: Action, updated?: LiveRouteDeps['participantUpdated']): void {
+  applyActionOnly(meeting, participant, action);
+  updated?.(meeting, participant);
+}
+
+function applyActionOnly(meeting: Meeting, participant: Participant, action: Action): void {
   switch (action) {
     case 'mute':
       meeting.updateParticipant(participant, { muted: true });
@@ -211,7 +218,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
       const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
       const action = ctx.body.action;
       const targets = action === 'kick' ? meeting.participants : meeting.participants.filter((p) => p.role !== 'host');
-      for (const p of targets) applyAction(meeting, p, action);
+      for (const p of targets) applyAction(meeting, p, action, deps.participantUpdated);
       const all = meeting.participants.map((p) => participantOut(meeting, p));
       return { status: 200, body: { participants: all, last: all.length - 1, offset: 0, total: all.length } };
     },
@@ -232,7 +239,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     handler: (ctx) => {
       const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
       const participant = participantIn(meeting, ctx.ids.participantId!);
-      applyAction(meeting, participant, ctx.body.action);
+      applyAction(meeting, participant, ctx.body.action, deps.participantUpdated);
       return { status: 200, body: participantOut(meeting, participant) };
     },
   });

@@ -1,0 +1,175 @@
+/**
+ * The WebSocket event feed: `GET /conference/v1/events` (every event the
+ * subscriber may see) and `/conference/v1/meetings/{meetingNumber}/events`
+ * (one room's meetings), authenticated like the REST API. Each event goes
+ * out as one JSON text message, in publication order. A client that reads
+ * too slowly (its unsent backlog passes `maxBufferedBytes`) is cut off: the
+ * server never waits for a consumer and never buffers without bound.
+ */
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { BridgeEvent, EventListener, EventScope } from '../events/EventFeed.js';
+import type { Logger } from '../log.js';
+import type { ConferenceStore } from '../store/StoreTypes.js';
+import { ApiError, badRequest, detail, notFound } from './errors.js';
+import type { Principal } from './router.js';
+import { canSeeRoom } from './routes/configRoutes.js';
+
+/** Where the events come from: the bridge's EventFeed. */
+export interface EventSource {
+  subscribe(listener: EventListener): () => void;
+}
+
+export interface EventSocketOptions {
+  feed: EventSource;
+  store: ConferenceStore;
+  logger: Logger;
+  /** Checks the request's credentials (throws ApiError 401/429/503). */
+  authenticate: (request: IncomingMessage) => Promise<Principal>;
+  /** A client whose unsent backlog grows past this is disconnected. Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** Ping interval; a client that missed the previous pong is dropped. Default 30 s. */
+  heartbeatMs?: number;
+}
+
+/** WebSocket close code 1008 (policy violation): used when a slow consumer is dropped. */
+export const CLOSE_TOO_SLOW = 1008;
+
+interface Client {
+  socket: WebSocket;
+  principal: Principal;
+  /** Only this room's events, for the per-meeting feed. */
+  meetingNumber: number | undefined;
+  alive: boolean;
+}
+
+export class EventSocket {
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  private readonly clients = new Set<Client>();
+  private readonly unsubscribe: () => void;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly maxBuffered: number;
+
+  constructor(private readonly options: EventSocketOptions) {
+    this.maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+    this.unsubscribe = options.feed.subscribe((event, scope) => this.deliver(event, scope));
+    this.heartbeat = setInterval(() => this.ping(), options.heartbeatMs ?? 30_000);
+    this.heartbeat.unref();
+  }
+
+  /** The meeting number of a feed path: null for the global feed, undefined when the path is no feed. */
+  static feedOf(segments: string[]): number | null | undefined {
+    if (segments.length === 1 && segments[0] === 'events') return null;
+    if (segments.length === 3 && segments[0] === 'meetings' && segments[2] === 'events') {
+      if (!/^\d{1,15}$/.test(segments[1]!)) throw badRequest('meetingNumber', 'path parameter must be a non-negative integer');
+      return Number(segments[1]);
+    }
+    return undefined;
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  /**
+   * Accepts an upgrade for a feed path (already split into segments) after
+   * checking credentials and, for a meeting feed, that the room exists and
+   * is the subscriber's; any refusal is written as a plain HTTP answer in
+   * seed 004's error shape.
+   */
+  async upgrade(request: IncomingMessage, socket: Duplex, head: Buffer, segments: string[], query: URLSearchParams): Promise<void> {
+    try {
+      const feed = EventSocket.feedOf(segments);
+      if (feed === undefined) throw new ApiError(404, 'not found', [detail('path', 'no WebSocket feed here')]);
+      for (const key of query.keys()) throw badRequest(key, 'unknown query parameter (the event feed takes none)');
+      const principal = await this.options.authenticate(request);
+      if (feed !== null) {
+        const room = this.options.store.getMeetingRoom(feed);
+        if (!room || !canSeeRoom(principal, room)) throw notFound('meeting room');
+      }
+      if (socket.destroyed) return;
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, principal, feed ?? undefined));
+    } catch (err) {
+      const apiError =
+        err instanceof ApiError ? err : new ApiError(500, 'internal server error', [detail(null, 'the server failed to open the feed')]);
+      if (!(err instanceof ApiError)) this.options.logger.error({ err }, 'event feed upgrade failed');
+      refuseUpgrade(socket, apiError);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    this.unsubscribe();
+    for (const client of this.clients) client.socket.terminate();
+    this.clients.clear();
+    this.wss.close();
+  }
+
+  private accept(socket: WebSocket, principal: Principal, meetingNumber: number | undefined): void {
+    const client: Client = { socket, principal, meetingNumber, alive: true };
+    this.clients.add(client);
+    this.options.logger.info({ login: principal.login, meetingNumber, clients: this.clients.size }, 'event feed client connected');
+    socket.on('pong', () => (client.alive = true));
+    // The feed is one-way; what a client sends is ignored (ws enforces maxPayload).
+    socket.on('error', (err) => this.options.logger.debug({ err, login: principal.login }, 'event feed socket error'));
+    socket.on('close', () => {
+      this.clients.delete(client);
+      this.options.logger.info({ login: principal.login, meetingNumber, clients: this.clients.size }, 'event feed client gone');
+    });
+  }
+
+  private deliver(event: BridgeEvent, scope: EventScope): void {
+    let text: string | undefined;
+    for (const client of this.clients) {
+      if (client.meetingNumber !== undefined && client.meetingNumber !== scope.meetingNumber) continue;
+      if (client.principal.role === 'user' && scope.subscriberSid !== client.principal.sid) continue;
+      const socket = client.socket;
+      if (socket.readyState !== WebSocket.OPEN) continue;
+      if (socket.bufferedAmount > this.maxBuffered) {
+        this.drop(client, 'too slow');
+        continue;
+      }
+      text ??= JSON.stringify(event);
+      socket.send(text);
+    }
+  }
+
+  private drop(client: Client, reason: string): void {
+    this.options.logger.warn(
+      { login: client.principal.login, meetingNumber: client.meetingNumber, buffered: client.socket.bufferedAmount, reason },
+      'event feed client dropped',
+    );
+    this.clients.delete(client);
+    // terminate(), not close(): a close frame would queue behind the backlog the client is not reading.
+    client.socket.terminate();
+  }
+
+  private ping(): void {
+    for (const client of this.clients) {
+      if (!client.alive) {
+        this.drop(client, 'no pong');
+        continue;
+      }
+      client.alive = false;
+      client.socket.ping();
+    }
+  }
+}
+
+/** Answers a refused upgrade as plain HTTP in seed 004's error shape, then closes the socket. */
+export function refuseUpgrade(socket: Duplex, error: ApiError): void {
+  if (socket.destroyed) return;
+  const body = JSON.stringify(error.body);
+  const reason = STATUS_CODES[error.status] ?? 'Error';
+  const headers: Record<string, string> = {
+    'Content-Type': 'application/json',
+    'Content-Length': String(Buffer.byteLength(body)),
+    Connection: 'close',
+    ...error.headers,
+  };
+  const head = Object.entries(headers)
+    .map(([k, v]) => `${k}: ${v}\r\n`)
+    .join('');
+  socket.end(`HTTP/1.1 ${error.status} ${reason}\r\n${head}\r\n${body}`);
+}
