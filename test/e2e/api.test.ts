@@ -86,6 +86,21 @@ describe('authentication and roles', () => {
 
     // The provisioned room belongs to nobody: invisible to a user.
     expect((await user('GET', '/conference/v1/meetingRooms/1000')).status).toBe(404);
+    // A user creates rooms only on DID groups an administrator assigned them.
+    const unassigned = await user('POST', '/conference/v1/meetingRooms', {
+      body: { primaryDidGroupId: 1, meetingNumber: 7001, keychain: [{ accessCode: '70011', role: 1 }] },
+    });
+    expect(unassigned.status).toBe(403);
+    expectError(unassigned.json, 'primaryDidGroupId');
+    expect((await api('GET', '/conference/v1/meetingRooms/7001')).status).toBe(404);
+    const selfAssign = await user('PUT', `/conference/v1/subscribers/${created.json.sid}`, { body: { didGroupReferences: [{ didGroupId: 1, state: 0 }] } });
+    expect(selfAssign.status).toBe(403);
+    const badGroup = await api('PUT', `/conference/v1/subscribers/${created.json.sid}`, { body: { didGroupReferences: [{ didGroupId: 999, state: 0 }] } });
+    expect(badGroup.status).toBe(422);
+    expectError(badGroup.json, 'didGroupReferences');
+    const assigned = await api('PUT', `/conference/v1/subscribers/${created.json.sid}`, { body: { didGroupReferences: [{ didGroupId: 1, state: 0 }] } });
+    expect(assigned.status).toBe(200);
+    expect(assigned.json.didGroupReferences).toEqual([{ didGroupId: 1, state: 0 }]);
     const own = await user('POST', '/conference/v1/meetingRooms', {
       body: { primaryDidGroupId: 1, meetingNumber: 7001, keychain: [{ accessCode: '70011', role: 1 }] },
     });

@@ -26,8 +26,11 @@ beforeAll(async () => {
   media = new CallerMedia();
   server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });
   api = apiClient(PORTS.http, ADMIN);
-  const user = await api('POST', '/conference/v1/subscribers', { body: { login: USER[0], password: USER[1], role: 3 } });
-  expect(user.status).toBe(200);
+  const groups = await api('GET', '/conference/v1/didGroups');
+  const user = await api('POST', '/conference/v1/subscribers', {
+    body: { login: USER[0], password: USER[1], role: 3, didGroupReferences: [{ didGroupId: groups.json.didGroups[0].id, state: 0 }] },
+  });
+  expect(user.status, user.text).toBe(200);
 });
 
 afterAll(async () => {
