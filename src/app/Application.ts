@@ -5,6 +5,7 @@ import { ControlApi } from '../api/ControlApi.js';
 import { HttpServer } from '../api/HttpServer.js';
 import { ConferenceManager } from '../conference/ConferenceManager.js';
 import { EventFeed } from '../events/EventFeed.js';
+import { WebhookDispatcher } from '../events/WebhookDispatcher.js';
 import { normalizePhoneNumber } from '../conference/PhoneNumber.js';
 import { CallSession } from '../ivr/CallSession.js';
 import { PromptLibrary } from '../ivr/PromptLibrary.js';
@@ -108,13 +109,21 @@ export class Application {
 
     const apiLogger = logger.child({ component: 'api' });
     const admin = await bootstrapAdministrator(this.store, this.env, apiLogger);
+    const events = new EventFeed(this.conference, apiLogger);
+    const webhooks = new WebhookDispatcher({
+      feed: events,
+      targets: () =>
+        this.store.listSubscribers().flatMap((s) => (s.callback ? [{ sid: s.sid, role: s.role, url: s.callback.url, secret: s.callback.secret }] : [])),
+      logger: logger.child({ component: 'webhooks' }),
+    });
+    this.closers.push(() => webhooks.close());
     const api = new ControlApi({
       store: this.store,
       conference: this.conference,
       logger: apiLogger,
       disabledReason: admin.ready ? undefined : admin.reason,
       maxCodeLength: config.ivr.maxCodeLength,
-      events: new EventFeed(this.conference, apiLogger),
+      events,
     });
     this.http = await HttpServer.listen({
       bindAddress: config.http.bindAddress,
