@@ -14,6 +14,7 @@ import { StoreConflictError, StoreReferenceError } from '../store/StoreTypes.js'
 import { apiDisabled, Authenticator } from './auth.js';
 import { ApiError, detail, forbidden } from './errors.js';
 import { EventSocket, refuseUpgrade } from './EventSocket.js';
+import { renderMetrics, type MetricsSources } from './MetricsPage.js';
 import { parseFieldSelection, parseListQuery, type ListQuery } from './listing.js';
 import { buildOpenApi } from './openapi.js';
 import { DEFAULT_BODY_LIMIT, pathSegments, readJsonBody, Router, validateBody, type Principal, type RouteContext } from './router.js';
@@ -32,6 +33,8 @@ export interface ControlApiOptions {
   bodyLimit?: number;
   /** The live event feed, served over WebSocket at /events and /meetings/{n}/events. */
   events?: EventFeed;
+  /** Where /metrics reads its numbers. */
+  metrics?: MetricsSources;
 }
 
 const NO_LIST: ListQuery = { offset: 0, limit: 0, fields: {} };
@@ -83,6 +86,26 @@ export class ControlApi {
       this.options.logger.error({ err }, 'event feed upgrade failed');
       socket.destroy();
     });
+  }
+
+  /**
+   * GET /metrics (Prometheus text format): Basic credentials of an
+   * administrator or operator, like the API; the figures reveal traffic.
+   */
+  async handleMetrics(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const sources = this.options.metrics;
+      if (!sources) throw new ApiError(404, 'not found', [detail('path', 'metrics are not enabled')]);
+      if (this.options.disabledReason) throw apiDisabled(this.options.disabledReason);
+      const principal = await this.auth.authenticate(request);
+      if (principal.role === 'user') throw forbidden('users may not read /metrics');
+      const text = renderMetrics({ ...sources, feedClients: () => this.eventSocket?.clientCount ?? 0 });
+      response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+      response.end(request.method === 'HEAD' ? undefined : text);
+    } catch (err) {
+      const apiError = this.toApiError(err);
+      send(response, apiError.status, apiError.body, apiError.headers);
+    }
   }
 
   /** Closes the event feed connections (the HTTP server closes the rest). */

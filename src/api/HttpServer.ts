@@ -66,6 +66,10 @@ function handle(request: IncomingMessage, response: ServerResponse, options: Htt
     sendJson(response, 200, options.health());
     return;
   }
+  if (path === '/metrics' && options.api && (request.method === 'GET' || request.method === 'HEAD')) {
+    options.api.handleMetrics(request, response).catch((err: unknown) => options.logger.error({ err }, 'metrics failed'));
+    return;
+  }
   if (options.api?.owns(path)) {
     options.api.handle(request, response, path, query).catch((err: unknown) => {
       options.logger.error({ err }, 'API handler failed');

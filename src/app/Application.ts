@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config/Config.js';
 import type { Logger } from '../log.js';
 import { bootstrapAdministrator } from '../api/auth.js';
+import { CallRate } from '../api/CallRate.js';
 import { ControlApi } from '../api/ControlApi.js';
 import { HttpServer } from '../api/HttpServer.js';
 import { ConferenceManager } from '../conference/ConferenceManager.js';
@@ -105,7 +106,11 @@ export class Application {
       logger,
     });
     this.closers.push(() => this.sip.close());
-    this.sip.on('call', (call) => this.admit(call));
+    const callRate = new CallRate();
+    this.sip.on('call', (call) => {
+      callRate.count();
+      this.admit(call);
+    });
 
     const apiLogger = logger.child({ component: 'api' });
     const admin = await bootstrapAdministrator(this.store, this.env, apiLogger);
@@ -124,6 +129,25 @@ export class Application {
       disabledReason: admin.ready ? undefined : admin.reason,
       maxCodeLength: config.ivr.maxCodeLength,
       events,
+      metrics: {
+        meetings: () => ({
+          meetings: this.conference.meetings.length,
+          participants: this.conference.meetings.reduce((n, m) => n + m.participants.length, 0),
+        }),
+        media: () => this.media.stats(),
+        legs: () => {
+          const totals = { legs: 0, packetsReceived: 0, framesConcealed: 0 };
+          for (const leg of this.meetingLegs()) {
+            const stats = leg.stats();
+            totals.legs++;
+            totals.packetsReceived += stats.packetsReceived;
+            totals.framesConcealed += stats.framesConcealed;
+          }
+          return totals;
+        },
+        calls: () => ({ total: callRate.total, perSecond: callRate.perSecond() }),
+        webhooks: () => webhooks.stats(),
+      },
     });
     this.http = await HttpServer.listen({
       bindAddress: config.http.bindAddress,
@@ -137,6 +161,11 @@ export class Application {
       { sipPort: config.sip.port, httpPort: this.http.port, rtpPorts: `${config.rtp.portMin}-${config.rtp.portMax}` },
       'conference bridge started',
     );
+  }
+
+  /** The open media legs of everyone in a meeting. */
+  private meetingLegs(): MediaLeg[] {
+    return this.conference.meetings.flatMap((m) => m.participants.map((p) => p.leg)).filter((leg) => !leg.closed);
   }
 
   private admit(call: InboundCall): void {
