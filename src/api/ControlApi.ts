@@ -14,6 +14,7 @@ import { StoreConflictError, StoreReferenceError } from '../store/StoreTypes.js'
 import { apiDisabled, Authenticator } from './auth.js';
 import { ApiError, detail, forbidden } from './errors.js';
 import { EventSocket, refuseUpgrade } from './EventSocket.js';
+import type { IvrCall, IvrCalls } from './IvrCalls.js';
 import { renderMetrics, type MetricsSources } from './MetricsPage.js';
 import { parseFieldSelection, parseListQuery, type ListQuery } from './listing.js';
 import { buildOpenApi } from './openapi.js';
@@ -35,6 +36,8 @@ export interface ControlApiOptions {
   events?: EventFeed;
   /** Where /metrics reads its numbers. */
   metrics?: MetricsSources;
+  /** Answered calls, for listing those not in a meeting yet under /calls. */
+  ivrCalls?: IvrCalls;
 }
 
 const NO_LIST: ListQuery = { offset: 0, limit: 0, fields: {} };
@@ -67,7 +70,17 @@ export class ControlApi {
       bridgeName: 'conference-bridge',
       nodeName: hostname(),
       participantUpdated: (meeting, participant) => feed?.participantUpdated(meeting, participant),
+      ivrCalls: () => this.callsInIvr(),
+      voice: (participant) => feed?.voice(participant),
     });
+  }
+
+  /** Answered calls that have not joined a meeting (yet). */
+  private callsInIvr(): IvrCall[] {
+    const registry = this.options.ivrCalls;
+    if (!registry) return [];
+    const inMeetings = new Set(this.options.conference.meetings.flatMap((m) => m.participants.map((p) => p.callId)));
+    return registry.list().filter((c) => !inMeetings.has(c.callId));
   }
 
   /** A WebSocket upgrade on an API path: the event feeds; anything else is refused. */
@@ -99,7 +112,11 @@ export class ControlApi {
       if (this.options.disabledReason) throw apiDisabled(this.options.disabledReason);
       const principal = await this.auth.authenticate(request);
       if (principal.role === 'user') throw forbidden('users may not read /metrics');
-      const text = renderMetrics({ ...sources, feedClients: () => this.eventSocket?.clientCount ?? 0 });
+      const text = renderMetrics({
+        ...sources,
+        feedClients: () => this.eventSocket?.clientCount ?? 0,
+        callsInIvr: () => this.callsInIvr().length,
+      });
       response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
       response.end(request.method === 'HEAD' ? undefined : text);
     } catch (err) {

@@ -2,6 +2,7 @@ import type { AppConfig } from '../config/Config.js';
 import type { Logger } from '../log.js';
 import { bootstrapAdministrator } from '../api/auth.js';
 import { CallRate } from '../api/CallRate.js';
+import { IvrCalls } from '../api/IvrCalls.js';
 import { ControlApi } from '../api/ControlApi.js';
 import { HttpServer } from '../api/HttpServer.js';
 import { ConferenceManager } from '../conference/ConferenceManager.js';
@@ -32,6 +33,7 @@ export class Application {
   private prompts!: PromptLibrary;
   private sip!: SipServer;
   private http!: HttpServer;
+  private readonly ivrCalls = new IvrCalls();
   private closed = false;
 
   private constructor(
@@ -129,6 +131,7 @@ export class Application {
       disabledReason: admin.ready ? undefined : admin.reason,
       maxCodeLength: config.ivr.maxCodeLength,
       events,
+      ivrCalls: this.ivrCalls,
       metrics: {
         meetings: () => ({
           meetings: this.conference.meetings.length,
@@ -215,6 +218,15 @@ export class Application {
     call.accept(
       buildAnswer(selection, { localAddress: this.config.sip.advertisedAddress, localPort: leg.localPort, sessionId: Date.now() }),
     );
+    const callId = call.info.callId;
+    this.ivrCalls.add({
+      callId,
+      caller: call.info.from.user,
+      callee: dialed,
+      codec: selection.codec,
+      hangup: (reason) => call.hangup(reason),
+    });
+    call.once('ended', () => this.ivrCalls.remove(callId));
     new CallSession({
       call,
       leg,

@@ -62,6 +62,8 @@ export type EventListener = (event: BridgeEvent, scope: EventScope) => void;
 
 interface Tracked {
   deaf: boolean;
+  /** dBFS of the frame that started or ended the last talk spurt; null before the first. */
+  energy: number | null;
   detach: () => void;
 }
 
@@ -107,6 +109,13 @@ export class EventFeed {
     this.publish(meeting, participant.deaf ? 'deaf-member' : 'undeaf-member', participant, { by });
   }
 
+  /** Seed 003's `talking` and `energy_level` of a participant in a live meeting. */
+  voice(participant: Participant): { talking: boolean; energy: number | null } | undefined {
+    const tracked = this.participants.get(participant);
+    if (!tracked) return undefined;
+    return { talking: participant.leg.talking, energy: tracked.energy };
+  }
+
   private attachMeeting(meeting: Meeting, announce = true): void {
     if (this.meetingDetachers.has(meeting)) return;
     if (announce) this.publish(meeting, 'meeting-start');
@@ -135,16 +144,23 @@ export class EventFeed {
     if (this.participants.has(p)) return;
     const onMute = (muted: boolean, by: string): void => this.publish(meeting, muted ? 'mute-member' : 'unmute-member', p, { by });
     const onHold = (held: boolean, by: string): void => this.publish(meeting, held ? 'hold-member' : 'unhold-member', p, { by });
-    const onStart = (e: TalkingEvent): void => this.publish(meeting, 'start-talking', p, { energy_level: e.energy });
-    const onStop = (e: TalkingEvent): void => this.publish(meeting, 'stop-talking', p, { energy_level: e.energy });
+    const onStart = (e: TalkingEvent): void => {
+      tracked.energy = e.energy;
+      this.publish(meeting, 'start-talking', p, { energy_level: e.energy });
+    };
+    const onStop = (e: TalkingEvent): void => {
+      tracked.energy = e.energy;
+      this.publish(meeting, 'stop-talking', p, { energy_level: e.energy });
+    };
     const onDtmf = (e: DtmfEvent): void => this.publish(meeting, 'dtmf', p, { digit: e.digit, source: e.source });
     p.on('muteChanged', onMute);
     p.on('holdChanged', onHold);
     p.leg.on('talkingStarted', onStart);
     p.leg.on('talkingStopped', onStop);
     p.leg.on('dtmf', onDtmf);
-    this.participants.set(p, {
+    const tracked: Tracked = {
       deaf: p.deaf,
+      energy: null,
       detach: () => {
         p.off('muteChanged', onMute);
         p.off('holdChanged', onHold);
@@ -152,7 +168,8 @@ export class EventFeed {
         p.leg.off('talkingStopped', onStop);
         p.leg.off('dtmf', onDtmf);
       },
-    });
+    };
+    this.participants.set(p, tracked);
     if (announce) {
       this.publish(meeting, 'add-member', p, { role: p.role, muted: p.muted, deaf: p.deaf, held: p.held });
     }

@@ -8,7 +8,8 @@ import type { Meeting } from '../../conference/Meeting.js';
 import type { Participant } from '../../conference/Participant.js';
 import { ROLE_CODES, roleFromCode } from '../../conference/Role.js';
 import type { ConferenceStore } from '../../store/StoreTypes.js';
-import { notFound } from '../errors.js';
+import { conflict, notFound } from '../errors.js';
+import type { IvrCall } from '../IvrCalls.js';
 import { listBody, selectFields } from '../listing.js';
 import type { Principal, Router, RouteContext, SubscriberRole } from '../router.js';
 import type { ObjectSchema } from '../schema.js';
@@ -22,6 +23,10 @@ export interface LiveRouteDeps {
   nodeName: string;
   /** Called after the API changed a participant, so the event feed can report what the conference layer does not (deaf). */
   participantUpdated?: (meeting: Meeting, participant: Participant) => void;
+  /** Answered calls not in a meeting (yet). */
+  ivrCalls?: () => IvrCall[];
+  /** Voice activity of a participant (seed 003 `talking`, `energy_level`). */
+  voice?: (participant: Participant) => { talking: boolean; energy: number | null } | undefined;
 }
 
 const ALL: SubscriberRole[] = ['administrator', 'operator', 'user'];
@@ -125,8 +130,38 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     state: 2,
   });
 
+  // A call still in the access-code dialogue: seed 004 state 1 ("owned by the frontend"), no meeting or role yet.
+  const ivrCallOut = (c: IvrCall) => ({
+    accessCode: '',
+    addressFrom: c.caller,
+    addressTo: c.callee,
+    bridgeName: deps.bridgeName,
+    callee: c.callee,
+    caller: c.caller,
+    codec: c.codec,
+    connectionStatus: 0,
+    created: c.created,
+    customName: '',
+    duration: seconds(new Date(c.created)),
+    gainLevel: 0,
+    holdMode: 0,
+    id: c.id,
+    joined: 0,
+    meetingNumber: 0,
+    muteMode: 0,
+    nodeName: deps.nodeName,
+    presenterMedia: 1,
+    qaMode: 0,
+    role: 0,
+    state: 1,
+  });
+  // Calls without a room are the operators' to see: users see only their rooms' calls.
+  const visibleIvrCalls = (principal: Principal): IvrCall[] => (principal.role === 'user' ? [] : (deps.ivrCalls?.() ?? []));
+  const ivrCallFor = (principal: Principal, id: number): IvrCall | undefined => visibleIvrCalls(principal).find((c) => c.id === id);
+
   const participantOut = (meeting: Meeting, p: Participant) => {
     const membership = p.membership;
+    const voice = deps.voice?.(p);
     return {
       participant_id: p.id,
       call_id: p.callId,
@@ -138,8 +173,8 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
       hear: membership.hear,
       mute: p.muted,
       deaf: p.deaf,
-      talking: null,
-      energy_level: null,
+      talking: voice ? voice.talking : null,
+      energy_level: voice ? voice.energy : null,
       is_moderator: p.role === 'host',
       join_time: Math.floor(p.joinedAt.getTime() / 1000),
       duration: seconds(p.joinedAt),
@@ -250,7 +285,10 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     query: 'list', itemSchema: asItems(S.call),
     response: { status: 200, description: 'A list of Call objects', schema: S.call, list: 'calls' },
     handler: (ctx) => {
-      const calls = visibleMeetings(ctx.principal).flatMap((m) => m.participants.map((p) => callOut(m, p)));
+      const calls = [
+        ...visibleMeetings(ctx.principal).flatMap((m) => m.participants.map((p) => callOut(m, p))),
+        ...visibleIvrCalls(ctx.principal).map(ivrCallOut),
+      ];
       return { status: 200, body: listBody('calls', calls, ctx.list) };
     },
   });
@@ -259,6 +297,8 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     integerParams: ['id'], query: 'item', itemSchema: asItems(S.call),
     response: { status: 200, description: 'The Call object', schema: S.call },
     handler: (ctx) => {
+      const ivr = ivrCallFor(ctx.principal, ctx.ids.id!);
+      if (ivr) return item(ivrCallOut(ivr), ctx);
       const { meeting, participant } = callFor(ctx.principal, ctx.ids.id!);
       return item(callOut(meeting, participant), ctx);
     },
@@ -268,6 +308,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     integerParams: ['id'], body: S.callUpdate,
     response: { status: 200, description: 'The updated Call object', schema: S.call },
     handler: (ctx) => {
+      if (ivrCallFor(ctx.principal, ctx.ids.id!)) throw conflict('the call is not in a meeting yet (state 1); only GET and DELETE apply', 'id');
       const { meeting, participant } = callFor(ctx.principal, ctx.ids.id!);
       const body = ctx.body;
       // The schema has checked every field before anything changes (422
@@ -289,6 +330,11 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     integerParams: ['id'],
     response: { status: 204, description: 'The call is being hung up' },
     handler: (ctx) => {
+      const ivr = ivrCallFor(ctx.principal, ctx.ids.id!);
+      if (ivr) {
+        ivr.hangup('hung up through the API');
+        return { status: 204 };
+      }
       const { meeting, participant } = callFor(ctx.principal, ctx.ids.id!);
       meeting.kick(participant, 'hung up through the API');
       return { status: 204 };
