@@ -14,6 +14,7 @@ import { StoreConflictError, StoreReferenceError } from '../store/StoreTypes.js'
 import { apiDisabled, Authenticator } from './auth.js';
 import { ApiError, detail, forbidden } from './errors.js';
 import { EventSocket, refuseUpgrade } from './EventSocket.js';
+import type { Dialer } from './Dialer.js';
 import type { IvrCall, IvrCalls } from './IvrCalls.js';
 import { renderMetrics, type MetricsSources } from './MetricsPage.js';
 import { parseFieldSelection, parseListQuery, type ListQuery } from './listing.js';
@@ -38,6 +39,8 @@ export interface ControlApiOptions {
   metrics?: MetricsSources;
   /** Answered calls, for listing those not in a meeting yet under /calls. */
   ivrCalls?: IvrCalls;
+  /** Outbound calls into meetings (POST /meetings/{n}/calls); without it that route answers 503. */
+  dialer?: Dialer;
 }
 
 const NO_LIST: ListQuery = { offset: 0, limit: 0, fields: {} };
@@ -71,6 +74,7 @@ export class ControlApi {
       nodeName: hostname(),
       participantUpdated: (meeting, participant) => feed?.participantUpdated(meeting, participant),
       ivrCalls: () => this.callsInIvr(),
+      dialer: options.dialer,
       voice: (participant) => feed?.voice(participant),
     });
   }

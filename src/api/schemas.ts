@@ -197,6 +197,20 @@ export const meetingAction = s.object({ action: s.enum('lock', 'unlock') });
 
 export const participantAction = s.object({ action: s.enum('mute', 'unmute', 'deaf', 'undeaf', 'kick') });
 
+export const attendeeCall = s.object({
+  number: s.string({ minLength: 3, maxLength: 32 }).describe('The attendee\'s phone number (E.164, with or without +)'),
+  role: s.optional(roleCode),
+  customName: s.optional(text(128)),
+});
+
+export const attendeeCallStarted = s.object({
+  callId: s.string(),
+  number: s.string(),
+  meetingNumber: s.integer(),
+  role: roleCode,
+  state: s.integer().describe('4: being dialed (seed 004 Call state)'),
+});
+
 export const meetingAttribute = s.object({ name: s.string(), value: s.string() });
 
 export const call = s.object({

@@ -8,7 +8,9 @@ import type { Meeting } from '../../conference/Meeting.js';
 import type { Participant } from '../../conference/Participant.js';
 import { ROLE_CODES, roleFromCode } from '../../conference/Role.js';
 import type { ConferenceStore } from '../../store/StoreTypes.js';
-import { conflict, notFound } from '../errors.js';
+import { normalizePhoneNumber } from '../../conference/PhoneNumber.js';
+import { DialError, type Dialer } from '../Dialer.js';
+import { ApiError, badRequest, conflict, detail, notFound, unprocessable } from '../errors.js';
 import type { IvrCall } from '../IvrCalls.js';
 import { listBody, selectFields } from '../listing.js';
 import type { Principal, Router, RouteContext, SubscriberRole } from '../router.js';
@@ -25,6 +27,8 @@ export interface LiveRouteDeps {
   participantUpdated?: (meeting: Meeting, participant: Participant) => void;
   /** Answered calls not in a meeting (yet). */
   ivrCalls?: () => IvrCall[];
+  /** Outbound calls into a meeting (seed 000); absent until the SIP layer provides them. */
+  dialer?: Dialer;
   /** Voice activity of a participant (seed 003 `talking`, `energy_level`). */
   voice?: (participant: Participant) => { talking: boolean; energy: number | null } | undefined;
 }
@@ -276,6 +280,44 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
       const participant = participantIn(meeting, ctx.ids.participantId!);
       applyAction(meeting, participant, ctx.body.action, deps.participantUpdated);
       return { status: 200, body: participantOut(meeting, participant) };
+    },
+  });
+
+  // By caller number (seed 002) and calling attendees out (seed 000)
+  router.add({
+    method: 'PUT', path: '/meetings/{meetingNumber}/callers/{number}', tag: 'Participants',
+    summary: 'Perform an action (mute, unmute, deaf, undeaf, kick) on every participant calling from this number (seed 002)', roles: ALL,
+    integerParams: ['meetingNumber'], body: S.participantAction,
+    response: { status: 200, description: 'The participants the action applied to', schema: S.participant, list: 'participants' },
+    handler: (ctx) => {
+      const number = normalizePhoneNumber(ctx.params.number!);
+      if (number === undefined) throw badRequest('number', 'path parameter must be a phone number (3 to 15 digits, + allowed)');
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      const targets = meeting.participants.filter((p) => normalizePhoneNumber(p.caller) === number);
+      if (targets.length === 0) throw notFound('participant with this caller number');
+      for (const p of targets) applyAction(meeting, p, ctx.body.action, deps.participantUpdated);
+      const out = targets.map((p) => participantOut(meeting, p));
+      return { status: 200, body: { participants: out, last: out.length - 1, offset: 0, total: out.length } };
+    },
+  });
+  router.add({
+    method: 'POST', path: '/meetings/{meetingNumber}/calls', tag: 'Meetings',
+    summary: 'Call an attendee out into the live meeting (seed 000 conference.attendee.call)', roles: ALL,
+    integerParams: ['meetingNumber'], body: S.attendeeCall,
+    response: { status: 202, description: 'The call is being placed; add-member on the event feed tells when it joins', schema: S.attendeeCallStarted },
+    handler: async (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      const number = normalizePhoneNumber(ctx.body.number);
+      if (number === undefined) throw unprocessable('number', 'must be a phone number (3 to 15 digits, + allowed)');
+      if (!deps.dialer) throw new ApiError(503, 'service unavailable', [detail('cause', 'outbound calls are not configured on this bridge')]);
+      const role = roleFromCode(ctx.body.role ?? 2)!;
+      try {
+        const started = await deps.dialer.dial({ number, meetingNumber: meeting.meetingNumber, role, customName: ctx.body.customName ?? '' });
+        return { status: 202, body: { callId: started.callId, number, meetingNumber: meeting.meetingNumber, role: ROLE_CODES[role], state: 4 } };
+      } catch (err) {
+        if (err instanceof DialError) throw new ApiError(503, 'service unavailable', [detail('cause', err.message)]);
+        throw err;
+      }
     },
   });
 
