@@ -10,6 +10,7 @@ import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { EventFeed } from '../events/EventFeed.js';
 import type { Logger } from '../log.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
+import type { SubscriberFiles } from '../store/SubscriberFiles.js';
 import { StoreConflictError, StoreReferenceError } from '../store/StoreTypes.js';
 import { apiDisabled, Authenticator } from './auth.js';
 import { ApiError, detail, forbidden } from './errors.js';
@@ -21,7 +22,9 @@ import { parseFieldSelection, parseListQuery, type ListQuery } from './listing.j
 import { buildOpenApi } from './openapi.js';
 import { DEFAULT_BODY_LIMIT, pathSegments, readJsonBody, Router, validateBody, type Principal, type RouteContext } from './router.js';
 import { addConfigRoutes } from './routes/configRoutes.js';
+import { addFileRoutes } from './routes/fileRoutes.js';
 import { addLiveRoutes } from './routes/liveRoutes.js';
+import { addSubscriberRoomRoutes } from './routes/subscriberRoomRoutes.js';
 
 export const API_BASE = '/conference/v1';
 
@@ -41,6 +44,9 @@ export interface ControlApiOptions {
   ivrCalls?: IvrCalls;
   /** Outbound calls into meetings (POST /meetings/{n}/calls); without it that route answers 503. */
   dialer?: Dialer;
+  /** Subscribers' media files (/subscribers/{sid}/files); without it those routes do not exist. */
+  files?: SubscriberFiles;
+  maxUploadBytes?: number;
 }
 
 const NO_LIST: ListQuery = { offset: 0, limit: 0, fields: {} };
@@ -66,7 +72,10 @@ export class ControlApi {
       store: options.store,
       maxCodeLength: options.maxCodeLength,
       hasLiveMeeting: (meetingNumber) => options.conference.getMeeting(meetingNumber) !== undefined,
+      subscriberDeleted: (sid) => options.files?.deleteAll(sid),
     });
+    addSubscriberRoomRoutes(this.router, options.store);
+    if (options.files) addFileRoutes(this.router, { store: options.store, files: options.files, maxUploadBytes: options.maxUploadBytes });
     addLiveRoutes(this.router, {
       conference: options.conference,
       store: options.store,

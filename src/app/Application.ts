@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { AppConfig } from '../config/Config.js';
 import type { Logger } from '../log.js';
 import { bootstrapAdministrator } from '../api/auth.js';
@@ -18,6 +19,7 @@ import { SipServer } from '../sip/SipServer.js';
 import { buildAnswer, selectAudio } from '../sip/sdp/index.js';
 import { provisionFromConfig } from '../store/provision.js';
 import { SqliteStore } from '../store/SqliteStore.js';
+import { SubscriberFiles } from '../store/SubscriberFiles.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
 
 /**
@@ -132,6 +134,7 @@ export class Application {
       maxCodeLength: config.ivr.maxCodeLength,
       events,
       ivrCalls: this.ivrCalls,
+      files: new SubscriberFiles(join(config.dataDir, 'files')),
       metrics: {
         meetings: () => ({
           meetings: this.conference.meetings.length,

@@ -21,6 +21,8 @@ export interface ConfigRouteDeps {
   maxCodeLength: number;
   /** Whether a meeting room has a live meeting (renumbering or deleting it then would split callers). */
   hasLiveMeeting: (meetingNumber: number) => boolean;
+  /** Called after a subscriber is deleted (its files go too). */
+  subscriberDeleted?: (sid: string) => void;
 }
 
 const ALL: ApiRole[] = ['administrator', 'operator', 'user'];
@@ -396,7 +398,8 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
         didGroupReferences: body.didGroupReferences,
         keychain: (body.keychain ?? []).map((k) => ({ accessCode: k.accessCode, role: role(k.role) })),
         attributes: attrs,
-        subscriberSid: ctx.principal.sid,
+        // /subscribers/{sid}/meetingRooms creates the room for that subscriber (checked by the route that delegates here).
+        subscriberSid: ctx.params.sid ?? ctx.principal.sid,
       });
       return { status: 201, body: meetingRoomOut(room) };
     },
@@ -576,6 +579,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     handler: (ctx) => {
       if (ctx.params.sid === ctx.principal.sid) throw new ApiError(409, 'conflict', [detail('sid', 'a subscriber cannot delete itself')]);
       if (!store.deleteSubscriber(ctx.params.sid!)) throw notFound('subscriber');
+      deps.subscriberDeleted?.(ctx.params.sid!);
       return { status: 204 };
     },
   });
