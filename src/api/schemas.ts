@@ -197,6 +197,9 @@ export const meetingAction = s.object({ action: s.enum('lock', 'unlock') });
 
 export const participantAction = s.object({ action: s.enum('mute', 'unmute', 'deaf', 'undeaf', 'kick') });
 
+export const meetingAttributeValue = s.object({ value: attributeChange.shape.value });
+export const meetingAttributeChanges = s.array(attributeChange, { minItems: 1, maxItems: 100 });
+
 export const attendeeCall = s.object({
   number: s.string({ minLength: 3, maxLength: 32 }).describe('The attendee\'s phone number (E.164, with or without +)'),
   role: s.optional(roleCode),

@@ -12,6 +12,8 @@ import { normalizePhoneNumber } from '../../conference/PhoneNumber.js';
 import { DialError, type Dialer } from '../Dialer.js';
 import { ApiError, badRequest, conflict, detail, notFound, unprocessable } from '../errors.js';
 import type { IvrCall } from '../IvrCalls.js';
+import { ATTRIBUTE_NAMES } from '../attributeCatalog.js';
+import { attributeIsOn } from '../../conference/MeetingPolicy.js';
 import { listBody, selectFields } from '../listing.js';
 import type { Principal, Router, RouteContext, SubscriberRole } from '../router.js';
 import type { ObjectSchema } from '../schema.js';
@@ -235,6 +237,54 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
         { name: 'participant_list', value: meeting.participants.map((p) => p.caller).join(':') },
       ];
       return { status: 200, body: listBody('attributes', attributes, ctx.list).attributes };
+    },
+  });
+
+  /**
+   * Live meeting attributes (seed 004 PUT /meetings/{n}/attributes): they
+   * change the live meeting's copy of its room (`meeting.room.attributes`),
+   * which the call flow reads for the callers of this meeting; the stored
+   * room is untouched and the change ends with the meeting. A null value
+   * goes back to the room's stored value.
+   */
+  const setLiveAttributes = (meeting: Meeting, changes: Array<{ name: string; value: string | number | boolean | null }>, field: (i: number) => string): void => {
+    const unknown = changes.flatMap((c, i) => (ATTRIBUTE_NAMES.has(c.name) ? [] : [detail(field(i), `unknown attribute ${JSON.stringify(c.name)}`)]));
+    if (unknown.length > 0) throw new ApiError(422, 'object validation error', unknown);
+    const stored = store.getMeetingRoom(meeting.meetingNumber)?.attributes ?? [];
+    const values = new Map(meeting.room.attributes.map((a) => [a.name, a.value]));
+    for (const change of changes) {
+      const original = stored.find((a) => a.name === change.name);
+      if (change.value !== null) values.set(change.name, String(change.value));
+      else if (original) values.set(change.name, original.value);
+      else values.delete(change.name);
+    }
+    meeting.room.attributes = [...values].map(([name, value]) => ({ name, value }));
+    if (changes.some((c) => c.name === 'conference_entrytones' || c.name === 'conference_exittones')) {
+      const attrs = meeting.room.attributes;
+      meeting.setJoinNotifications(attributeIsOn(attrs, 'conference_entrytones') || attributeIsOn(attrs, 'conference_exittones'));
+    }
+  };
+  router.add({
+    method: 'PUT', path: '/meetings/{meetingNumber}/attributes', tag: 'Meetings',
+    summary: 'Change attributes of the live meeting (null restores the room value)', roles: ALL,
+    integerParams: ['meetingNumber'], body: S.meetingAttributeChanges,
+    response: { status: 200, description: 'The live meeting attributes (a plain array)', schema: S.meetingAttribute },
+    handler: (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      setLiveAttributes(meeting, ctx.body, (i) => `${i}.name`);
+      return { status: 200, body: meeting.room.attributes.map((a) => ({ name: a.name, value: a.value })) };
+    },
+  });
+  router.add({
+    method: 'PUT', path: '/meetings/{meetingNumber}/attributes/{name}', tag: 'Meetings',
+    summary: 'Change one attribute of the live meeting (seed 004)', roles: ALL,
+    integerParams: ['meetingNumber'], body: S.meetingAttributeValue,
+    response: { status: 200, description: 'The attribute as it now is (a plain array, as in seed 004)', schema: S.meetingAttribute },
+    handler: (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      const name = ctx.params.name!;
+      setLiveAttributes(meeting, [{ name, value: ctx.body.value }], () => 'name');
+      return { status: 200, body: meeting.room.attributes.filter((a) => a.name === name).map((a) => ({ name: a.name, value: a.value })) };
     },
   });
 
