@@ -121,8 +121,7 @@ export class Application {
     const events = new EventFeed(this.conference, apiLogger);
     const webhooks = new WebhookDispatcher({
       feed: events,
-      targets: () =>
-        this.store.listSubscribers().flatMap((s) => (s.callback ? [{ sid: s.sid, role: s.role, url: s.callback.url, secret: s.callback.secret }] : [])),
+      targets: () => this.store.listSubscriberCallbacks(),
       logger: logger.child({ component: 'webhooks' }),
     });
     this.closers.push(() => webhooks.close());

@@ -579,6 +579,13 @@ export class SqliteStore implements ConferenceStore {
     return (this.db.prepare('SELECT * FROM subscribers ORDER BY created, sid').all() as SubscriberRow[]).map((row) => this.toSubscriber(row));
   }
 
+  listSubscriberCallbacks(): Array<{ sid: string; role: SubscriberRole; url: string; secret: string }> {
+    const rows = this.db
+      .prepare('SELECT sid, role, callback_url, callback_secret FROM subscribers WHERE callback_url IS NOT NULL ORDER BY created, sid')
+      .all() as Array<{ sid: string; role: number; callback_url: string; callback_secret: string | null }>;
+    return rows.map((r) => ({ sid: r.sid, role: subscriberRoleFromCode(r.role), url: r.callback_url, secret: r.callback_secret ?? '' }));
+  }
+
   private toSubscriber(row: SubscriberRow): Subscriber {
     const refs = this.db
       .prepare('SELECT did_group_id, state FROM subscriber_did_groups WHERE sid = ? ORDER BY did_group_id')

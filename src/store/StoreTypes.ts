@@ -193,6 +193,8 @@ export interface ConferenceStore {
   listSubscribers(): Subscriber[];
   updateSubscriber(sid: string, changes: SubscriberChanges): Subscriber | undefined;
   deleteSubscriber(sid: string): boolean;
+  /** The subscribers that have a callback, with its secret (one query: read often by the webhooks). */
+  listSubscriberCallbacks(): Array<{ sid: string; role: SubscriberRole; url: string; secret: string }>;
   /** Whether configuration was ever provisioned into this store. */
   isProvisioned(): boolean;
   markProvisioned(): void;
