@@ -9,7 +9,7 @@
 import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { BridgeEvent, EventListener, EventScope } from '../events/EventFeed.js';
+import { EVENT_NAMES, type BridgeEvent, type EventListener, type EventScope } from '../events/EventFeed.js';
 import type { Logger } from '../log.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
 import { ApiError, badRequest, detail, notFound } from './errors.js';
@@ -41,6 +41,8 @@ interface Client {
   principal: Principal;
   /** Only this room's events, for the per-meeting feed. */
   meetingNumber: number | undefined;
+  /** Only these event names (`?events=`); all when undefined. */
+  names: ReadonlySet<string> | undefined;
   alive: boolean;
 }
 
@@ -82,14 +84,14 @@ export class EventSocket {
     try {
       const feed = EventSocket.feedOf(segments);
       if (feed === undefined) throw new ApiError(404, 'not found', [detail('path', 'no WebSocket feed here')]);
-      for (const key of query.keys()) throw badRequest(key, 'unknown query parameter (the event feed takes none)');
+      const names = eventNames(query);
       const principal = await this.options.authenticate(request);
       if (feed !== null) {
         const room = this.options.store.getMeetingRoom(feed);
         if (!room || !canSeeRoom(principal, room)) throw notFound('meeting room');
       }
       if (socket.destroyed) return;
-      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, principal, feed ?? undefined));
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, principal, feed ?? undefined, names));
     } catch (err) {
       const apiError =
         err instanceof ApiError ? err : new ApiError(500, 'internal server error', [detail(null, 'the server failed to open the feed')]);
@@ -106,8 +108,8 @@ export class EventSocket {
     this.wss.close();
   }
 
-  private accept(socket: WebSocket, principal: Principal, meetingNumber: number | undefined): void {
-    const client: Client = { socket, principal, meetingNumber, alive: true };
+  private accept(socket: WebSocket, principal: Principal, meetingNumber: number | undefined, names: ReadonlySet<string> | undefined): void {
+    const client: Client = { socket, principal, meetingNumber, names, alive: true };
     this.clients.add(client);
     this.options.logger.info({ login: principal.login, meetingNumber, clients: this.clients.size }, 'event feed client connected');
     socket.on('pong', () => (client.alive = true));
@@ -123,6 +125,7 @@ export class EventSocket {
     let text: string | undefined;
     for (const client of this.clients) {
       if (client.meetingNumber !== undefined && client.meetingNumber !== scope.meetingNumber) continue;
+      if (client.names && !client.names.has(event.event)) continue;
       if (client.principal.role === 'user' && scope.subscriberSid !== client.principal.sid) continue;
       const socket = client.socket;
       if (socket.readyState !== WebSocket.OPEN) continue;
@@ -155,6 +158,20 @@ export class EventSocket {
       client.socket.ping();
     }
   }
+}
+
+/** The `events` query parameter: a comma-separated list of event names; nothing else is taken. */
+function eventNames(query: URLSearchParams): ReadonlySet<string> | undefined {
+  for (const key of query.keys()) {
+    if (key !== 'events') throw badRequest(key, 'unknown query parameter (the event feed takes only "events")');
+  }
+  const all = query.getAll('events');
+  if (all.length === 0) return undefined;
+  if (all.length > 1) throw badRequest('events', 'give the event names once, comma-separated');
+  const names = all[0]!.split(',').map((n) => n.trim());
+  const unknown = names.filter((n) => !(EVENT_NAMES as readonly string[]).includes(n));
+  if (unknown.length > 0) throw badRequest('events', `unknown event names: ${unknown.slice(0, 5).map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}`);
+  return new Set(names);
 }
 
 /** Answers a refused upgrade as plain HTTP in seed 004's error shape, then closes the socket. */

@@ -67,6 +67,9 @@ describe('WebSocket event feed', () => {
     const badQuery = await refusal('/conference/v1/events?since=3', ADMIN);
     expect(badQuery.status).toBe(400);
     expect(JSON.parse(badQuery.body).errors[0].field).toBe('since');
+    const badNames = await refusal(`/conference/v1/events?events=${encodeURIComponent("add-member,1' OR 1=1")}`, ADMIN);
+    expect(badNames.status).toBe(400);
+    expect(JSON.parse(badNames.body).errors[0].field).toBe('events');
     expect((await refusal('/conference/v1/calls', ADMIN)).status).toBe(404);
     // Nothing was left behind by the refusals, and the REST API still answers.
     expect((await api('GET', '/conference/v1/meetings')).status).toBe(200);
@@ -76,7 +79,8 @@ describe('WebSocket event feed', () => {
     const global = await openFeed(PORTS.http, '/conference/v1/events', ADMIN);
     const perMeeting = await openFeed(PORTS.http, '/conference/v1/meetings/1000/events', ADMIN);
     const userFeed = await openFeed(PORTS.http, '/conference/v1/events', USER);
-    const feeds: FeedConnection[] = [global, perMeeting, userFeed];
+    const joinsOnly = await openFeed(PORTS.http, '/conference/v1/events?events=add-member,del-member', ADMIN);
+    const feeds: FeedConnection[] = [global, perMeeting, userFeed, joinsOnly];
     const sink = await RtpSink.open(24800);
     const run = runCaller(
       {
@@ -127,6 +131,9 @@ describe('WebSocket event feed', () => {
       expect(events.find((e) => e.event === 'mute-member')).toMatchObject({ participant_id: id, data: { by: 'operator' } });
       // The meeting feed saw the very same events (one meeting on the bridge).
       expect(perMeeting.events.map((e) => e.seq)).toEqual(events.map((e) => e.seq));
+      // The filtered feed got only what it asked for.
+      await waitFor(() => joinsOnly.events.length >= 2, 5000, 'the filtered feed');
+      expect(names(joinsOnly)).toEqual(['add-member', 'del-member']);
       // The user owns no room: nothing of meeting 1000 reached them.
       expect(userFeed.events).toEqual([]);
       expect(userFeed.closed).toBe(false);
