@@ -14,15 +14,15 @@ import type { SubscriberFiles } from '../store/SubscriberFiles.js';
 import { StoreConflictError, StoreReferenceError } from '../store/StoreTypes.js';
 import { apiDisabled, Authenticator } from './auth.js';
 import { ApiError, detail, forbidden } from './errors.js';
-import { EventSocket, refuseUpgrade } from './EventSocket.js';
+import { EventSocket, feedOpenApiPaths, refuseUpgrade } from './EventSocket.js';
 import type { Dialer } from './Dialer.js';
 import type { IvrCall, IvrCalls } from './IvrCalls.js';
-import { renderMetrics, type MetricsSources } from './MetricsPage.js';
+import { METRICS_OPENAPI_PATH, renderMetrics, type MetricsSources } from './MetricsPage.js';
 import { parseFieldSelection, parseListQuery, type ListQuery } from './listing.js';
 import { buildOpenApi } from './openapi.js';
 import { DEFAULT_BODY_LIMIT, pathSegments, readJsonBody, Router, validateBody, type Principal, type RouteContext } from './router.js';
 import { addConfigRoutes } from './routes/configRoutes.js';
-import { addFileRoutes } from './routes/fileRoutes.js';
+import { addFileRoutes, FILE_UPLOAD_BODY } from './routes/fileRoutes.js';
 import { addLiveRoutes } from './routes/liveRoutes.js';
 import { addSubscriberRoomRoutes } from './routes/subscriberRoomRoutes.js';
 
@@ -148,7 +148,14 @@ export class ControlApi {
   }
 
   openApi(): Record<string, unknown> {
-    return buildOpenApi(this.router.routes, API_BASE, '1.0.0');
+    const doc = buildOpenApi(this.router.routes, API_BASE, '1.0.0');
+    // What the router does not describe: the multipart upload's body, the WebSocket feeds and /metrics.
+    const paths = doc.paths as Record<string, Record<string, Record<string, unknown>>>;
+    const upload = paths[`${API_BASE}/subscribers/{sid}/files`]?.post;
+    if (upload) upload.requestBody = FILE_UPLOAD_BODY;
+    if (this.eventSocket) Object.assign(paths, feedOpenApiPaths(API_BASE));
+    if (this.options.metrics) Object.assign(paths, METRICS_OPENAPI_PATH);
+    return doc;
   }
 
   /** Whether the path belongs to the API. */

@@ -160,6 +160,34 @@ export class EventSocket {
   }
 }
 
+/** The feeds in the OpenAPI document: GET with a WebSocket upgrade. */
+export function feedOpenApiPaths(base: string): Record<string, unknown> {
+  const operation = (summary: string, operationId: string, meeting: boolean) => ({
+    get: {
+      summary,
+      description: 'WebSocket upgrade (HTTP Basic on the upgrade request). Each message is one event: {seq, timestamp, event, meetingNumber, meetingId, participant_id?, call_id?, caller_id_number?, data?}.',
+      tags: ['Events'],
+      operationId,
+      'x-roles': ['administrator', 'operator', 'user'],
+      'x-websocket': true,
+      parameters: [
+        ...(meeting ? [{ name: 'meetingNumber', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } }] : []),
+        { name: 'events', in: 'query', description: 'Comma-separated event names to receive (default all)', schema: { type: 'string' }, 'x-enum': EVENT_NAMES },
+      ],
+      responses: {
+        '101': { description: 'Switching to the WebSocket feed' },
+        '400': { description: 'Bad path or query' },
+        '401': { description: 'Authentication required or bad credentials' },
+        ...(meeting ? { '404': { description: 'No such meeting room (or not yours)' } } : {}),
+      },
+    },
+  });
+  return {
+    [`${base}/events`]: operation('Live events of every meeting you may see', 'getEvents', false),
+    [`${base}/meetings/{meetingNumber}/events`]: operation("Live events of one room's meetings", 'getMeetingEvents', true),
+  };
+}
+
 /** The `events` query parameter: a comma-separated list of event names; nothing else is taken. */
 function eventNames(query: URLSearchParams): ReadonlySet<string> | undefined {
   for (const key of query.keys()) {

@@ -28,6 +28,23 @@ export interface MetricsSources {
 
 type Kind = 'gauge' | 'counter' | 'histogram';
 
+/** `/metrics` in the OpenAPI document. */
+export const METRICS_OPENAPI_PATH = {
+  '/metrics': {
+    get: {
+      summary: 'Prometheus metrics (text format 0.0.4); administrators and operators',
+      tags: ['Operations'],
+      operationId: 'getMetrics',
+      'x-roles': ['administrator', 'operator'],
+      responses: {
+        '200': { description: 'The metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+        '401': { description: 'Authentication required or bad credentials' },
+        '403': { description: 'Users may not read the metrics' },
+      },
+    },
+  },
+};
+
 /** Tick lateness bucket bounds, seconds (Prometheus `le`), from the engine's 100 µs buckets. */
 const LATENESS_BOUNDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02];
 

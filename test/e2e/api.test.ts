@@ -49,6 +49,18 @@ describe('control API contract', () => {
     for (const path of ['/conference/v1/meetingRooms/{meetingNumber}/keychain', '/conference/v1/calls/{id}', '/conference/v1/meetings/{meetingNumber}/participants']) {
       expect(res.json.paths[path], path).toBeDefined();
     }
+    // The newer routes come from the same schemas, and the non-JSON parts are described too.
+    const subscriberPut = res.json.paths['/conference/v1/subscribers/{sid}'].put;
+    expect(subscriberPut.requestBody.content['application/json'].schema).toEqual(S.subscriberUpdate.toJsonSchema());
+    expect(subscriberPut.requestBody.content['application/json'].schema.properties.callback).toBeDefined();
+    expect(res.json.paths['/conference/v1/meetings/{meetingNumber}/callers/{number}'].put).toBeDefined();
+    expect(res.json.paths['/conference/v1/meetings/{meetingNumber}/calls'].post.requestBody.content['application/json'].schema).toEqual(S.attendeeCall.toJsonSchema());
+    expect(res.json.paths['/conference/v1/meetings/{meetingNumber}/attributes/{name}'].put).toBeDefined();
+    expect(res.json.paths['/conference/v1/subscribers/{sid}/meetingRooms'].get).toBeDefined();
+    expect(res.json.paths['/conference/v1/subscribers/{sid}/files'].post.requestBody.content['multipart/form-data']).toBeDefined();
+    expect(res.json.paths['/conference/v1/events'].get['x-websocket']).toBe(true);
+    expect(res.json.paths['/conference/v1/meetings/{meetingNumber}/events'].get).toBeDefined();
+    expect(res.json.paths['/metrics'].get['x-roles']).toEqual(['administrator', 'operator']);
   });
 });
 

@@ -26,6 +26,16 @@ export const fileDescriptor = s.object({
 
 const fileNames = s.array(s.string({ minLength: 1, maxLength: 200 }), { minItems: 1, maxItems: 100 });
 
+/** The upload's body in the OpenAPI document (the router only describes JSON bodies). */
+export const FILE_UPLOAD_BODY = {
+  required: true,
+  content: {
+    'multipart/form-data': {
+      schema: { type: 'object', required: ['file'], additionalProperties: false, properties: { file: { type: 'string', format: 'binary', description: 'A WAV file (part type audio/wav), at most 10 MiB' } } },
+    },
+  },
+};
+
 const ALL: SubscriberRole[] = ['administrator', 'operator', 'user'];
 const WAV_TYPES = new Set(['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave']);
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
