@@ -56,7 +56,11 @@ async function receiver(answer: (n: number, path: string) => number): Promise<{ 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, got };
 }
 
-function dispatcher(publisher: Publisher, targets: Array<{ sid: string; role: 'administrator' | 'user'; url: string }>, options: { maxQueue?: number; maxAttempts?: number }) {
+function dispatcher(
+  publisher: Publisher,
+  targets: Array<{ sid: string; role: 'administrator' | 'user'; url: string }>,
+  options: { maxQueue?: number; maxAttempts?: number; timeoutMs?: number },
+) {
   const d = new WebhookDispatcher({
     feed: publisher,
     targets: () => targets.map((t) => ({ ...t, secret: 's'.repeat(16) })),
@@ -106,5 +110,22 @@ describe('WebhookDispatcher', () => {
     expect(bad).toEqual([1, 2, 3]);
     expect(got.every((g) => g.signed)).toBe(true);
     expect(d.stats()).toMatchObject({ givenUp: 3, dropped: 0 });
+  });
+
+  it('gives up on a receiver that never answers, after its timeout, without holding up publishing', async () => {
+    const server: Server = createServer(() => undefined); // reads the request, never answers
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(() => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    });
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/silent`;
+    const publisher = new Publisher();
+    const d = dispatcher(publisher, [{ sid: 'a', role: 'administrator', url }], { maxAttempts: 2, timeoutMs: 150 });
+    for (let i = 0; i < 3; i++) publisher.publish();
+    // Publishing returned at once with everything queued.
+    expect(d.stats()).toMatchObject({ queued: 3, delivered: 0 });
+    await waitFor(() => d.stats().givenUp === 3, 10_000, 'all three given up after their timeouts');
+    expect(d.stats()).toMatchObject({ failedAttempts: 6, queued: 0 });
   });
 });
