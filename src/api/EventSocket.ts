@@ -31,6 +31,8 @@ export interface EventSocketOptions {
   maxBufferedBytes?: number;
   /** Ping interval; a client that missed the previous pong is dropped. Default 30 s. */
   heartbeatMs?: number;
+  /** Recent events kept for `?since=` replays after a reconnect. Default 1000. */
+  replayEvents?: number;
 }
 
 /** WebSocket close code 1008 (policy violation): used when a slow consumer is dropped. */
@@ -52,9 +54,15 @@ export class EventSocket {
   private readonly unsubscribe: () => void;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly maxBuffered: number;
+  /** The last events published, oldest first, for `?since=`. */
+  private readonly recent: Array<{ event: BridgeEvent; scope: EventScope }> = [];
+  private readonly replayEvents: number;
+  /** The seq of the newest event seen (0 before any). */
+  private lastSeq = 0;
 
   constructor(private readonly options: EventSocketOptions) {
     this.maxBuffered = options.maxBufferedBytes ?? 1024 * 1024;
+    this.replayEvents = Math.max(0, options.replayEvents ?? 1000);
     this.unsubscribe = options.feed.subscribe((event, scope) => this.deliver(event, scope));
     this.heartbeat = setInterval(() => this.ping(), options.heartbeatMs ?? 30_000);
     this.heartbeat.unref();
@@ -84,14 +92,17 @@ export class EventSocket {
     try {
       const feed = EventSocket.feedOf(segments);
       if (feed === undefined) throw new ApiError(404, 'not found', [detail('path', 'no WebSocket feed here')]);
-      const names = eventNames(query);
+      const { names, since } = feedQuery(query);
+      if (since !== undefined) this.checkReplayable(since);
       const principal = await this.options.authenticate(request);
       if (feed !== null) {
         const room = this.options.store.getMeetingRoom(feed);
         if (!room || !canSeeRoom(principal, room)) throw notFound('meeting room');
       }
       if (socket.destroyed) return;
-      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, principal, feed ?? undefined, names));
+      // Checked again after the (asynchronous) password check: events may have moved on meanwhile.
+      if (since !== undefined) this.checkReplayable(since);
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, principal, feed ?? undefined, names, since));
     } catch (err) {
       const apiError =
         err instanceof ApiError ? err : new ApiError(500, 'internal server error', [detail(null, 'the server failed to open the feed')]);
@@ -108,9 +119,28 @@ export class EventSocket {
     this.wss.close();
   }
 
-  private accept(socket: WebSocket, principal: Principal, meetingNumber: number | undefined, names: ReadonlySet<string> | undefined): void {
+  /** 410 when events after `since` are no longer all kept (the client must re-read state over REST). */
+  private checkReplayable(since: number): void {
+    if (since > this.lastSeq) throw badRequest('since', `is ahead of the newest event (${this.lastSeq})`);
+    const oldest = this.recent[0]?.event.seq ?? this.lastSeq + 1;
+    if (since < oldest - 1) {
+      throw new ApiError(410, 'gone', [detail('since', `events after ${since} are no longer kept (oldest kept: ${oldest}); re-read the state over REST`)]);
+    }
+  }
+
+  private accept(
+    socket: WebSocket,
+    principal: Principal,
+    meetingNumber: number | undefined,
+    names: ReadonlySet<string> | undefined,
+    since: number | undefined,
+  ): void {
     const client: Client = { socket, principal, meetingNumber, names, alive: true };
     this.clients.add(client);
+    // Replayed before any new event can be delivered (both run on this thread), so nothing is missed or doubled.
+    if (since !== undefined) {
+      for (const { event, scope } of this.recent) if (event.seq > since) this.sendTo(client, event, scope, JSON.stringify(event));
+    }
     this.options.logger.info({ login: principal.login, meetingNumber, clients: this.clients.size }, 'event feed client connected');
     socket.on('pong', () => (client.alive = true));
     // The feed is one-way; what a client sends is ignored (ws enforces maxPayload).
@@ -122,20 +152,26 @@ export class EventSocket {
   }
 
   private deliver(event: BridgeEvent, scope: EventScope): void {
-    let text: string | undefined;
-    for (const client of this.clients) {
-      if (client.meetingNumber !== undefined && client.meetingNumber !== scope.meetingNumber) continue;
-      if (client.names && !client.names.has(event.event)) continue;
-      if (client.principal.role === 'user' && scope.subscriberSid !== client.principal.sid) continue;
-      const socket = client.socket;
-      if (socket.readyState !== WebSocket.OPEN) continue;
-      if (socket.bufferedAmount > this.maxBuffered) {
-        this.drop(client, 'too slow');
-        continue;
-      }
-      text ??= JSON.stringify(event);
-      socket.send(text);
+    this.lastSeq = event.seq;
+    if (this.replayEvents > 0) {
+      this.recent.push({ event, scope });
+      if (this.recent.length > this.replayEvents) this.recent.shift();
     }
+    const text = JSON.stringify(event);
+    for (const client of this.clients) this.sendTo(client, event, scope, text);
+  }
+
+  private sendTo(client: Client, event: BridgeEvent, scope: EventScope, text: string): void {
+    if (client.meetingNumber !== undefined && client.meetingNumber !== scope.meetingNumber) return;
+    if (client.names && !client.names.has(event.event)) return;
+    if (client.principal.role === 'user' && scope.subscriberSid !== client.principal.sid) return;
+    const socket = client.socket;
+    if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.bufferedAmount > this.maxBuffered) {
+      this.drop(client, 'too slow');
+      return;
+    }
+    socket.send(text);
   }
 
   private drop(client: Client, reason: string): void {
@@ -188,18 +224,25 @@ export function feedOpenApiPaths(base: string): Record<string, unknown> {
   };
 }
 
-/** The `events` query parameter: a comma-separated list of event names; nothing else is taken. */
-function eventNames(query: URLSearchParams): ReadonlySet<string> | undefined {
+/**
+ * The feed's query: `events`, a comma-separated list of event names (default
+ * all), and `since`, the last seq the client saw (replay what came after).
+ */
+function feedQuery(query: URLSearchParams): { names: ReadonlySet<string> | undefined; since: number | undefined } {
   for (const key of query.keys()) {
-    if (key !== 'events') throw badRequest(key, 'unknown query parameter (the event feed takes only "events")');
+    if (key !== 'events' && key !== 'since') throw badRequest(key, 'unknown query parameter (the event feed takes "events" and "since")');
+    if (query.getAll(key).length > 1) throw badRequest(key, 'give it once');
   }
-  const all = query.getAll('events');
-  if (all.length === 0) return undefined;
-  if (all.length > 1) throw badRequest('events', 'give the event names once, comma-separated');
-  const names = all[0]!.split(',').map((n) => n.trim());
-  const unknown = names.filter((n) => !(EVENT_NAMES as readonly string[]).includes(n));
-  if (unknown.length > 0) throw badRequest('events', `unknown event names: ${unknown.slice(0, 5).map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}`);
-  return new Set(names);
+  let names: Set<string> | undefined;
+  const list = query.get('events');
+  if (list !== null) {
+    names = new Set(list.split(',').map((n) => n.trim()));
+    const unknown = [...names].filter((n) => !(EVENT_NAMES as readonly string[]).includes(n));
+    if (unknown.length > 0) throw badRequest('events', `unknown event names: ${unknown.slice(0, 5).map((n) => JSON.stringify(n.slice(0, 40))).join(', ')}`);
+  }
+  const sinceText = query.get('since');
+  if (sinceText !== null && !/^\d{1,15}$/.test(sinceText)) throw badRequest('since', 'must be a non-negative integer (a seq)');
+  return { names, since: sinceText === null ? undefined : Number(sinceText) };
 }
 
 /** Answers a refused upgrade as plain HTTP in seed 004's error shape, then closes the socket. */

@@ -36,21 +36,29 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function setup(maxBufferedBytes: number) {
+async function setup(maxBufferedBytes: number, replayEvents?: number) {
   const store = SqliteStore.open(':memory:');
   store.createSubscriber({ login: 'admin', passwordHash: await hashPassword('password1'), role: 'administrator' });
   const auth = new Authenticator(store);
   const publisher = new Publisher();
-  const events = new EventSocket({ feed: publisher, store, logger: createRootLogger('silent'), authenticate: (r) => auth.authenticate(r), maxBufferedBytes });
+  const events = new EventSocket({ feed: publisher, store, logger: createRootLogger('silent'), authenticate: (r) => auth.authenticate(r), maxBufferedBytes, replayEvents });
   const server: Server = createServer((_req, res) => res.end());
-  server.on('upgrade', (req, socket, head) => void events.upgrade(req, socket, head, ['events'], new URLSearchParams()));
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    void events.upgrade(req, socket, head, ['events'], url.searchParams);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   cleanups.push(() => store.close(), () => new Promise<void>((r) => server.close(() => r())), () => events.close());
   const port = (server.address() as AddressInfo).port;
-  const connect = async (): Promise<WebSocket> => {
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/conference/v1/events`, { headers: { Authorization: `Basic ${Buffer.from('admin:password1').toString('base64')}` } });
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+  /** Connects; `seqs` collects from the first message (replays can arrive with the handshake). */
+  const connect = async (query = '', seqs: number[] = []): Promise<WebSocket> => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/conference/v1/events${query}`, { headers: { Authorization: `Basic ${Buffer.from('admin:password1').toString('base64')}` } });
+    ws.on('message', (data) => seqs.push(JSON.parse(String(data)).seq));
     cleanups.push(() => ws.terminate());
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve).once('error', reject);
+      ws.once('unexpected-response', (_req, res) => reject(new Error(`status ${res.statusCode}`)));
+    });
     return ws;
   };
   return { publisher, events, connect };
@@ -59,9 +67,8 @@ async function setup(maxBufferedBytes: number) {
 describe('EventSocket back-pressure', () => {
   it('drops a client that stops reading and keeps serving one that reads', async () => {
     const { publisher, events, connect } = await setup(256 * 1024);
-    const reader = await connect();
     const received: number[] = [];
-    reader.on('message', (data) => received.push(JSON.parse(String(data)).seq));
+    await connect('', received);
     const stalled = await connect();
     let stalledClosed = false;
     stalled.on('close', () => (stalledClosed = true));
@@ -88,5 +95,23 @@ describe('EventSocket back-pressure', () => {
     const last = (publisher as unknown as { seq: number }).seq;
     await waitFor(() => received.length === last, 20_000, `the reader to get all ${last} events`);
     expect(received).toEqual(Array.from({ length: last }, (_, i) => i + 1));
+  });
+
+  it('replays what a reconnecting client missed (?since=), then goes on live, and says when it cannot', async () => {
+    const { publisher, connect } = await setup(1024 * 1024, 5);
+    for (let i = 0; i < 4; i++) publisher.publish('');
+    const seqs: number[] = [];
+    await connect('?since=2', seqs);
+    publisher.publish('');
+    await waitFor(() => seqs.length === 3, 2000, 'the replay and the live event');
+    expect(seqs).toEqual([3, 4, 5]);
+    for (let i = 0; i < 5; i++) publisher.publish(''); // 6..10: only 6..10 are kept now
+    await expect(connect('?since=4')).rejects.toThrow('status 410');
+    await expect(connect('?since=11')).rejects.toThrow('status 400');
+    await expect(connect('?since=-1')).rejects.toThrow('status 400');
+    const got: number[] = [];
+    await connect('?since=5', got);
+    await waitFor(() => got.length === 5, 2000, 'the kept events');
+    expect(got).toEqual([6, 7, 8, 9, 10]);
   });
 });
