@@ -209,12 +209,14 @@ export function feedOpenApiPaths(base: string): Record<string, unknown> {
       parameters: [
         ...(meeting ? [{ name: 'meetingNumber', in: 'path', required: true, schema: { type: 'integer', minimum: 0 } }] : []),
         { name: 'events', in: 'query', description: 'Comma-separated event names to receive (default all)', schema: { type: 'string' }, 'x-enum': EVENT_NAMES },
+        { name: 'since', in: 'query', description: 'The last seq received: replay the kept events after it first', schema: { type: 'integer', minimum: 0 } },
       ],
       responses: {
         '101': { description: 'Switching to the WebSocket feed' },
         '400': { description: 'Bad path or query' },
         '401': { description: 'Authentication required or bad credentials' },
         ...(meeting ? { '404': { description: 'No such meeting room (or not yours)' } } : {}),
+        '410': { description: 'Events after `since` are no longer kept' },
       },
     },
   });
