@@ -149,8 +149,16 @@ export class WebhookDispatcher {
       this.queues.delete(key);
       return;
     }
+    // A callback removed or moved meanwhile gets nothing more; a new secret applies from the next post.
+    const target = this.targets().find((t) => `${t.sid} ${t.url}` === key);
+    if (!target) {
+      this.counts.dropped += queue.items.length;
+      this.options.logger.info({ sid: queue.target.sid, dropped: queue.items.length }, 'webhook callback gone, its queue dropped');
+      this.queues.delete(key);
+      return;
+    }
+    queue.target = target;
     queue.busy = true;
-    const target = queue.target;
     this.post(target, item.body)
       .then((status) => {
         if (status >= 200 && status < 300) return 'done';

@@ -128,4 +128,26 @@ describe('WebhookDispatcher', () => {
     await waitFor(() => d.stats().givenUp === 3, 10_000, 'all three given up after their timeouts');
     expect(d.stats()).toMatchObject({ failedAttempts: 6, queued: 0 });
   });
+
+  it('stops posting to a callback that was removed', async () => {
+    const { url, got } = await receiver(() => 503);
+    const publisher = new Publisher();
+    const targets = [{ sid: 'a', role: 'administrator' as const, url: `${url}/gone` }];
+    const d = new WebhookDispatcher({
+      feed: publisher,
+      targets: () => targets.map((t) => ({ ...t, secret: 's'.repeat(16) })),
+      logger: createRootLogger('silent'),
+      baseDelayMs: 100,
+      targetsTtlMs: 0,
+    });
+    cleanups.push(() => d.close());
+    publisher.publish();
+    publisher.publish();
+    await waitFor(() => got.length === 1, 5000, 'the first failed post');
+    targets.length = 0; // the subscriber removed its callback
+    await waitFor(() => d.stats().queued === 0, 5000, 'the queue dropped');
+    expect(d.stats()).toMatchObject({ dropped: 2, delivered: 0 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(got).toHaveLength(1);
+  });
 });
