@@ -101,6 +101,13 @@ describe('subscriber files', () => {
     expect(list.status).toBe(200);
     expect(list.json).toMatchObject({ total: 2, offset: 0, last: 1 });
     expect(list.json.fileDescriptors.map((f: { name: string }) => f.name)).toEqual(['welcome.wav', 'hold-1.wav']);
+    const filtered = await user('GET', `/conference/v1/subscribers/${userSid}/files?filter=${encodeURIComponent("name like 'hold%' and duration lt 1000")}`);
+    expect(filtered.json.fileDescriptors.map((f: { name: string }) => f.name)).toEqual(['hold-1.wav']);
+    const sqlish = await user('GET', `/conference/v1/subscribers/${userSid}/files?filter=${encodeURIComponent("name eq 'x' OR 1=1; DROP TABLE subscribers")}`);
+    expect(sqlish.status).toBe(400);
+    expect(fieldsOf(sqlish.json)).toContain('filter');
+    const unknownField = await user('GET', `/conference/v1/subscribers/${userSid}/files?filter=${encodeURIComponent('path eq x')}`);
+    expect(unknownField.status).toBe(400);
 
     // Deleting a list with one missing name deletes nothing.
     const partial = await user('DELETE', `/conference/v1/subscribers/${userSid}/files`, { body: ['hold-1.wav', 'nope.wav'] });
