@@ -178,6 +178,21 @@ describe('subscriber files', () => {
     expect((await api('GET', `/conference/v1/subscribers/${userSid}/files`)).json.total).toBe(1);
   });
 
+  it('keeps at most 100 files per subscriber', async () => {
+    const temp = await api('POST', '/conference/v1/subscribers', { body: { login: 'hoarder', password: 'hoarder-password' } });
+    const small = wav(20);
+    for (let i = 0; i < 100; i++) {
+      const stored = await upload(api, temp.json.sid, [{ field: 'file', filename: `f${i}.wav`, type: 'audio/wav', content: small }]);
+      expect(stored.status).toBe(200);
+    }
+    const over = await upload(api, temp.json.sid, [{ field: 'file', filename: 'f100.wav', type: 'audio/wav', content: small }]);
+    expect(over.status).toBe(409);
+    expect(over.json.errors[0]).toMatchObject({ field: 'file' });
+    expect(over.json.errors[0].message).toMatch(/at most 100 files/);
+    expect((await api('GET', `/conference/v1/subscribers/${temp.json.sid}/files`)).json.total).toBe(100);
+    expect((await api('DELETE', `/conference/v1/subscribers/${temp.json.sid}`)).status).toBe(204);
+  });
+
   it('removes a deleted subscriber\'s files', async () => {
     const temp = await api('POST', '/conference/v1/subscribers', { body: { login: 'gone', password: 'gone-password' } });
     expect((await upload(api, temp.json.sid, [{ field: 'file', filename: 'bye.wav', type: 'audio/wav', content: wav(100) }])).status).toBe(200);

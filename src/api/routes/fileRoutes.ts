@@ -39,16 +39,20 @@ export const FILE_UPLOAD_BODY = {
 const ALL: SubscriberRole[] = ['administrator', 'operator', 'user'];
 const WAV_TYPES = new Set(['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave']);
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
+/** Files one subscriber may keep, so that no subscriber can fill the disk. */
+export const DEFAULT_MAX_FILES = 100;
 
 export interface FileRouteDeps {
   store: ConferenceStore;
   files: SubscriberFiles;
   maxUploadBytes?: number;
+  maxFilesPerSubscriber?: number;
 }
 
 export function addFileRoutes(router: Router, deps: FileRouteDeps): void {
   const { store, files } = deps;
   const maxBytes = deps.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
+  const maxFiles = deps.maxFilesPerSubscriber ?? DEFAULT_MAX_FILES;
   const subscriberSid = (principal: Principal, sid: string): string => {
     if (principal.role === 'user' && principal.sid !== sid) throw notFound('subscriber');
     if (!store.getSubscriber(sid)) throw notFound('subscriber');
@@ -76,6 +80,9 @@ export function addFileRoutes(router: Router, deps: FileRouteDeps): void {
       const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       if (type !== 'multipart/form-data') {
         throw new ApiError(415, 'unsupported media type', [detail('Content-Type', `must be multipart/form-data, not ${JSON.stringify(type || '(none)')}`)]);
+      }
+      if (files.list(sid).length >= maxFiles) {
+        throw conflict(`a subscriber keeps at most ${maxFiles} files; delete some first`, 'file');
       }
       const declared = Number(request.headers['content-length'] ?? 0);
       // A little room for the multipart framing around the file itself.
