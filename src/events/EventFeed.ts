@@ -24,13 +24,22 @@ export const EVENT_NAMES = [
   'hold-member',
   'unhold-member',
   'dtmf',
+  'keypad-command',
   'meeting-start',
   'meeting-end',
   'lock',
   'unlock',
   'hold-meeting',
   'unhold-meeting',
+  'qa-start',
+  'qa-next',
+  'qa-clear',
+  'recording-start',
+  'recording-stop',
 ] as const;
+
+/** Events the conference layer does not emit itself; whoever acts reports them (see `report`). */
+export type ReportedEventName = 'keypad-command' | 'qa-start' | 'qa-next' | 'qa-clear' | 'recording-start' | 'recording-stop';
 
 export type EventName = (typeof EVENT_NAMES)[number];
 
@@ -114,6 +123,15 @@ export class EventFeed {
     const tracked = this.participants.get(participant);
     if (!tracked) return undefined;
     return { talking: participant.leg.talking, energy: tracked.energy };
+  }
+
+  /**
+   * Publishes what the conference layer has no event for yet: a keypad
+   * command a participant used (`data.command`, e.g. `mute`, `lock`), Q&A
+   * and recording changes. The keypad and API code call this after acting.
+   */
+  report(meeting: Meeting, event: ReportedEventName, participant?: Participant, data?: Record<string, unknown>): void {
+    this.publish(meeting, event, participant, data);
   }
 
   private attachMeeting(meeting: Meeting, announce = true): void {
