@@ -5,17 +5,26 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { EventFeed } from '../events/EventFeed.js';
 import type { Logger } from '../log.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
+import type { SubscriberFiles } from '../store/SubscriberFiles.js';
 import { StoreConflictError, StoreReferenceError } from '../store/StoreTypes.js';
 import { apiDisabled, Authenticator } from './auth.js';
 import { ApiError, detail, forbidden } from './errors.js';
+import { EventSocket, feedOpenApiPaths, refuseUpgrade } from './EventSocket.js';
+import type { Dialer } from './Dialer.js';
+import type { IvrCall, IvrCalls } from './IvrCalls.js';
+import { METRICS_OPENAPI_PATH, renderMetrics, type MetricsSources } from './MetricsPage.js';
 import { parseFieldSelection, parseListQuery, type ListQuery } from './listing.js';
 import { buildOpenApi } from './openapi.js';
-import { DEFAULT_BODY_LIMIT, pathSegments, readJsonBody, Router, validateBody, type RouteContext } from './router.js';
+import { DEFAULT_BODY_LIMIT, pathSegments, readJsonBody, Router, validateBody, type Principal, type RouteContext } from './router.js';
 import { addConfigRoutes } from './routes/configRoutes.js';
+import { addFileRoutes, FILE_UPLOAD_BODY } from './routes/fileRoutes.js';
 import { addLiveRoutes } from './routes/liveRoutes.js';
+import { addSubscriberRoomRoutes } from './routes/subscriberRoomRoutes.js';
 
 export const API_BASE = '/conference/v1';
 
@@ -27,6 +36,17 @@ export interface ControlApiOptions {
   disabledReason?: string;
   maxCodeLength: number;
   bodyLimit?: number;
+  /** The live event feed, served over WebSocket at /events and /meetings/{n}/events. */
+  events?: EventFeed;
+  /** Where /metrics reads its numbers. */
+  metrics?: MetricsSources;
+  /** Answered calls, for listing those not in a meeting yet under /calls. */
+  ivrCalls?: IvrCalls;
+  /** Outbound calls into meetings (POST /meetings/{n}/calls); without it that route answers 503. */
+  dialer?: Dialer;
+  /** Subscribers' media files (/subscribers/{sid}/files); without it those routes do not exist. */
+  files?: SubscriberFiles;
+  maxUploadBytes?: number;
 }
 
 const NO_LIST: ListQuery = { offset: 0, limit: 0, fields: {} };
@@ -35,19 +55,107 @@ export class ControlApi {
   readonly router = new Router();
   private readonly auth: Authenticator;
   private openApiText: string | undefined;
+  private readonly eventSocket: EventSocket | undefined;
 
   constructor(private readonly options: ControlApiOptions) {
     this.auth = new Authenticator(options.store);
+    const feed = options.events;
+    if (feed) {
+      this.eventSocket = new EventSocket({
+        feed,
+        store: options.store,
+        logger: options.logger,
+        authenticate: (request) => this.authenticate(request),
+      });
+    }
     addConfigRoutes(this.router, {
       store: options.store,
       maxCodeLength: options.maxCodeLength,
       hasLiveMeeting: (meetingNumber) => options.conference.getMeeting(meetingNumber) !== undefined,
+      subscriberDeleted: (sid) => options.files?.deleteAll(sid),
     });
-    addLiveRoutes(this.router, { conference: options.conference, store: options.store, bridgeName: 'conference-bridge', nodeName: hostname() });
+    addSubscriberRoomRoutes(this.router, options.store);
+    if (options.files) addFileRoutes(this.router, { store: options.store, files: options.files, maxUploadBytes: options.maxUploadBytes });
+    addLiveRoutes(this.router, {
+      conference: options.conference,
+      store: options.store,
+      bridgeName: 'conference-bridge',
+      nodeName: hostname(),
+      participantUpdated: (meeting, participant) => feed?.participantUpdated(meeting, participant),
+      ivrCalls: () => this.callsInIvr(),
+      dialer: options.dialer,
+      voice: (participant) => feed?.voice(participant),
+    });
+  }
+
+  /** Answered calls that have not joined a meeting (yet). */
+  private callsInIvr(): IvrCall[] {
+    const registry = this.options.ivrCalls;
+    if (!registry) return [];
+    const inMeetings = new Set(this.options.conference.meetings.flatMap((m) => m.participants.map((p) => p.callId)));
+    return registry.list().filter((c) => !inMeetings.has(c.callId));
+  }
+
+  /** A WebSocket upgrade on an API path: the event feeds; anything else is refused. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, rawPath: string, query: URLSearchParams): void {
+    const refuse = (error: ApiError): void => refuseUpgrade(socket, error);
+    let segments: string[];
+    try {
+      segments = pathSegments(rawPath, API_BASE)!;
+    } catch (err) {
+      refuse(err as ApiError);
+      return;
+    }
+    if (!this.eventSocket) return refuse(new ApiError(404, 'not found', [detail('path', 'the event feed is not enabled')]));
+    if (this.options.disabledReason) return refuse(apiDisabled(this.options.disabledReason));
+    this.eventSocket.upgrade(request, socket, head, segments, query).catch((err: unknown) => {
+      this.options.logger.error({ err }, 'event feed upgrade failed');
+      socket.destroy();
+    });
+  }
+
+  /**
+   * GET /metrics (Prometheus text format): Basic credentials of an
+   * administrator or operator, like the API; the figures reveal traffic.
+   */
+  async handleMetrics(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    try {
+      const sources = this.options.metrics;
+      if (!sources) throw new ApiError(404, 'not found', [detail('path', 'metrics are not enabled')]);
+      if (this.options.disabledReason) throw apiDisabled(this.options.disabledReason);
+      const principal = await this.auth.authenticate(request);
+      if (principal.role === 'user') throw forbidden('users may not read /metrics');
+      const text = renderMetrics({
+        ...sources,
+        feedClients: () => this.eventSocket?.clientCount ?? 0,
+        callsInIvr: () => this.callsInIvr().length,
+      });
+      response.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+      response.end(request.method === 'HEAD' ? undefined : text);
+    } catch (err) {
+      const apiError = this.toApiError(err);
+      send(response, apiError.status, apiError.body, apiError.headers);
+    }
+  }
+
+  /** Closes the event feed connections (the HTTP server closes the rest). */
+  close(): void {
+    this.eventSocket?.close();
+  }
+
+  private authenticate(request: IncomingMessage): Promise<Principal> {
+    return this.auth.authenticate(request);
   }
 
   openApi(): Record<string, unknown> {
-    return buildOpenApi(this.router.routes, API_BASE, '1.0.0');
+    const doc = buildOpenApi(this.router.routes, API_BASE, '1.0.0');
+    // What the router does not describe: the multipart upload's body, the WebSocket feeds and /metrics.
+    const paths = doc.paths as Record<string, Record<string, Record<string, unknown>>>;
+    const upload = paths[`${API_BASE}/subscribers/{sid}/files`]?.post;
+    if (upload) upload.requestBody = FILE_UPLOAD_BODY;
+    if (this.eventSocket) Object.assign(paths, feedOpenApiPaths(API_BASE));
+    if (this.options.metrics) Object.assign(paths, METRICS_OPENAPI_PATH);
+    return doc;
   }
 
   /** Whether the path belongs to the API. */

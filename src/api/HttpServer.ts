@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../log.js';
 import { describeListenError } from '../util/listenError.js';
 import type { ControlApi } from './ControlApi.js';
@@ -27,16 +28,23 @@ export class HttpServer {
   private constructor(
     private readonly server: Server,
     private readonly logger: Logger,
+    private readonly api: ControlApi | undefined,
   ) {}
 
   static async listen(options: HttpServerOptions): Promise<HttpServer> {
     const server = createServer((request, response) => handle(request, response, options));
+    server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      socket.on('error', (err) => options.logger.debug({ err }, 'upgrade socket error'));
+      const { path, query } = splitUrl(request.url ?? '/');
+      if (options.api?.owns(path)) options.api.handleUpgrade(request, socket, head, path, query);
+      else socket.end('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(describeListenError(err, 'HTTP', 'TCP', options.bindAddress, options.port)));
       server.listen(options.port, options.bindAddress, () => resolve());
     });
     server.on('error', (err) => options.logger.error({ err }, 'HTTP server error'));
-    return new HttpServer(server, options.logger);
+    return new HttpServer(server, options.logger, options.api);
   }
 
   get port(): number {
@@ -44,6 +52,8 @@ export class HttpServer {
   }
 
   async close(): Promise<void> {
+    // Upgraded (WebSocket) connections are no longer the HTTP server's to close.
+    this.api?.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.logger.debug('HTTP server closed');
@@ -51,12 +61,13 @@ export class HttpServer {
 }
 
 function handle(request: IncomingMessage, response: ServerResponse, options: HttpServerOptions): void {
-  const url = request.url ?? '/';
-  const question = url.indexOf('?');
-  const path = question < 0 ? url : url.slice(0, question);
-  const query = new URLSearchParams(question < 0 ? '' : url.slice(question + 1));
+  const { path, query } = splitUrl(request.url ?? '/');
   if (path === '/healthz' && (request.method === 'GET' || request.method === 'HEAD')) {
     sendJson(response, 200, options.health());
+    return;
+  }
+  if (path === '/metrics' && options.api && (request.method === 'GET' || request.method === 'HEAD')) {
+    options.api.handleMetrics(request, response).catch((err: unknown) => options.logger.error({ err }, 'metrics failed'));
     return;
   }
   if (options.api?.owns(path)) {
@@ -67,6 +78,11 @@ function handle(request: IncomingMessage, response: ServerResponse, options: Htt
     return;
   }
   sendJson(response, 404, { message: 'not found', errors: [{ field: 'path', message: `no resource at ${path}`, reference_sid: null }] });
+}
+
+function splitUrl(url: string): { path: string; query: URLSearchParams } {
+  const question = url.indexOf('?');
+  return { path: question < 0 ? url : url.slice(0, question), query: new URLSearchParams(question < 0 ? '' : url.slice(question + 1)) };
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown): void {

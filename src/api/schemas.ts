@@ -130,7 +130,14 @@ export const meetingRoomCreate = s.object({
 
 export const meetingRoomUpdate = meetingRoomCreate.partial({ minProperties: 1 });
 
+export const callback = s.object({
+  id: id(),
+  url: s.string(),
+  secret: s.optional(s.string().describe('The webhook signing secret: only in the answer to the request that made it.')),
+});
+
 export const subscriber = s.object({
+  callback: s.optional(callback.describe('Where this subscriber\'s webhooks go (absent when none is set).')),
   created: s.integer().readOnly(),
   details: s.string(),
   didGroupReferences: s.array(didGroupReference),
@@ -154,6 +161,16 @@ export const subscriberCreate = s.object({
   email: s.optional(text(256)),
   phoneNumber: s.optional(text(32)),
   details: s.optional(text(1024)),
+  callback: s.optional(
+    s.nullable(
+      s.object({
+        url: s.string({ maxLength: 2048 }).describe('http or https URL receiving the events as signed POSTs'),
+        secret: s.optional(s.string({ minLength: 16, maxLength: 256 }).writeOnly().describe('HMAC-SHA256 key; made by the server when absent')),
+      }),
+    ).describe('null removes the callback'),
+  ),
+  eventCallbackUrl: s.optional(s.nullable(s.string({ maxLength: 2048 })).describe('Seed 004\'s shortcut for callback.url')),
+  didGroupReferences: s.optional(s.array(didGroupReference, { maxItems: 100 }).describe('Administrators only: the DID groups a user may create rooms on')),
 });
 
 export const subscriberUpdate = subscriberCreate.partial({ minProperties: 1 });
@@ -179,6 +196,23 @@ export const meeting = s.object({
 export const meetingAction = s.object({ action: s.enum('lock', 'unlock') });
 
 export const participantAction = s.object({ action: s.enum('mute', 'unmute', 'deaf', 'undeaf', 'kick') });
+
+export const meetingAttributeValue = s.object({ value: attributeChange.shape.value });
+export const meetingAttributeChanges = s.array(attributeChange, { minItems: 1, maxItems: 100 });
+
+export const attendeeCall = s.object({
+  number: s.string({ minLength: 3, maxLength: 32 }).describe('The attendee\'s phone number (E.164, with or without +)'),
+  role: s.optional(roleCode),
+  customName: s.optional(text(128)),
+});
+
+export const attendeeCallStarted = s.object({
+  callId: s.string(),
+  number: s.string(),
+  meetingNumber: s.integer(),
+  role: roleCode,
+  state: s.integer().describe('4: being dialed (seed 004 Call state)'),
+});
 
 export const meetingAttribute = s.object({ name: s.string(), value: s.string() });
 

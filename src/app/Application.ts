@@ -1,10 +1,15 @@
+import { join } from 'node:path';
 import type { AppConfig } from '../config/Config.js';
 import type { Logger } from '../log.js';
 import { bootstrapAdministrator } from '../api/auth.js';
+import { CallRate } from '../api/CallRate.js';
+import { IvrCalls } from '../api/IvrCalls.js';
 import { ControlApi } from '../api/ControlApi.js';
 import { HttpServer } from '../api/HttpServer.js';
 import { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Dialer, OperatorRoute } from '../ivr/Dialer.js';
+import { EventFeed } from '../events/EventFeed.js';
+import { WebhookDispatcher } from '../events/WebhookDispatcher.js';
 import { normalizePhoneNumber } from '../conference/PhoneNumber.js';
 import { CallSession } from '../ivr/CallSession.js';
 import { PromptLibrary } from '../ivr/PromptLibrary.js';
@@ -14,8 +19,9 @@ import type { InboundCall } from '../sip/InboundCall.js';
 import { SipServer } from '../sip/SipServer.js';
 import { buildAnswer, selectAudio } from '../sip/sdp/index.js';
 import { provisionFromConfig } from '../store/provision.js';
-import { SipDialer } from './dialOut.js';
+import { apiDialer, SipDialer } from './dialOut.js';
 import { SqliteStore } from '../store/SqliteStore.js';
+import { SubscriberFiles } from '../store/SubscriberFiles.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
 
 /**
@@ -33,6 +39,7 @@ export class Application {
   /** `*8` invitations go out through the SIP server. */
   private dialer!: Dialer;
   private http!: HttpServer;
+  private readonly ivrCalls = new IvrCalls();
   private closed = false;
   /** The operator transfer after too many wrong codes (config `ivr.operatorNumber`); none when it is empty. */
   private operatorRoute: OperatorRoute | undefined;
@@ -110,7 +117,11 @@ export class Application {
       logger,
     });
     this.closers.push(() => this.sip.close());
-    this.sip.on('call', (call) => this.admit(call));
+    const callRate = new CallRate();
+    this.sip.on('call', (call) => {
+      callRate.count();
+      this.admit(call);
+    });
     this.dialer = new SipDialer({
       sip: this.sip,
       media: this.media,
@@ -125,12 +136,42 @@ export class Application {
 
     const apiLogger = logger.child({ component: 'api' });
     const admin = await bootstrapAdministrator(this.store, this.env, apiLogger);
+    const events = new EventFeed(this.conference, apiLogger);
+    const webhooks = new WebhookDispatcher({
+      feed: events,
+      targets: () => this.store.listSubscriberCallbacks(),
+      logger: logger.child({ component: 'webhooks' }),
+    });
+    this.closers.push(() => webhooks.close());
     const api = new ControlApi({
       store: this.store,
       conference: this.conference,
       logger: apiLogger,
       disabledReason: admin.ready ? undefined : admin.reason,
       maxCodeLength: config.ivr.maxCodeLength,
+      events,
+      ivrCalls: this.ivrCalls,
+      dialer: apiDialer(this.dialer, this.conference),
+      files: new SubscriberFiles(join(config.dataDir, 'files')),
+      metrics: {
+        meetings: () => ({
+          meetings: this.conference.meetings.length,
+          participants: this.conference.meetings.reduce((n, m) => n + m.participants.length, 0),
+        }),
+        media: () => this.media.stats(),
+        legs: () => {
+          const totals = { legs: 0, packetsReceived: 0, framesConcealed: 0 };
+          for (const leg of this.meetingLegs()) {
+            const stats = leg.stats();
+            totals.legs++;
+            totals.packetsReceived += stats.packetsReceived;
+            totals.framesConcealed += stats.framesConcealed;
+          }
+          return totals;
+        },
+        calls: () => ({ total: callRate.total, perSecond: callRate.perSecond() }),
+        webhooks: () => webhooks.stats(),
+      },
     });
     this.http = await HttpServer.listen({
       bindAddress: config.http.bindAddress,
@@ -144,6 +185,11 @@ export class Application {
       { sipPort: config.sip.port, httpPort: this.http.port, rtpPorts: `${config.rtp.portMin}-${config.rtp.portMax}` },
       'conference bridge started',
     );
+  }
+
+  /** The open media legs of everyone in a meeting. */
+  private meetingLegs(): MediaLeg[] {
+    return this.conference.meetings.flatMap((m) => m.participants.map((p) => p.leg)).filter((leg) => !leg.closed);
   }
 
   private admit(call: InboundCall): void {
@@ -193,6 +239,15 @@ export class Application {
     call.accept(
       buildAnswer(selection, { localAddress: this.config.sip.advertisedAddress, localPort: leg.localPort, sessionId: Date.now() }),
     );
+    const callId = call.info.callId;
+    this.ivrCalls.add({
+      callId,
+      caller: call.info.from.user,
+      callee: dialed,
+      codec: selection.codec,
+      hangup: (reason) => call.hangup(reason),
+    });
+    call.once('ended', () => this.ivrCalls.remove(callId));
     new CallSession({
       call,
       leg,

@@ -1,6 +1,9 @@
 import type { Meeting } from '../conference/Meeting.js';
 import type { Participant } from '../conference/Participant.js';
-import type { DialContext, DialedCall, Dialer, InviteFailure, InviteOutcome } from '../ivr/Dialer.js';
+import type { DialContext, DialedCall, Dialer, InviteFailure, InviteOptions, InviteOutcome } from '../ivr/Dialer.js';
+import type { Dialer as ApiDialer } from '../api/Dialer.js';
+import { DialError } from '../api/Dialer.js';
+import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Logger } from '../log.js';
 import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
@@ -34,11 +37,12 @@ export class SipDialer implements Dialer {
 
   constructor(private readonly options: SipDialerOptions) {}
 
-  invite(number: string, meeting: Meeting, invitedBy: Participant | undefined): Promise<InviteOutcome> {
+  invite(number: string, meeting: Meeting, invitedBy: Participant | undefined, options: InviteOptions = {}): Promise<InviteOutcome> {
     const inviter = invitedBy?.callId ?? 'api';
     const placed = this.place(number, this.options.logger.child({ inviterCallId: inviter }));
     if (!placed.ok) return Promise.resolve(placed);
     const { call, leg, log: callLog } = placed;
+    options.placed?.(call.info.callId);
     return new Promise<InviteOutcome>((resolve) => {
       // Nobody should be rung into a meeting that is over: give up (CANCEL).
       let meetingEnded = false;
@@ -56,7 +60,7 @@ export class SipDialer implements Dialer {
       });
       call.once('answered', ({ remoteSdp }) => {
         meeting.off('ended', onMeetingEnded);
-        const outcome = this.admit(call, leg, remoteSdp, meeting, invitedBy, callLog);
+        const outcome = this.admit(call, leg, remoteSdp, meeting, invitedBy, options, callLog);
         if (!outcome.ok) {
           call.hangup(outcome.reason === 'meetingClosed' ? 'meeting closed' : 'answer not usable');
           leg.close();
@@ -158,7 +162,15 @@ export class SipDialer implements Dialer {
   }
 
   /** The callee answered: point the leg at its media and join it to the meeting. */
-  private admit(call: OutboundCall, leg: MediaLeg, remoteSdp: string, meeting: Meeting, invitedBy: Participant | undefined, log: Logger): InviteOutcome {
+  private admit(
+    call: OutboundCall,
+    leg: MediaLeg,
+    remoteSdp: string,
+    meeting: Meeting,
+    invitedBy: Participant | undefined,
+    options: InviteOptions,
+    log: Logger,
+  ): InviteOutcome {
     if (!this.pointLegAt(leg, remoteSdp, log)) return { ok: false, reason: 'unavailable' };
     if (meeting.ended || meeting.locked) {
       log.info({ ended: meeting.ended, locked: meeting.locked }, 'dial-out answered after the meeting closed');
@@ -166,12 +178,13 @@ export class SipDialer implements Dialer {
     }
     const participant = meeting.join({
       callId: call.info.callId,
-      role: 'participant',
+      role: options.role ?? 'participant',
       accessCode: '',
       caller: call.info.number,
       callee: invitedBy?.callee ?? '',
       leg,
     });
+    if (options.customName) participant.customName = options.customName;
     log.info({ participantId: participant.id, meetingNumber: meeting.meetingNumber }, 'dial-out callee joined');
     const hangup = (reason: string): void => {
       if (call.state !== 'ended') call.hangup(reason);
@@ -187,4 +200,35 @@ export class SipDialer implements Dialer {
     });
     return { ok: true, participant };
   }
+}
+
+/**
+ * The API's attendee call-out (seed 000) over the same dialer: it answers
+ * once the INVITE is out, with its Call-ID; the answer and the join show on
+ * the event feed.
+ */
+export function apiDialer(dialer: Pick<Dialer, 'invite'>, conference: Pick<ConferenceManager, 'getMeeting'>): ApiDialer {
+  return {
+    dial: (request) =>
+      new Promise((resolve, reject) => {
+        const meeting = conference.getMeeting(request.meetingNumber);
+        if (!meeting) {
+          reject(new DialError(`meeting ${request.meetingNumber} is not live`));
+          return;
+        }
+        let placed = false;
+        void dialer
+          .invite(request.number, meeting, undefined, {
+            role: request.role,
+            customName: request.customName,
+            placed: (callId) => {
+              placed = true;
+              resolve({ callId });
+            },
+          })
+          .then((outcome) => {
+            if (!placed) reject(new DialError(`the call could not be placed: ${outcome.ok ? 'unknown' : outcome.reason}`));
+          });
+      }),
+  };
 }

@@ -1,5 +1,6 @@
 import type { Meeting } from '../conference/Meeting.js';
 import type { Participant } from '../conference/Participant.js';
+import type { Role } from '../conference/Role.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
 import type { MediaRoom } from '../media/MediaRoom.js';
 
@@ -15,6 +16,15 @@ export type InviteFailure =
   | 'meetingClosed';
 
 export type InviteOutcome = { ok: true; participant: Participant } | { ok: false; reason: InviteFailure };
+
+export interface InviteOptions {
+  /** The callee's role once in; a participant unless given. */
+  role?: Role;
+  /** Seed 004 `customName` for the callee's call. */
+  customName?: string;
+  /** Called once the call is placed (INVITE sent), with its Call-ID. */
+  placed?: (callId: string) => void;
+}
 
 export interface DialContext {
   /** The Call-ID of the call on whose behalf we dial, for logs. */
@@ -43,7 +53,7 @@ export interface Dialer {
    * participant whose call ends when they leave (and the other way round).
    * Settles once it is answered or has failed; never rejects.
    */
-  invite(number: string, meeting: Meeting, invitedBy: Participant | undefined): Promise<InviteOutcome>;
+  invite(number: string, meeting: Meeting, invitedBy: Participant | undefined, options?: InviteOptions): Promise<InviteOutcome>;
   /**
    * Calls `number` and resolves once it answers, with its media leg in no
    * room yet (the operator transfer bridges it to the caller); rejects when

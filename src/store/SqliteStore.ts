@@ -22,6 +22,7 @@ import type {
   NewMeetingRoom,
   NewSubscriber,
   Subscriber,
+  SubscriberCallbackChange,
   SubscriberChanges,
   SubscriberRole,
 } from './StoreTypes.js';
@@ -94,6 +95,20 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (owner_kind, owner_id, name)
   );
   `,
+  // 3: a subscriber's event callback (seed 004 callback.url, with the
+  // secret its webhooks are signed with) and its DID groups (seed 004
+  // didGroupReferences: where a user may create meeting rooms).
+  `
+  ALTER TABLE subscribers ADD COLUMN callback_id INTEGER;
+  ALTER TABLE subscribers ADD COLUMN callback_url TEXT;
+  ALTER TABLE subscribers ADD COLUMN callback_secret TEXT;
+  CREATE TABLE subscriber_did_groups (
+    sid TEXT NOT NULL REFERENCES subscribers(sid) ON DELETE CASCADE,
+    did_group_id INTEGER NOT NULL REFERENCES did_groups(id) ON DELETE CASCADE,
+    state INTEGER NOT NULL DEFAULT 0 CHECK (state IN (0, 1, 2)),
+    PRIMARY KEY (sid, did_group_id)
+  );
+  `,
 ];
 
 type OwnerKind = 'didGroup' | 'did' | 'meetingRoom';
@@ -140,6 +155,9 @@ interface SubscriberRow {
   details: string;
   parent_sid: string | null;
   created: number;
+  callback_id: number | null;
+  callback_url: string | null;
+  callback_secret: string | null;
 }
 
 interface KeyRow {
@@ -541,22 +559,58 @@ export class SqliteStore implements ConferenceStore {
           subscriber.parentSid ?? null,
           Date.now(),
         );
+      if (subscriber.callback !== undefined) this.setCallback(sid, subscriber.callback);
+      if (subscriber.didGroupReferences !== undefined) this.setSubscriberDidGroups(sid, subscriber.didGroupReferences);
       return this.getSubscriber(sid)!;
     });
   }
 
   getSubscriber(sid: string): Subscriber | undefined {
     const row = this.db.prepare('SELECT * FROM subscribers WHERE sid = ?').get(sid) as SubscriberRow | undefined;
-    return row && toSubscriber(row);
+    return row && this.toSubscriber(row);
   }
 
   findSubscriberByLogin(login: string): Subscriber | undefined {
     const row = this.db.prepare('SELECT * FROM subscribers WHERE login = ?').get(login) as SubscriberRow | undefined;
-    return row && toSubscriber(row);
+    return row && this.toSubscriber(row);
   }
 
   listSubscribers(): Subscriber[] {
-    return (this.db.prepare('SELECT * FROM subscribers ORDER BY created, sid').all() as SubscriberRow[]).map(toSubscriber);
+    return (this.db.prepare('SELECT * FROM subscribers ORDER BY created, sid').all() as SubscriberRow[]).map((row) => this.toSubscriber(row));
+  }
+
+  listSubscriberCallbacks(): Array<{ sid: string; role: SubscriberRole; url: string; secret: string }> {
+    const rows = this.db
+      .prepare('SELECT sid, role, callback_url, callback_secret FROM subscribers WHERE callback_url IS NOT NULL ORDER BY created, sid')
+      .all() as Array<{ sid: string; role: number; callback_url: string; callback_secret: string | null }>;
+    return rows.map((r) => ({ sid: r.sid, role: subscriberRoleFromCode(r.role), url: r.callback_url, secret: r.callback_secret ?? '' }));
+  }
+
+  private toSubscriber(row: SubscriberRow): Subscriber {
+    const refs = this.db
+      .prepare('SELECT did_group_id, state FROM subscriber_did_groups WHERE sid = ? ORDER BY did_group_id')
+      .all(row.sid) as Array<{ did_group_id: number; state: number }>;
+    return { ...toSubscriber(row), didGroupReferences: refs.map((r) => ({ didGroupId: r.did_group_id, state: r.state })) };
+  }
+
+  /** Sets (or with null removes) the subscriber's callback; a new URL keeps the callback's id. */
+  private setCallback(sid: string, callback: SubscriberCallbackChange | null): void {
+    if (callback === null) {
+      this.db.prepare('UPDATE subscribers SET callback_id = NULL, callback_url = NULL, callback_secret = NULL WHERE sid = ?').run(sid);
+      return;
+    }
+    const row = this.db.prepare('SELECT callback_id FROM subscribers WHERE sid = ?').get(sid) as { callback_id: number | null };
+    const id = row.callback_id ?? ((this.db.prepare('SELECT MAX(callback_id) AS id FROM subscribers').get() as { id: number | null }).id ?? 0) + 1;
+    this.db.prepare('UPDATE subscribers SET callback_id = ?, callback_url = ?, callback_secret = ? WHERE sid = ?').run(id, callback.url, callback.secret, sid);
+  }
+
+  private setSubscriberDidGroups(sid: string, refs: DidGroupReference[]): void {
+    this.db.prepare('DELETE FROM subscriber_did_groups WHERE sid = ?').run(sid);
+    const insert = this.db.prepare('INSERT INTO subscriber_did_groups (sid, did_group_id, state) VALUES (?, ?, ?)');
+    for (const ref of refs) {
+      if (!this.getDidGroup(ref.didGroupId)) throw new StoreReferenceError('didGroupReferences', `DID group ${ref.didGroupId} does not exist`);
+      insert.run(sid, ref.didGroupId, ref.state);
+    }
   }
 
   updateSubscriber(sid: string, changes: SubscriberChanges): Subscriber | undefined {
@@ -566,13 +620,16 @@ export class SqliteStore implements ConferenceStore {
       if (changes.login !== undefined && changes.login !== current.login && this.findSubscriberByLogin(changes.login)) {
         throw new StoreConflictError(`login "${changes.login}" is taken`);
       }
-      const next = { ...current, ...Object.fromEntries(Object.entries(changes).filter(([, v]) => v !== undefined)) } as Subscriber;
+      const { callback, didGroupReferences, ...fields } = changes;
+      const next = { ...current, ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) } as Subscriber;
       this.db
         .prepare(
           `UPDATE subscribers SET login = ?, password_hash = ?, role = ?, first_name = ?, last_name = ?, email = ?,
                   phone_number = ?, details = ? WHERE sid = ?`,
         )
         .run(next.login, next.passwordHash, SUBSCRIBER_ROLE_CODES[next.role], next.firstName, next.lastName, next.email, next.phoneNumber, next.details, sid);
+      if (callback !== undefined) this.setCallback(sid, callback);
+      if (didGroupReferences !== undefined) this.setSubscriberDidGroups(sid, didGroupReferences);
       return this.getSubscriber(sid);
     });
   }
@@ -625,6 +682,8 @@ function toSubscriber(row: SubscriberRow): Subscriber {
     details: row.details,
     parentSid: row.parent_sid,
     created: row.created,
+    callback: row.callback_url === null ? null : { id: row.callback_id ?? 0, url: row.callback_url, secret: row.callback_secret ?? '' },
+    didGroupReferences: [],
   };
 }
 

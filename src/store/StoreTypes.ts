@@ -121,6 +121,22 @@ export interface Subscriber {
   details: string;
   parentSid: string | null;
   created: number;
+  /** Where the subscriber's webhooks go (seed 004 `callback`), with the secret they are signed with. */
+  callback: SubscriberCallback | null;
+  /** Seed 004 didGroupReferences: the DID groups a user may create meeting rooms on. */
+  didGroupReferences: DidGroupReference[];
+}
+
+export interface SubscriberCallback {
+  id: number;
+  url: string;
+  /** HMAC-SHA256 key of the webhook signatures; never returned by reads. */
+  secret: string;
+}
+
+export interface SubscriberCallbackChange {
+  url: string;
+  secret: string;
 }
 
 export interface NewSubscriber {
@@ -133,6 +149,9 @@ export interface NewSubscriber {
   phoneNumber?: string;
   details?: string;
   parentSid?: string | null;
+  /** null removes the callback. */
+  callback?: SubscriberCallbackChange | null;
+  didGroupReferences?: DidGroupReference[];
 }
 
 export type SubscriberChanges = Partial<Omit<NewSubscriber, 'parentSid'>>;
@@ -174,6 +193,8 @@ export interface ConferenceStore {
   listSubscribers(): Subscriber[];
   updateSubscriber(sid: string, changes: SubscriberChanges): Subscriber | undefined;
   deleteSubscriber(sid: string): boolean;
+  /** The subscribers that have a callback, with its secret (one query: read often by the webhooks). */
+  listSubscriberCallbacks(): Array<{ sid: string; role: SubscriberRole; url: string; secret: string }>;
   /** Whether configuration was ever provisioned into this store. */
   isProvisioned(): boolean;
   markProvisioned(): void;

@@ -49,6 +49,18 @@ describe('control API contract', () => {
     for (const path of ['/conference/v1/meetingRooms/{meetingNumber}/keychain', '/conference/v1/calls/{id}', '/conference/v1/meetings/{meetingNumber}/participants']) {
       expect(res.json.paths[path], path).toBeDefined();
     }
+    // The newer routes come from the same schemas, and the non-JSON parts are described too.
+    const subscriberPut = res.json.paths['/conference/v1/subscribers/{sid}'].put;
+    expect(subscriberPut.requestBody.content['application/json'].schema).toEqual(S.subscriberUpdate.toJsonSchema());
+    expect(subscriberPut.requestBody.content['application/json'].schema.properties.callback).toBeDefined();
+    expect(res.json.paths['/conference/v1/meetings/{meetingNumber}/callers/{number}'].put).toBeDefined();
+    expect(res.json.paths['/conference/v1/meetings/{meetingNumber}/calls'].post.requestBody.content['application/json'].schema).toEqual(S.attendeeCall.toJsonSchema());
+    expect(res.json.paths['/conference/v1/meetings/{meetingNumber}/attributes/{name}'].put).toBeDefined();
+    expect(res.json.paths['/conference/v1/subscribers/{sid}/meetingRooms'].get).toBeDefined();
+    expect(res.json.paths['/conference/v1/subscribers/{sid}/files'].post.requestBody.content['multipart/form-data']).toBeDefined();
+    expect(res.json.paths['/conference/v1/events'].get['x-websocket']).toBe(true);
+    expect(res.json.paths['/conference/v1/meetings/{meetingNumber}/events'].get).toBeDefined();
+    expect(res.json.paths['/metrics'].get['x-roles']).toEqual(['administrator', 'operator']);
   });
 });
 
@@ -86,6 +98,21 @@ describe('authentication and roles', () => {
 
     // The provisioned room belongs to nobody: invisible to a user.
     expect((await user('GET', '/conference/v1/meetingRooms/1000')).status).toBe(404);
+    // A user creates rooms only on DID groups an administrator assigned them.
+    const unassigned = await user('POST', '/conference/v1/meetingRooms', {
+      body: { primaryDidGroupId: 1, meetingNumber: 7001, keychain: [{ accessCode: '70011', role: 1 }] },
+    });
+    expect(unassigned.status).toBe(403);
+    expectError(unassigned.json, 'primaryDidGroupId');
+    expect((await api('GET', '/conference/v1/meetingRooms/7001')).status).toBe(404);
+    const selfAssign = await user('PUT', `/conference/v1/subscribers/${created.json.sid}`, { body: { didGroupReferences: [{ didGroupId: 1, state: 0 }] } });
+    expect(selfAssign.status).toBe(403);
+    const badGroup = await api('PUT', `/conference/v1/subscribers/${created.json.sid}`, { body: { didGroupReferences: [{ didGroupId: 999, state: 0 }] } });
+    expect(badGroup.status).toBe(422);
+    expectError(badGroup.json, 'didGroupReferences');
+    const assigned = await api('PUT', `/conference/v1/subscribers/${created.json.sid}`, { body: { didGroupReferences: [{ didGroupId: 1, state: 0 }] } });
+    expect(assigned.status).toBe(200);
+    expect(assigned.json.didGroupReferences).toEqual([{ didGroupId: 1, state: 0 }]);
     const own = await user('POST', '/conference/v1/meetingRooms', {
       body: { primaryDidGroupId: 1, meetingNumber: 7001, keychain: [{ accessCode: '70011', role: 1 }] },
     });

@@ -4,6 +4,7 @@
  * normalize `..` away) and any header or body can be sent.
  */
 import { request as httpRequest } from 'node:http';
+import { WebSocket } from 'ws';
 
 export interface ApiResponse {
   status: number;
@@ -55,4 +56,44 @@ export function apiClient(port: number, defaultAuth: [string, string]) {
       else req.end();
     });
   };
+}
+
+/** One WebSocket event feed connection: every message received, parsed, in arrival order. */
+export interface FeedConnection {
+  socket: WebSocket;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  events: any[];
+  closed: boolean;
+}
+
+/**
+ * Opens an event feed (`path` below the server root) with Basic
+ * credentials; resolves once the server accepted it, or rejects with the
+ * refused upgrade's status and body.
+ */
+export function openFeed(port: number, path: string, auth: [string, string] | null): Promise<FeedConnection> {
+  const headers: Record<string, string> = {};
+  if (auth) headers.Authorization = `Basic ${Buffer.from(`${auth[0]}:${auth[1]}`).toString('base64')}`;
+  const socket = new WebSocket(`ws://127.0.0.1:${port}${path}`, { headers });
+  const feed: FeedConnection = { socket, events: [], closed: false };
+  socket.on('message', (data) => feed.events.push(JSON.parse(String(data))));
+  socket.on('close', () => (feed.closed = true));
+  return new Promise((resolve, reject) => {
+    socket.once('open', () => resolve(feed));
+    socket.once('unexpected-response', (_req, res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => reject(new FeedRefused(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'))));
+    });
+    socket.once('error', (err) => reject(err));
+  });
+}
+
+export class FeedRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+  ) {
+    super(`feed refused with ${status}: ${body}`);
+  }
 }

@@ -35,6 +35,8 @@ export interface CallerScenario {
   codecs?: Array<[number, string]>;
   /** Expected final response to the INVITE when it is not answered. */
   expectFailure?: number;
+  /** User part of the From URI (the caller number the bridge sees); default `caller`. */
+  from?: string;
 }
 
 const HEADERS = `From: <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
@@ -177,7 +179,8 @@ export interface SippOptions {
 export function runCaller(scenario: CallerScenario, options: SippOptions): SippRun {
   const dir = mkdtempSync(join(tmpdir(), 'sipp-'));
   const file = join(dir, 'caller.xml');
-  writeFileSync(file, callerScenarioXml(scenario));
+  const xml = callerScenarioXml(scenario);
+  writeFileSync(file, scenario.from ? xml.replaceAll('From: <sip:caller@', `From: <sip:${scenario.from}@`) : xml);
   const args = [
     `127.0.0.1:${options.serverPort}`,
     '-sf', file,

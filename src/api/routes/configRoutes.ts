@@ -6,7 +6,8 @@
  */
 import { roleFromCode, ROLE_CODES, type Role } from '../../conference/Role.js';
 import { normalizePhoneNumber } from '../../conference/PhoneNumber.js';
-import type { AttributeChange, ConferenceStore, Did, DidGroup, MeetingRoom, Subscriber, SubscriberRole } from '../../store/StoreTypes.js';
+import { randomBytes } from 'node:crypto';
+import type { AttributeChange, ConferenceStore, Did, DidGroup, MeetingRoom, Subscriber, SubscriberCallbackChange, SubscriberRole } from '../../store/StoreTypes.js';
 import { ATTRIBUTE_TEMPLATES } from '../attributeCatalog.js';
 import { conflict, ApiError, detail, forbidden, notFound, unprocessable } from '../errors.js';
 import { listBody, selectFields } from '../listing.js';
@@ -20,6 +21,8 @@ export interface ConfigRouteDeps {
   maxCodeLength: number;
   /** Whether a meeting room has a live meeting (renumbering or deleting it then would split callers). */
   hasLiveMeeting: (meetingNumber: number) => boolean;
+  /** Called after a subscriber is deleted (its files go too). */
+  subscriberDeleted?: (sid: string) => void;
 }
 
 const ALL: ApiRole[] = ['administrator', 'operator', 'user'];
@@ -106,11 +109,13 @@ export function meetingRoomOut(room: MeetingRoom) {
   };
 }
 
-function subscriberOut(subscriber: Subscriber) {
+function subscriberOut(subscriber: Subscriber, revealSecret = false) {
+  const callback = subscriber.callback;
   return {
+    ...(callback ? { callback: revealSecret ? { id: callback.id, url: callback.url, secret: callback.secret } : { id: callback.id, url: callback.url } } : {}),
     created: subscriber.created,
     details: subscriber.details,
-    didGroupReferences: [] as Array<{ didGroupId: number; state: number }>,
+    didGroupReferences: subscriber.didGroupReferences,
     email: subscriber.email,
     externalId: -1,
     firstName: subscriber.firstName,
@@ -124,6 +129,38 @@ function subscriberOut(subscriber: Subscriber) {
 }
 
 // ---- input helpers ------------------------------------------------------------
+
+interface CallbackInput {
+  callback?: { url: string; secret?: string } | null;
+  eventCallbackUrl?: string | null;
+}
+
+/**
+ * The callback change a subscriber body asks for (seed 004 `callback` or its
+ * `eventCallbackUrl` shortcut): undefined for none, null to remove it. A
+ * URL without a secret keeps the current secret or gets a new one, which
+ * `generated` says must be shown once in the answer.
+ */
+function callbackChange(body: CallbackInput, current: Subscriber | undefined): { change: SubscriberCallbackChange | null | undefined; generated: boolean } {
+  if (body.callback !== undefined && body.eventCallbackUrl !== undefined) {
+    throw unprocessable('eventCallbackUrl', 'give either callback or eventCallbackUrl, not both');
+  }
+  if (body.callback === null || body.eventCallbackUrl === null) return { change: null, generated: false };
+  const url = body.callback?.url ?? body.eventCallbackUrl;
+  if (url === undefined) return { change: undefined, generated: false };
+  const field = body.callback ? 'callback.url' : 'eventCallbackUrl';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw unprocessable(field, 'must be an absolute http or https URL');
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw unprocessable(field, `must be an http or https URL, not ${parsed.protocol}`);
+  if (parsed.username || parsed.password) throw unprocessable(field, 'must not carry credentials; the posts are signed instead');
+  const secret = body.callback?.secret ?? current?.callback?.secret;
+  if (secret) return { change: { url: parsed.toString(), secret }, generated: false };
+  return { change: { url: parsed.toString(), secret: randomBytes(32).toString('base64url') }, generated: true };
+}
 
 function attributeChanges(changes: Array<{ name: string; value: string | number | boolean | null }> | undefined, field = 'attributes'): AttributeChange[] | undefined {
   if (changes === undefined) return undefined;
@@ -158,6 +195,19 @@ function roomFor(store: ConferenceStore, principal: Principal, meetingNumber: nu
   const room = store.getMeetingRoom(meetingNumber);
   if (!room || !canSeeRoom(principal, room)) throw notFound('meeting room');
   return room;
+}
+
+/**
+ * A user creates and moves rooms only onto the DID groups an administrator
+ * assigned to them (active didGroupReferences): 403 naming the field.
+ */
+function checkOwnDidGroups(store: ConferenceStore, principal: Principal, ids: Array<[string, number]>): void {
+  if (principal.role !== 'user') return;
+  const mine = new Set((store.getSubscriber(principal.sid)?.didGroupReferences ?? []).filter((r) => r.state === 0).map((r) => r.didGroupId));
+  const outside = ids.filter(([, id]) => !mine.has(id));
+  if (outside.length > 0) {
+    throw new ApiError(403, 'permission denied', outside.map(([field, id]) => detail(field, `DID group ${id} is not assigned to you`)));
+  }
 }
 
 export function canSeeRoom(principal: Principal, room: MeetingRoom): boolean {
@@ -336,6 +386,10 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     handler: (ctx) => {
       const body = ctx.body;
       checkCodeLength(body.keychain ?? [], deps.maxCodeLength, 'keychain.{i}.accessCode');
+      checkOwnDidGroups(store, ctx.principal, [
+        ['primaryDidGroupId', body.primaryDidGroupId],
+        ...(body.didGroupReferences ?? []).map((r, i): [string, number] => [`didGroupReferences.${i}.didGroupId`, r.didGroupId]),
+      ]);
       const attrs = newAttributes(body.attributes);
       const room = store.createMeetingRoom({
         meetingNumber: body.meetingNumber ?? randomMeetingNumber(store),
@@ -344,7 +398,8 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
         didGroupReferences: body.didGroupReferences,
         keychain: (body.keychain ?? []).map((k) => ({ accessCode: k.accessCode, role: role(k.role) })),
         attributes: attrs,
-        subscriberSid: ctx.principal.sid,
+        // /subscribers/{sid}/meetingRooms creates the room for that subscriber (checked by the route that delegates here).
+        subscriberSid: ctx.params.sid ?? ctx.principal.sid,
       });
       return { status: 201, body: meetingRoomOut(room) };
     },
@@ -364,6 +419,10 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
       const { keychain, attributes, ...rest } = ctx.body;
       if (rest.meetingNumber !== undefined && rest.meetingNumber !== ctx.ids.meetingNumber) refuseIfLive(ctx.ids.meetingNumber!, 'renumbering');
       if (keychain) checkCodeLength(keychain, deps.maxCodeLength, 'keychain.{i}.accessCode');
+      checkOwnDidGroups(store, ctx.principal, [
+        ...(rest.primaryDidGroupId === undefined ? [] : [['primaryDidGroupId', rest.primaryDidGroupId] as [string, number]]),
+        ...(rest.didGroupReferences ?? []).map((r, i): [string, number] => [`didGroupReferences.${i}.didGroupId`, r.didGroupId]),
+      ]);
       const room = store.updateMeetingRoom(ctx.ids.meetingNumber!, {
         ...rest,
         keychain: keychain?.map((k) => ({ id: k.id, accessCode: k.accessCode, role: role(k.role) })),
@@ -455,21 +514,24 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     method: 'GET', path: '/subscribers', tag: 'Subscribers', summary: 'Get subscribers', roles: STAFF,
     query: 'list', itemSchema: asItems(S.subscriber),
     response: { status: 200, description: 'A list of Subscriber objects', schema: S.subscriber, list: 'subscribers' },
-    handler: (ctx) => ({ status: 200, body: listBody('subscribers', store.listSubscribers().map(subscriberOut), ctx.list) }),
+    handler: (ctx) => ({ status: 200, body: listBody('subscribers', store.listSubscribers().map((sub) => subscriberOut(sub)), ctx.list) }),
   });
   router.add({
     method: 'POST', path: '/subscribers', tag: 'Subscribers', summary: 'Create a subscriber', roles: ADMIN,
     body: S.subscriberCreate,
     response: { status: 200, description: 'The created Subscriber object', schema: S.subscriber },
     handler: async (ctx) => {
-      const { password, role: code, ...rest } = ctx.body;
+      const { password, role: code, callback: _callback, eventCallbackUrl: _url, ...rest } = ctx.body;
+      const callback = callbackChange(ctx.body, undefined);
       const created = store.createSubscriber({
         ...rest,
+        login: ctx.body.login,
+        callback: callback.change ?? undefined,
         passwordHash: await hashPassword(password),
         role: subscriberRoleFrom(code ?? 3),
         parentSid: ctx.principal.sid,
       });
-      return { status: 200, body: subscriberOut(created) };
+      return { status: 200, body: subscriberOut(created, callback.generated) };
     },
   });
   const subscriberFor = (principal: Principal, sid: string): Subscriber => {
@@ -490,8 +552,12 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     response: { status: 200, description: 'The updated Subscriber object', schema: S.subscriber },
     handler: async (ctx) => {
       const target = subscriberFor(ctx.principal, ctx.params.sid!);
-      const { password, role: code, ...rest } = ctx.body;
+      const { password, role: code, callback: _callback, eventCallbackUrl: _url, ...rest } = ctx.body;
       if (ctx.principal.role !== 'administrator' && target.sid !== ctx.principal.sid) throw forbidden('only administrators change other subscribers');
+      if (rest.didGroupReferences !== undefined && ctx.principal.role !== 'administrator') {
+        throw forbidden('only administrators assign DID groups');
+      }
+      const callback = callbackChange(ctx.body, target);
       if (code !== undefined && ctx.principal.role !== 'administrator' && subscriberRoleFrom(code) !== target.role) {
         throw forbidden('only administrators change roles');
       }
@@ -502,8 +568,9 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
         ...rest,
         role: code === undefined ? undefined : subscriberRoleFrom(code),
         passwordHash: password === undefined ? undefined : await hashPassword(password),
+        callback: callback.change,
       });
-      return { status: 200, body: subscriberOut(updated!) };
+      return { status: 200, body: subscriberOut(updated!, callback.generated) };
     },
   });
   router.add({
@@ -512,6 +579,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     handler: (ctx) => {
       if (ctx.params.sid === ctx.principal.sid) throw new ApiError(409, 'conflict', [detail('sid', 'a subscriber cannot delete itself')]);
       if (!store.deleteSubscriber(ctx.params.sid!)) throw notFound('subscriber');
+      deps.subscriberDeleted?.(ctx.params.sid!);
       return { status: 204 };
     },
   });

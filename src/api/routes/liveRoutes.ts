@@ -8,7 +8,12 @@ import type { Meeting } from '../../conference/Meeting.js';
 import type { Participant } from '../../conference/Participant.js';
 import { ROLE_CODES, roleFromCode } from '../../conference/Role.js';
 import type { ConferenceStore } from '../../store/StoreTypes.js';
-import { notFound } from '../errors.js';
+import { normalizePhoneNumber } from '../../conference/PhoneNumber.js';
+import { DialError, type Dialer } from '../Dialer.js';
+import { ApiError, badRequest, conflict, detail, notFound, unprocessable } from '../errors.js';
+import type { IvrCall } from '../IvrCalls.js';
+import { ATTRIBUTE_NAMES } from '../attributeCatalog.js';
+import { attributeIsOn } from '../../conference/MeetingPolicy.js';
 import { listBody, selectFields } from '../listing.js';
 import type { Principal, Router, RouteContext, SubscriberRole } from '../router.js';
 import type { ObjectSchema } from '../schema.js';
@@ -20,6 +25,14 @@ export interface LiveRouteDeps {
   store: ConferenceStore;
   bridgeName: string;
   nodeName: string;
+  /** Called after the API changed a participant, so the event feed can report what the conference layer does not (deaf). */
+  participantUpdated?: (meeting: Meeting, participant: Participant) => void;
+  /** Answered calls not in a meeting (yet). */
+  ivrCalls?: () => IvrCall[];
+  /** Outbound calls into a meeting (seed 000); absent until the SIP layer provides them. */
+  dialer?: Dialer;
+  /** Voice activity of a participant (seed 003 `talking`, `energy_level`). */
+  voice?: (participant: Participant) => { talking: boolean; energy: number | null } | undefined;
 }
 
 const ALL: SubscriberRole[] = ['administrator', 'operator', 'user'];
@@ -27,7 +40,12 @@ type Action = 'mute' | 'unmute' | 'deaf' | 'undeaf' | 'kick';
 
 const seconds = (since: Date): number => Math.max(0, Math.floor((Date.now() - since.getTime()) / 1000));
 
-export function applyAction(meeting: Meeting, participant: Participant, action: Action): void {
+export function applyAction(meeting: Meeting, participant: Participant, action: Action, updated?: LiveRouteDeps['participantUpdated']): void {
+  applyActionOnly(meeting, participant, action);
+  updated?.(meeting, participant);
+}
+
+function applyActionOnly(meeting: Meeting, participant: Participant, action: Action): void {
   switch (action) {
     case 'mute':
       meeting.updateParticipant(participant, { muted: true });
@@ -118,8 +136,38 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     state: 2,
   });
 
+  // A call still in the access-code dialogue: seed 004 state 1 ("owned by the frontend"), no meeting or role yet.
+  const ivrCallOut = (c: IvrCall) => ({
+    accessCode: '',
+    addressFrom: c.caller,
+    addressTo: c.callee,
+    bridgeName: deps.bridgeName,
+    callee: c.callee,
+    caller: c.caller,
+    codec: c.codec,
+    connectionStatus: 0,
+    created: c.created,
+    customName: '',
+    duration: seconds(new Date(c.created)),
+    gainLevel: 0,
+    holdMode: 0,
+    id: c.id,
+    joined: 0,
+    meetingNumber: 0,
+    muteMode: 0,
+    nodeName: deps.nodeName,
+    presenterMedia: 1,
+    qaMode: 0,
+    role: 0,
+    state: 1,
+  });
+  // Calls without a room are the operators' to see: users see only their rooms' calls.
+  const visibleIvrCalls = (principal: Principal): IvrCall[] => (principal.role === 'user' ? [] : (deps.ivrCalls?.() ?? []));
+  const ivrCallFor = (principal: Principal, id: number): IvrCall | undefined => visibleIvrCalls(principal).find((c) => c.id === id);
+
   const participantOut = (meeting: Meeting, p: Participant) => {
     const membership = p.membership;
+    const voice = deps.voice?.(p);
     return {
       participant_id: p.id,
       call_id: p.callId,
@@ -131,8 +179,8 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
       hear: membership.hear,
       mute: p.muted,
       deaf: p.deaf,
-      talking: null,
-      energy_level: null,
+      talking: voice ? voice.talking : null,
+      energy_level: voice ? voice.energy : null,
       is_moderator: p.role === 'host',
       join_time: Math.floor(p.joinedAt.getTime() / 1000),
       duration: seconds(p.joinedAt),
@@ -192,6 +240,54 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     },
   });
 
+  /**
+   * Live meeting attributes (seed 004 PUT /meetings/{n}/attributes): they
+   * change the live meeting's copy of its room (`meeting.room.attributes`),
+   * which the call flow reads for the callers of this meeting; the stored
+   * room is untouched and the change ends with the meeting. A null value
+   * goes back to the room's stored value.
+   */
+  const setLiveAttributes = (meeting: Meeting, changes: Array<{ name: string; value: string | number | boolean | null }>, field: (i: number) => string): void => {
+    const unknown = changes.flatMap((c, i) => (ATTRIBUTE_NAMES.has(c.name) ? [] : [detail(field(i), `unknown attribute ${JSON.stringify(c.name)}`)]));
+    if (unknown.length > 0) throw new ApiError(422, 'object validation error', unknown);
+    const stored = store.getMeetingRoom(meeting.meetingNumber)?.attributes ?? [];
+    const values = new Map(meeting.room.attributes.map((a) => [a.name, a.value]));
+    for (const change of changes) {
+      const original = stored.find((a) => a.name === change.name);
+      if (change.value !== null) values.set(change.name, String(change.value));
+      else if (original) values.set(change.name, original.value);
+      else values.delete(change.name);
+    }
+    meeting.room.attributes = [...values].map(([name, value]) => ({ name, value }));
+    if (changes.some((c) => c.name === 'conference_entrytones' || c.name === 'conference_exittones')) {
+      const attrs = meeting.room.attributes;
+      meeting.setJoinNotifications(attributeIsOn(attrs, 'conference_entrytones') || attributeIsOn(attrs, 'conference_exittones'));
+    }
+  };
+  router.add({
+    method: 'PUT', path: '/meetings/{meetingNumber}/attributes', tag: 'Meetings',
+    summary: 'Change attributes of the live meeting (null restores the room value)', roles: ALL,
+    integerParams: ['meetingNumber'], body: S.meetingAttributeChanges,
+    response: { status: 200, description: 'The live meeting attributes (a plain array)', schema: S.meetingAttribute },
+    handler: (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      setLiveAttributes(meeting, ctx.body, (i) => `${i}.name`);
+      return { status: 200, body: meeting.room.attributes.map((a) => ({ name: a.name, value: a.value })) };
+    },
+  });
+  router.add({
+    method: 'PUT', path: '/meetings/{meetingNumber}/attributes/{name}', tag: 'Meetings',
+    summary: 'Change one attribute of the live meeting (seed 004)', roles: ALL,
+    integerParams: ['meetingNumber'], body: S.meetingAttributeValue,
+    response: { status: 200, description: 'The attribute as it now is (a plain array, as in seed 004)', schema: S.meetingAttribute },
+    handler: (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      const name = ctx.params.name!;
+      setLiveAttributes(meeting, [{ name, value: ctx.body.value }], () => 'name');
+      return { status: 200, body: meeting.room.attributes.filter((a) => a.name === name).map((a) => ({ name: a.name, value: a.value })) };
+    },
+  });
+
   // Participants (seed 003)
   router.add({
     method: 'GET', path: '/meetings/{meetingNumber}/participants', tag: 'Participants', summary: "Get the participants' live state", roles: ALL,
@@ -211,7 +307,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
       const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
       const action = ctx.body.action;
       const targets = action === 'kick' ? meeting.participants : meeting.participants.filter((p) => p.role !== 'host');
-      for (const p of targets) applyAction(meeting, p, action);
+      for (const p of targets) applyAction(meeting, p, action, deps.participantUpdated);
       const all = meeting.participants.map((p) => participantOut(meeting, p));
       return { status: 200, body: { participants: all, last: all.length - 1, offset: 0, total: all.length } };
     },
@@ -232,8 +328,46 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     handler: (ctx) => {
       const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
       const participant = participantIn(meeting, ctx.ids.participantId!);
-      applyAction(meeting, participant, ctx.body.action);
+      applyAction(meeting, participant, ctx.body.action, deps.participantUpdated);
       return { status: 200, body: participantOut(meeting, participant) };
+    },
+  });
+
+  // By caller number (seed 002) and calling attendees out (seed 000)
+  router.add({
+    method: 'PUT', path: '/meetings/{meetingNumber}/callers/{number}', tag: 'Participants',
+    summary: 'Perform an action (mute, unmute, deaf, undeaf, kick) on every participant calling from this number (seed 002)', roles: ALL,
+    integerParams: ['meetingNumber'], body: S.participantAction,
+    response: { status: 200, description: 'The participants the action applied to', schema: S.participant, list: 'participants' },
+    handler: (ctx) => {
+      const number = normalizePhoneNumber(ctx.params.number!);
+      if (number === undefined) throw badRequest('number', 'path parameter must be a phone number (3 to 15 digits, + allowed)');
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      const targets = meeting.participants.filter((p) => normalizePhoneNumber(p.caller) === number);
+      if (targets.length === 0) throw notFound('participant with this caller number');
+      for (const p of targets) applyAction(meeting, p, ctx.body.action, deps.participantUpdated);
+      const out = targets.map((p) => participantOut(meeting, p));
+      return { status: 200, body: { participants: out, last: out.length - 1, offset: 0, total: out.length } };
+    },
+  });
+  router.add({
+    method: 'POST', path: '/meetings/{meetingNumber}/calls', tag: 'Meetings',
+    summary: 'Call an attendee out into the live meeting (seed 000 conference.attendee.call)', roles: ALL,
+    integerParams: ['meetingNumber'], body: S.attendeeCall,
+    response: { status: 202, description: 'The call is being placed; add-member on the event feed tells when it joins', schema: S.attendeeCallStarted },
+    handler: async (ctx) => {
+      const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
+      const number = normalizePhoneNumber(ctx.body.number);
+      if (number === undefined) throw unprocessable('number', 'must be a phone number (3 to 15 digits, + allowed)');
+      if (!deps.dialer) throw new ApiError(503, 'service unavailable', [detail('cause', 'outbound calls are not configured on this bridge')]);
+      const role = roleFromCode(ctx.body.role ?? 2)!;
+      try {
+        const started = await deps.dialer.dial({ number, meetingNumber: meeting.meetingNumber, role, customName: ctx.body.customName ?? '' });
+        return { status: 202, body: { callId: started.callId, number, meetingNumber: meeting.meetingNumber, role: ROLE_CODES[role], state: 4 } };
+      } catch (err) {
+        if (err instanceof DialError) throw new ApiError(503, 'service unavailable', [detail('cause', err.message)]);
+        throw err;
+      }
     },
   });
 
@@ -243,7 +377,10 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     query: 'list', itemSchema: asItems(S.call),
     response: { status: 200, description: 'A list of Call objects', schema: S.call, list: 'calls' },
     handler: (ctx) => {
-      const calls = visibleMeetings(ctx.principal).flatMap((m) => m.participants.map((p) => callOut(m, p)));
+      const calls = [
+        ...visibleMeetings(ctx.principal).flatMap((m) => m.participants.map((p) => callOut(m, p))),
+        ...visibleIvrCalls(ctx.principal).map(ivrCallOut),
+      ];
       return { status: 200, body: listBody('calls', calls, ctx.list) };
     },
   });
@@ -252,6 +389,8 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     integerParams: ['id'], query: 'item', itemSchema: asItems(S.call),
     response: { status: 200, description: 'The Call object', schema: S.call },
     handler: (ctx) => {
+      const ivr = ivrCallFor(ctx.principal, ctx.ids.id!);
+      if (ivr) return item(ivrCallOut(ivr), ctx);
       const { meeting, participant } = callFor(ctx.principal, ctx.ids.id!);
       return item(callOut(meeting, participant), ctx);
     },
@@ -261,6 +400,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     integerParams: ['id'], body: S.callUpdate,
     response: { status: 200, description: 'The updated Call object', schema: S.call },
     handler: (ctx) => {
+      if (ivrCallFor(ctx.principal, ctx.ids.id!)) throw conflict('the call is not in a meeting yet (state 1); only GET and DELETE apply', 'id');
       const { meeting, participant } = callFor(ctx.principal, ctx.ids.id!);
       const body = ctx.body;
       // The schema has checked every field before anything changes (422
@@ -282,6 +422,11 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     integerParams: ['id'],
     response: { status: 204, description: 'The call is being hung up' },
     handler: (ctx) => {
+      const ivr = ivrCallFor(ctx.principal, ctx.ids.id!);
+      if (ivr) {
+        ivr.hangup('hung up through the API');
+        return { status: 204 };
+      }
       const { meeting, participant } = callFor(ctx.principal, ctx.ids.id!);
       meeting.kick(participant, 'hung up through the API');
       return { status: 204 };
