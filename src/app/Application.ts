@@ -12,6 +12,7 @@ import type { MediaLeg } from '../media/MediaLeg.js';
 import type { InboundCall } from '../sip/InboundCall.js';
 import { SipServer } from '../sip/SipServer.js';
 import { buildAnswer, selectAudio } from '../sip/sdp/index.js';
+import { callDelaySeconds } from './callDelay.js';
 import { provisionFromConfig } from '../store/provision.js';
 import { SqliteStore } from '../store/SqliteStore.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
@@ -158,39 +159,58 @@ export class Application {
       call.reject(488, 'Incompatible Network Address');
       return;
     }
-    let leg: MediaLeg;
-    try {
-      leg = this.media.createLeg({
-        callId: call.info.callId,
-        codec: selection.codec,
-        payloadType: selection.payloadType,
-        telephoneEventPayloadType: selection.telephoneEventPayloadType,
-        remote: reachable ? selection.remote : undefined,
-      });
-    } catch (err) {
-      logger.error({ err }, 'no media leg for the call');
-      call.reject(503, 'Service Unavailable');
+    // Nothing is allocated before the answer, so a CANCEL while ringing leaves nothing behind.
+    const answer = (): void => {
+      if (call.state !== 'ringing') return;
+      let leg: MediaLeg;
+      try {
+        leg = this.media.createLeg({
+          callId: call.info.callId,
+          codec: selection.codec,
+          payloadType: selection.payloadType,
+          telephoneEventPayloadType: selection.telephoneEventPayloadType,
+          remote: reachable ? selection.remote : undefined,
+        });
+      } catch (err) {
+        logger.error({ err }, 'no media leg for the call');
+        call.reject(503, 'Service Unavailable');
+        return;
+      }
+      call.accept(
+        buildAnswer(selection, { localAddress: this.config.sip.advertisedAddress, localPort: leg.localPort, sessionId: Date.now() }),
+      );
+      if (call.endReason) {
+        // accept() failed and ended the call.
+        leg.close();
+        return;
+      }
+      new CallSession({
+        call,
+        leg,
+        remoteHold: selection.hold,
+        did,
+        store: this.store,
+        conference: this.conference,
+        prompts: this.prompts,
+        flow: {
+          digitTimeoutMs: this.config.ivr.digitTimeoutSeconds * 1000,
+          maxAttempts: this.config.ivr.maxCodeAttempts,
+          maxCodeLength: this.config.ivr.maxCodeLength,
+          prompts: { enterCode: 'conf-getpin', invalidCode: 'conf-invalidpin', goodbye: 'goodbye' },
+        },
+        logger,
+      }).start();
+    };
+    const delaySeconds = callDelaySeconds(did, this.store);
+    if (delaySeconds === 0) {
+      answer();
       return;
     }
-    call.accept(
-      buildAnswer(selection, { localAddress: this.config.sip.advertisedAddress, localPort: leg.localPort, sessionId: Date.now() }),
-    );
-    new CallSession({
-      call,
-      leg,
-      remoteHold: selection.hold,
-      did,
-      store: this.store,
-      conference: this.conference,
-      prompts: this.prompts,
-      flow: {
-        digitTimeoutMs: this.config.ivr.digitTimeoutSeconds * 1000,
-        maxAttempts: this.config.ivr.maxCodeAttempts,
-        maxCodeLength: this.config.ivr.maxCodeLength,
-        prompts: { enterCode: 'conf-getpin', invalidCode: 'conf-invalidpin', goodbye: 'goodbye' },
-      },
-      logger,
-    }).start();
+    // Seed 004 call_delay: ring first, answer later unless the caller gives up.
+    call.ring();
+    logger.info({ delaySeconds }, 'answer delayed by call_delay');
+    const timer = setTimeout(answer, delaySeconds * 1000);
+    call.once('ended', () => clearTimeout(timer));
   }
 
   async close(): Promise<void> {

@@ -71,6 +71,19 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
     return this._localSdp;
   }
 
+  /** Send 180 Ringing (the call stays unanswered); false when it is no longer ringing or the response failed. */
+  ring(): boolean {
+    if (this._state !== 'ringing') return false;
+    try {
+      this.uas.progress({ statusCode: 180 });
+      this.log.info('180 Ringing sent');
+      return true;
+    } catch (err) {
+      this.log.warn({ err }, 'failed to send 180 Ringing');
+      return false;
+    }
+  }
+
   /** Answer with 200 OK carrying our SDP (an answer, or an offer if the INVITE had none). */
   accept(answerSdp: string): void {
     if (this._state !== 'ringing') {

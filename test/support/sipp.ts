@@ -16,14 +16,32 @@ export type CallerStep =
   | { kind: 'pcap'; path: string }
   /** Streams a raw µ-law file in a loop, from sipp's media port. */
   | { kind: 'stream'; path: string }
-  /** In-dialog re-INVITE moving our media to `rtpPort` with `direction` (hold: sendonly/inactive). */
-  | { kind: 'reinvite'; rtpPort: number; direction: 'sendrecv' | 'sendonly' | 'inactive' }
-  /** Each digit as a SIP INFO (application/dtmf-relay), `gapMs` apart. */
-  | { kind: 'info'; digits: string; gapMs?: number }
+  /**
+   * In-dialog re-INVITE moving our media to `rtpPort` with `direction` (hold: sendonly/inactive);
+   * `nullAddress` writes c=0.0.0.0 (RFC 2543 hold). `method: 'UPDATE'` sends the offer in an UPDATE.
+   */
+  | {
+      kind: 'reinvite';
+      rtpPort: number;
+      direction: 'sendrecv' | 'sendonly' | 'inactive';
+      nullAddress?: boolean;
+      method?: 'INVITE' | 'UPDATE';
+      /** Extra header lines (e.g. Session-Expires on a refresh). */
+      headers?: string[];
+    }
+  /** An UPDATE without a body (a session refresh, RFC 4028); expects 200. */
+  | { kind: 'refreshUpdate'; headers?: string[] }
+  /** Each digit as a SIP INFO (application/dtmf-relay by default), `gapMs` apart. */
+  | { kind: 'info'; digits: string; gapMs?: number; contentType?: 'application/dtmf-relay' | 'application/dtmf' }
+  /**
+   * Waits for the bridge's re-INVITE (or UPDATE) and answers 200 with our SDP
+   * on `rtpPort`; `offerMatches` is a regular expression its body must match.
+   */
+  | { kind: 'answerReinvite'; rtpPort: number; timeoutMs: number; offerMatches?: string; method?: 'INVITE' | 'UPDATE'; direction?: string }
   /** Sends BYE and expects 200. */
   | { kind: 'bye' }
-  /** Waits for the bridge's BYE (up to `timeoutMs`) and answers 200. */
-  | { kind: 'expectBye'; timeoutMs: number };
+  /** Waits for the bridge's BYE (up to `timeoutMs`) and answers 200; `reasonMatches` must match its Reason header. */
+  | { kind: 'expectBye'; timeoutMs: number; reasonMatches?: string };
 
 export interface CallerScenario {
   /** The number dialed (Request-URI user). */
@@ -35,6 +53,17 @@ export interface CallerScenario {
   codecs?: Array<[number, string]>;
   /** Expected final response to the INVITE when it is not answered. */
   expectFailure?: number;
+  /** Extra header lines on the initial INVITE (e.g. `Session-Expires: 90;refresher=uac`). */
+  inviteHeaders?: string[];
+  /** A regular expression the 200 to the INVITE must match (headers and body). */
+  answerMatches?: string;
+  /** Send CANCEL once 180 Ringing arrives; expect 200 to the CANCEL and 487 to the INVITE. */
+  cancelOnRinging?: boolean;
+  /**
+   * INVITE without SDP (delayed offer): the bridge's 200 carries the offer and
+   * our ACK the answer on `rtpPort`; `ackWithoutSdp` sends an ACK with no body instead.
+   */
+  delayedOffer?: { ackWithoutSdp?: boolean };
 }
 
 const HEADERS = `From: <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
@@ -54,16 +83,59 @@ ${extra}Content-Length: [len]
 ${body}]]></send>`;
 }
 
-function ack(cseq = 1): string {
+function ack(cseq = 1, body = '', branch = '[branch]'): string {
   return `<send><![CDATA[
 ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=${branch}
 ${HEADERS}
 CSeq: ${cseq} ACK
+Max-Forwards: 70
+${body ? 'Content-Type: application/sdp\n' : ''}Content-Length: ${body ? '[len]' : '0'}
+
+${body}]]></send>`;
+}
+
+/**
+ * CANCEL of the INVITE with CSeq 1, which must carry the INVITE's branch:
+ * sipp's [branch-N] is the branch of the scenario element N places back
+ * (INVITE, recv 100, recv 180, CANCEL).
+ */
+function cancel(): string {
+  return `<send><![CDATA[
+CANCEL sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch-3]
+From: <sip:caller@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 CANCEL
 Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>`;
+}
+
+/** A regular-expression check on the last received message; the call fails when it does not match. */
+function mustMatch(pattern: string, searchIn: 'msg' | 'body' | 'hdr' = 'msg', header?: string): string {
+  const where = header ? `search_in="hdr" header="${header}"` : `search_in="${searchIn}"`;
+  return `<action><ereg regexp="${escapeXml(pattern)}" ${where} check_it="true" assign_to="dummy"/></action>`;
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+}
+
+function okResponse(body = ''): string {
+  return `<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:caller@[local_ip]:[local_port];transport=[transport]>
+${body ? 'Content-Type: application/sdp\n' : ''}Content-Length: ${body ? '[len]' : '0'}
+
+${body}]]></send>`;
 }
 
 const DEFAULT_CODECS: Array<[number, string]> = [
@@ -72,11 +144,11 @@ const DEFAULT_CODECS: Array<[number, string]> = [
   [101, 'telephone-event/8000'],
 ];
 
-function offerSdp(rtpPort: number, codecs: Array<[number, string]>, version: number, direction = 'sendrecv'): string {
+function offerSdp(rtpPort: number, codecs: Array<[number, string]>, version: number, direction = 'sendrecv', nullAddress = false): string {
   return `v=0
 o=caller 1 ${version} IN IP4 [local_ip]
 s=-
-c=IN IP4 [local_ip]
+c=IN IP4 ${nullAddress ? '0.0.0.0' : '[local_ip]'}
 t=0 0
 m=audio ${rtpPort} RTP/AVP ${codecs.map(([pt]) => pt).join(' ')}
 ${codecs.map(([pt, name]) => `a=rtpmap:${pt} ${name}`).join('\n')}
@@ -89,13 +161,29 @@ export function callerScenarioXml(scenario: CallerScenario): string {
   const codecs = scenario.codecs ?? DEFAULT_CODECS;
   let cseq = 1;
   let sdpVersion = 1;
-  const parts = [request('INVITE', cseq, 'Content-Type: application/sdp\n', offerSdp(scenario.rtpPort, codecs, sdpVersion))];
+  const inviteHeaders = (scenario.inviteHeaders ?? []).map((h) => `${h}\n`).join('');
+  const parts = scenario.delayedOffer
+    ? [request('INVITE', cseq, inviteHeaders)]
+    : [request('INVITE', cseq, `${inviteHeaders}Content-Type: application/sdp\n`, offerSdp(scenario.rtpPort, codecs, sdpVersion))];
+  if (scenario.cancelOnRinging) {
+    parts.push('<recv response="100" optional="true"/>', '<recv response="180"/>', cancel());
+    // The bridge answers the CANCEL (200) before it ends the INVITE (487).
+    // The ACK of a non-2xx shares the INVITE's branch (six elements back).
+    parts.push('<recv response="200"/>', '<recv response="487"/>', ack(1, '', '[branch-6]'));
+    return wrap(parts);
+  }
   parts.push('<recv response="100" optional="true"/>', '<recv response="180" optional="true"/>', '<recv response="183" optional="true"/>');
   if (scenario.expectFailure) {
     parts.push(`<recv response="${scenario.expectFailure}"/>`, ack());
     return wrap(parts);
   }
-  parts.push('<recv response="200" rtd="true"/>', ack());
+  const answerCheck = scenario.answerMatches ? mustMatch(scenario.answerMatches) : '';
+  parts.push(`<recv response="200" rtd="true">${answerCheck}</recv>`);
+  if (scenario.delayedOffer) {
+    parts.push(ack(1, scenario.delayedOffer.ackWithoutSdp ? '' : offerSdp(scenario.rtpPort, codecs, sdpVersion)));
+  } else {
+    parts.push(ack());
+  }
   for (const step of scenario.steps) {
     switch (step.kind) {
       case 'pause':
@@ -107,33 +195,54 @@ export function callerScenarioXml(scenario: CallerScenario): string {
       case 'stream':
         parts.push(`<nop><action><exec rtp_stream="${step.path},-1,0"/></action></nop>`);
         break;
-      case 'reinvite':
+      case 'reinvite': {
         cseq++;
         sdpVersion++;
+        const method = step.method ?? 'INVITE';
+        const headers = (step.headers ?? []).map((h) => `${h}\n`).join('');
         parts.push(
-          request('INVITE', cseq, 'Content-Type: application/sdp\n', offerSdp(step.rtpPort, codecs, sdpVersion, step.direction)),
+          request(method, cseq, `${headers}Content-Type: application/sdp\n`, offerSdp(step.rtpPort, codecs, sdpVersion, step.direction, step.nullAddress)),
           '<recv response="100" optional="true"/>',
           '<recv response="200"/>',
-          ack(cseq),
         );
+        if (method === 'INVITE') parts.push(ack(cseq));
+        break;
+      }
+      case 'refreshUpdate':
+        cseq++;
+        parts.push(request('UPDATE', cseq, (step.headers ?? []).map((h) => `${h}\n`).join('')), '<recv response="200"/>');
         break;
       case 'info':
         for (const digit of step.digits) {
           cseq++;
+          const relay = (step.contentType ?? 'application/dtmf-relay') === 'application/dtmf-relay';
           parts.push(
-            request('INFO', cseq, 'Content-Type: application/dtmf-relay\n', `Signal=${digit}\r\nDuration=160\r\n`),
+            relay
+              ? request('INFO', cseq, 'Content-Type: application/dtmf-relay\n', `Signal=${digit}\r\nDuration=160\r\n`)
+              : request('INFO', cseq, 'Content-Type: application/dtmf\n', digit),
             '<recv response="200"/>',
             `<pause milliseconds="${step.gapMs ?? 150}"/>`,
           );
         }
         break;
+      case 'answerReinvite': {
+        const method = step.method ?? 'INVITE';
+        const check = step.offerMatches ? mustMatch(step.offerMatches, 'body') : '';
+        sdpVersion++;
+        parts.push(
+          `<recv request="${method}" timeout="${step.timeoutMs}">${check}</recv>`,
+          okResponse(offerSdp(step.rtpPort, codecs, sdpVersion, step.direction ?? 'sendrecv')),
+        );
+        if (method === 'INVITE') parts.push('<recv request="ACK"/>');
+        break;
+      }
       case 'bye':
         cseq++;
         parts.push(request('BYE', cseq), '<recv response="200"/>');
         break;
       case 'expectBye':
         parts.push(
-          `<recv request="BYE" timeout="${step.timeoutMs}"/>`,
+          `<recv request="BYE" timeout="${step.timeoutMs}">${step.reasonMatches ? mustMatch(step.reasonMatches, 'hdr', 'Reason:') : ''}</recv>`,
           `<send><![CDATA[
 SIP/2.0 200 OK
 [last_Via:]
@@ -171,6 +280,8 @@ export interface SippOptions {
   transport?: 'udp' | 'tcp';
   /** sipp's global timeout, seconds. */
   timeoutSeconds?: number;
+  /** sipp's `-lost`: percentage of SIP messages it drops (sent and received), so retransmissions must recover. */
+  lostPercent?: number;
 }
 
 /** Starts one sipp process placing one call with `scenario`. */
@@ -192,6 +303,7 @@ export function runCaller(scenario: CallerScenario, options: SippOptions): SippR
     '-timeout_error',
   ];
   if (options.transport === 'tcp') args.push('-t', 't1');
+  if (options.lostPercent !== undefined) args.push('-lost', String(options.lostPercent));
   const child = spawn('sipp', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20000)));
