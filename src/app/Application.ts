@@ -11,8 +11,8 @@ import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
 import type { InboundCall } from '../sip/InboundCall.js';
 import { SipServer } from '../sip/SipServer.js';
-import { buildAnswer, selectAudio } from '../sip/sdp/index.js';
 import { callDelaySeconds } from './callDelay.js';
+import { planInboundMedia } from './inboundMedia.js';
 import { provisionFromConfig } from '../store/provision.js';
 import { SqliteStore } from '../store/SqliteStore.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
@@ -101,6 +101,7 @@ export class Application {
       maxDialogs: config.sip.limits.maxDialogs,
       ...(config.sip.limits.inviteRate ? { inviteRateLimit: config.sip.limits.inviteRate } : {}),
       defaultRingTimeoutMs: config.sip.ringTimeoutSeconds * 1000,
+      sessionTimers: config.sip.sessionTimers ?? false,
       logger,
     });
     this.closers.push(() => this.sip.close());
@@ -139,24 +140,10 @@ export class Application {
       call.reject(404, 'Not Found');
       return;
     }
-    if (call.info.offerSdp === '') {
-      // Delayed offer (offer in our 200, answer in the ACK) lands with the
-      // carrier-grade SIP work; refuse it clearly until then.
-      logger.info('INVITE without SDP refused');
-      call.reject(488, 'Delayed Offer Not Supported');
-      return;
-    }
-    const selection = selectAudio(call.info.offerSdp, { supportedCodecs: ['PCMU', 'PCMA'] });
-    if (!selection.ok) {
-      logger.info({ status: selection.status, reason: selection.reason }, 'offer refused');
-      call.reject(selection.status, selection.reason);
-      return;
-    }
-    // c=0.0.0.0 (RFC 2543 hold): the leg waits for a re-INVITE before sending.
-    const reachable = MediaEngine.canSendTo(selection.remote.address);
-    if (!reachable && selection.remote.address !== '0.0.0.0') {
-      logger.info({ remote: selection.remote.address }, 'offer with an unreachable media address refused');
-      call.reject(488, 'Incompatible Network Address');
+    const media = planInboundMedia(call.info.offerSdp, this.config.sip.advertisedAddress);
+    if (!media.ok) {
+      logger.info({ status: media.status, reason: media.reason, delayedOffer: call.info.offerSdp === '' }, 'offer refused');
+      call.reject(media.status, media.reason);
       return;
     }
     // Nothing is allocated before the answer, so a CANCEL while ringing leaves nothing behind.
@@ -164,21 +151,13 @@ export class Application {
       if (call.state !== 'ringing') return;
       let leg: MediaLeg;
       try {
-        leg = this.media.createLeg({
-          callId: call.info.callId,
-          codec: selection.codec,
-          payloadType: selection.payloadType,
-          telephoneEventPayloadType: selection.telephoneEventPayloadType,
-          remote: reachable ? selection.remote : undefined,
-        });
+        leg = this.media.createLeg({ callId: call.info.callId, ...media.leg });
       } catch (err) {
         logger.error({ err }, 'no media leg for the call');
         call.reject(503, 'Service Unavailable');
         return;
       }
-      call.accept(
-        buildAnswer(selection, { localAddress: this.config.sip.advertisedAddress, localPort: leg.localPort, sessionId: Date.now() }),
-      );
+      call.accept(media.localSdp(leg.localPort));
       if (call.endReason) {
         // accept() failed and ended the call.
         leg.close();
@@ -187,7 +166,7 @@ export class Application {
       new CallSession({
         call,
         leg,
-        remoteHold: selection.hold,
+        remoteHold: media.hold,
         did,
         store: this.store,
         conference: this.conference,

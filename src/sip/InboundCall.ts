@@ -4,14 +4,28 @@
  * later hangs it up. All SIP.js callbacks are funnelled through here and
  * nothing thrown by an event listener reaches SIP.js.
  */
+import { NonInviteClientTransaction, UserAgentClient } from 'sip.js/lib/core/index.js';
 import type {
   IncomingAckRequest,
   IncomingByeRequest,
   IncomingInviteRequest,
+  IncomingRequestMessage,
+  IncomingResponseMessage,
   Session,
+  SessionDialog,
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { answerReInvite, DialogCall, q850Reason, sdpBody, sendBye, settleWithin } from './inDialog.js';
+import { DialogCall, type PeerRefreshVerdict, type ReOfferResult } from './DialogCall.js';
+import { answerReInvite, q850Reason, sdpBody, sendBye, settleWithin } from './inDialog.js';
+import { selectAudio } from './sdp/negotiate.js';
+import {
+  intervalFromAnswer,
+  negotiateAsAnswerer,
+  refreshRequestHeaders,
+  SessionTimer,
+  type SessionInterval,
+  type SessionTimerSettings,
+} from './SessionTimer.js';
 import type { CallEndReason, InboundCallEvents, InboundCallInfo } from './SipTypes.js';
 
 export type InboundCallState = 'ringing' | 'answered' | 'confirmed' | 'ended';
@@ -22,6 +36,7 @@ export const Q850 = {
   NO_USER_RESPONSE: 18,
   NORMAL_UNSPECIFIED: 31,
   TEMPORARY_FAILURE: 41,
+  INCOMPATIBLE_DESTINATION: 88,
   RECOVERY_ON_TIMER_EXPIRY: 102,
 } as const;
 
@@ -33,6 +48,15 @@ export interface InboundCallDeps {
   onEnded: (call: InboundCall) => void;
   /** Called when a BYE deferred until the ACK has gone out (or is no longer owed). */
   onByeSettled?: (call: InboundCall) => void;
+  /** RFC 4028 session timer negotiated on the INVITE; absent when session timers are off. */
+  sessionTimer?: {
+    settings: SessionTimerSettings;
+    interval: SessionInterval;
+    /** Session-Expires (and Require) lines for our 200. */
+    responseHeaders: string[];
+    /** The INVITE's Allow named UPDATE: we refresh with UPDATE rather than re-INVITE. */
+    peerAllowsUpdate: boolean;
+  };
 }
 
 export { normaliseDtmfSignal, parseInfoDtmf } from './inDialog.js';
@@ -48,6 +72,10 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   private pendingBye: string[] | undefined;
   /** Our 200 to an offerless (re-)INVITE carried an offer; the ACK carries the answer. */
   private expectAnswerInAck = false;
+  /** The answer in the ACK completes the initial offer/answer (delayed offer): without a usable one the call ends. */
+  private initialAnswerInAck = false;
+  private readonly sessionTimer: SessionTimer | undefined;
+  private peerAllowsUpdate: boolean;
 
   constructor(
     private readonly uas: IncomingInviteRequest,
@@ -60,6 +88,16 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
       handlerFailed: 'error while handling an in-dialog event',
     });
     this.info = info;
+    this.peerAllowsUpdate = deps.sessionTimer?.peerAllowsUpdate ?? false;
+    this.sessionTimer = deps.sessionTimer
+      ? new SessionTimer(
+          {
+            refreshDue: () => void this.refreshSession(),
+            expired: () => this.guard('session timer', () => this.onSessionExpired()),
+          },
+          this.log,
+        )
+      : undefined;
     uas.delegate = {
       onCancel: () => this.guard('CANCEL', () => this.onCancel()),
       onTransportError: (err) => this.log.warn({ err }, 'transport error on INVITE transaction'),
@@ -91,10 +129,12 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
       return;
     }
     try {
-      const res = this.uas.accept({ statusCode: 200, body: sdpBody(answerSdp) });
+      const res = this.uas.accept({ statusCode: 200, body: sdpBody(answerSdp), extraHeaders: this.deps.sessionTimer?.responseHeaders ?? [] });
       this.session = res.session;
       this._localSdp = answerSdp;
       this.expectAnswerInAck = this.info.offerSdp.trim() === '';
+      this.initialAnswerInAck = this.expectAnswerInAck;
+      if (this.deps.sessionTimer) this.sessionTimer?.start(this.deps.sessionTimer.interval);
       this._state = 'answered';
       res.session.delegate = {
         onAck: (req) => this.guard('ACK', () => this.onAck(req)),
@@ -215,7 +255,20 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
 
   private onAck(req: IncomingAckRequest): void {
     const body = req.message.body ?? '';
-    if (this.expectAnswerInAck && body.trim() !== '') {
+    if (this.initialAnswerInAck && this._state === 'answered') {
+      // Delayed offer: this ACK completes the initial offer/answer.
+      this.initialAnswerInAck = false;
+      this.expectAnswerInAck = false;
+      if (!this.usableAnswer(body)) {
+        this.log.warn('ACK without a usable answer to our offer; ending the call');
+        this._state = 'confirmed';
+        void this.sendBye([q850Reason(Q850.INCOMPATIBLE_DESTINATION, 'No usable SDP answer in ACK')]);
+        this.finish({ by: 'local', cause: 'no-answer-in-ack' });
+        return;
+      }
+      this.safeEmit('remoteSdp', body);
+    } else if (this.expectAnswerInAck && body.trim() !== '') {
+      // Answer to the offer in our 200 to an offerless re-INVITE.
       this.expectAnswerInAck = false;
       this.safeEmit('remoteSdp', body);
     }
@@ -257,7 +310,16 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   }
 
   private onReInvite(req: IncomingInviteRequest): void {
-    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this._localSdp, this.deps.contactHeader, this.log);
+    const refresh = this.peerRefresh(req.message);
+    if (!refresh.ok) {
+      req.reject({ statusCode: refresh.status, reasonPhrase: refresh.reason, extraHeaders: refresh.headers });
+      return;
+    }
+    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this._localSdp, this.deps.contactHeader, this.log, {
+      heldByUs: this.heldByUs,
+      extraHeaders: refresh.headers,
+    });
+    if (outcome.kind !== 'rejected') refresh.apply();
     if (outcome.kind === 'offered') {
       this.expectAnswerInAck = true;
     } else if (outcome.kind === 'answered') {
@@ -268,5 +330,129 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
 
   protected notifyEnded(): void {
     this.deps.onEnded(this);
+  }
+
+  protected override onEnding(): void {
+    this.sessionTimer?.stop();
+  }
+
+  protected dialogSession(): Session | undefined {
+    return this._state === 'confirmed' ? this.session : undefined;
+  }
+
+  protected get localDescription(): string | undefined {
+    return this._localSdp;
+  }
+
+  protected set localDescription(sdp: string) {
+    this._localSdp = sdp;
+  }
+
+  protected get contactHeader(): string {
+    return this.deps.contactHeader;
+  }
+
+  protected get ownsCallId(): boolean {
+    return false;
+  }
+
+  /** Does the ACK's body answer our offer (delayed offer) with a codec and address we can use? */
+  private usableAnswer(body: string): boolean {
+    if (body.trim() === '' || !this._localSdp) return false;
+    const offered = selectAudio(this._localSdp);
+    const answer = selectAudio(body, { supportedCodecs: offered.ok ? [offered.codec] : ['PCMU'] });
+    return answer.ok;
+  }
+
+  /** RFC 4028 for a refresh request (re-INVITE or UPDATE) from the peer. */
+  protected override peerRefresh(message: IncomingRequestMessage): PeerRefreshVerdict {
+    const timers = this.deps.sessionTimer;
+    if (!timers || !this.sessionTimer) return super.peerRefresh(message);
+    const verdict = negotiateAsAnswerer(
+      {
+        sessionExpires: message.getHeader('session-expires') ?? message.getHeader('x'),
+        minSE: message.getHeader('min-se'),
+        supported: message.getHeaders('supported'),
+      },
+      timers.settings,
+    );
+    switch (verdict.kind) {
+      case 'too-small':
+        return { ok: false, status: 422, reason: 'Session Interval Too Small', headers: [`Min-SE: ${verdict.minSeconds}`] };
+      case 'malformed':
+        return { ok: false, status: 400, reason: verdict.reason, headers: [] };
+      case 'use': {
+        const timer = this.sessionTimer;
+        return { ok: true, headers: verdict.responseHeaders, apply: () => timer.start(verdict.interval) };
+      }
+    }
+  }
+
+  /** We are the refresher: UPDATE without a body when the peer allows it, else a re-INVITE with our unchanged SDP. */
+  private async refreshSession(): Promise<void> {
+    const timers = this.deps.sessionTimer;
+    const interval = this.sessionTimer?.interval;
+    if (!timers || !interval || this._state === 'ended') return;
+    if (this._state !== 'confirmed') {
+      // No ACK yet: nothing may be sent in the dialog; try again at the next half-interval.
+      this.sessionTimer?.start(interval);
+      return;
+    }
+    const headers = refreshRequestHeaders(interval, timers.settings.minSeconds);
+    let result: ReOfferResult | undefined;
+    if (this.peerAllowsUpdate) {
+      result = await this.sendUpdate(headers);
+      if (!result.ok && (result.status === 405 || result.status === 501)) {
+        this.peerAllowsUpdate = false;
+        result = undefined;
+      }
+    }
+    result ??= await this.reOffer((sdp) => sdp, headers);
+    if (this.endReason) return;
+    if (result.ok) {
+      this.sessionTimer?.start(intervalFromAnswer(result.response.getHeader('session-expires') ?? result.response.getHeader('x'), interval));
+      this.log.info('session refreshed');
+      return;
+    }
+    if (result.status === 408 || result.status === 481 || result.status === 0) {
+      this.log.warn({ status: result.status }, 'session refresh failed; ending the call');
+      void this.sendBye([q850Reason(Q850.RECOVERY_ON_TIMER_EXPIRY, 'Session refresh failed')]);
+      this.finish({ by: 'timeout', cause: 'session-timer' });
+      return;
+    }
+    // Any other refusal leaves the session as it is; try again at the next half-interval.
+    this.log.warn({ status: result.status, reason: result.reason }, 'session refresh refused');
+    this.sessionTimer?.start(interval);
+  }
+
+  /** UPDATE without a body (RFC 3311) in the confirmed dialog. */
+  private sendUpdate(extraHeaders: string[]): Promise<ReOfferResult> {
+    const dialog = this.session as unknown as SessionDialog | undefined;
+    if (!dialog) return Promise.resolve({ ok: false, status: 0, reason: 'call not established' });
+    return new Promise((resolve) => {
+      const failed = (message: IncomingResponseMessage): void =>
+        resolve({ ok: false, status: message.statusCode ?? 500, reason: message.reasonPhrase ?? '' });
+      try {
+        const message = dialog.createOutgoingRequestMessage('UPDATE', { extraHeaders: [this.deps.contactHeader, ...extraHeaders] });
+        new UserAgentClient(NonInviteClientTransaction, dialog.userAgentCore, message, {
+          onAccept: (res) => resolve({ ok: true, response: res.message }),
+          onReject: (res) => failed(res.message),
+          onRedirect: (res) => failed(res.message),
+        });
+        this.log.info('UPDATE sent (session refresh)');
+      } catch (err) {
+        this.log.warn({ err }, 'failed to send UPDATE');
+        resolve({ ok: false, status: 500, reason: 'could not send UPDATE' });
+      }
+    });
+  }
+
+  /** The peer was to refresh and did not: RFC 4028 10 says send BYE. */
+  private onSessionExpired(): void {
+    if (this._state === 'ended') return;
+    this.log.warn({ interval: this.sessionTimer?.interval }, 'session timer expired without a refresh; ending the call');
+    this.allowByeBeforeAck();
+    void this.sendBye([q850Reason(Q850.RECOVERY_ON_TIMER_EXPIRY, 'Session timer expired')]);
+    this.finish({ by: 'timeout', cause: 'session-timer' });
   }
 }

@@ -18,7 +18,8 @@ import type {
   Session,
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { answerReInvite, DialogCall, q850Reason, sendBye, settleWithin } from './inDialog.js';
+import { DialogCall } from './DialogCall.js';
+import { answerReInvite, q850Reason, sendBye, settleWithin } from './inDialog.js';
 import { Q850 } from './InboundCall.js';
 import type {
   OutboundCallEvents,
@@ -240,7 +241,9 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
   }
 
   private onReInvite(req: IncomingInviteRequest): void {
-    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localSdp, this.deps.contactHeader, this.log);
+    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localSdp, this.deps.contactHeader, this.log, {
+      heldByUs: this.heldByUs,
+    });
     if (outcome.kind === 'answered') {
       this.localSdp = outcome.localSdp;
       this._remoteSdp = outcome.remoteSdp;
@@ -265,5 +268,25 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
 
   protected notifyEnded(): void {
     this.deps.onEnded(this);
+  }
+
+  protected dialogSession(): Session | undefined {
+    return this._state === 'answered' ? this.session : undefined;
+  }
+
+  protected get localDescription(): string | undefined {
+    return this.localSdp;
+  }
+
+  protected set localDescription(sdp: string) {
+    this.localSdp = sdp;
+  }
+
+  protected get contactHeader(): string {
+    return this.deps.contactHeader;
+  }
+
+  protected get ownsCallId(): boolean {
+    return true;
   }
 }

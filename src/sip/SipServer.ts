@@ -31,23 +31,26 @@ import type {
   SipTransportName,
   SipTrunk,
 } from './SipTypes.js';
+import { negotiateAsAnswerer, namesOptionTag, type SessionInterval, type SessionTimerSettings } from './SessionTimer.js';
 import { formatForTrunk, normaliseE164, TrunkTable } from './trunks.js';
 import type { ReceivedMeta, SipTransportBase } from './transport/SipTransportBase.js';
 import { TcpTransport } from './transport/TcpTransport.js';
 import { UdpTransport } from './transport/UdpTransport.js';
 
 /** Methods we implement. */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'] as const;
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE'] as const;
 const ALLOW_HEADER = `Allow: ${ALLOWED_METHODS.join(', ')}`;
 const ACCEPT_HEADER = 'Accept: application/sdp, application/dtmf-relay, application/dtmf';
 /** Methods we know but do not support (405); anything else unknown gets 501. */
 const KNOWN_METHODS = new Set([
-  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'MESSAGE', 'REFER', 'PRACK', 'UPDATE',
+  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'MESSAGE', 'REFER', 'PRACK',
 ]);
 /** The user part of our Contact; every incoming Request-URI is mapped to it before SIP.js sees it. */
 const CONTACT_USER = 'bridge';
 /** SIP extensions (option tags) we support; a Require: naming any other gets 420 (RFC 3261 8.2.2.3). */
-export const SUPPORTED_EXTENSIONS: readonly string[] = [];
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['timer'];
+/** RFC 4028 defaults: 30 min sessions, 90 s the smallest interval accepted. */
+export const DEFAULT_SESSION_TIMERS: SessionTimerSettings = { expiresSeconds: 1800, minSeconds: 90 };
 /**
  * How long an admitted INVITE is remembered (by source, Call-ID, CSeq and
  * branch), so its retransmissions skip admission and limits.
@@ -68,6 +71,8 @@ export interface SipServerAddress {
 interface RequestMeta extends ReceivedMeta {
   dialed: string;
   trunk?: string;
+  /** Session timer negotiated on a new INVITE. */
+  sessionTimer?: { interval: SessionInterval; responseHeaders: string[] };
 }
 
 interface Stack {
@@ -94,6 +99,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
   private readonly trunkTable: TrunkTable | undefined;
   private readonly digest = new DigestVerifier();
   private readonly inviteLimiter: TokenBucketLimiter | undefined;
+  private readonly sessionTimers: SessionTimerSettings | undefined;
   /**
    * INVITEs admitted recently, keyed transport|source:port|Call-ID|CSeq|branch
    * (insertion order = expiry order). A retransmission matches every part.
@@ -111,6 +117,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       (options.bindAddress === '0.0.0.0' || options.bindAddress === '::' ? '127.0.0.1' : options.bindAddress);
     this.trunkTable = options.trunks ? new TrunkTable(options.trunks) : undefined;
     this.inviteLimiter = options.inviteRateLimit ? new TokenBucketLimiter(options.inviteRateLimit) : undefined;
+    this.sessionTimers = options.sessionTimers === false ? undefined : (options.sessionTimers ?? DEFAULT_SESSION_TIMERS);
     if (!this.trunkTable) this.log.warn('no trunks configured: INVITEs from any source are admitted');
   }
 
@@ -176,7 +183,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       routeSet: [],
       sipjsId: randomBytes(5).toString('hex'),
       supportedOptionTags: [],
-      supportedOptionTagsResponse: [],
+      supportedOptionTagsResponse: [...SUPPORTED_EXTENSIONS],
       userAgentHeaderFieldValue: this.options.userAgent,
       viaForceRport: true,
       viaHost: `${hostForUri(host)}:${port}`,
@@ -332,7 +339,12 @@ export class SipServer extends EventEmitter<SipServerEvents> {
           return;
         }
       }
+      if (method === 'UPDATE') {
+        this.routeUpdate(stack, msg);
+        return;
+      }
       let trunk: string | undefined;
+      let sessionTimer: RequestMeta['sessionTimer'];
       if (method === 'INVITE' && !msg.toTag) {
         const verdict = this.admitInvite(stack, msg, meta);
         if (!verdict.admit) {
@@ -340,6 +352,22 @@ export class SipServer extends EventEmitter<SipServerEvents> {
           return;
         }
         trunk = verdict.trunk;
+        if (this.sessionTimers) {
+          const timer = negotiateAsAnswerer(
+            { sessionExpires: msg.getHeader('session-expires') ?? msg.getHeader('x'), minSE: msg.getHeader('min-se'), supported: msg.getHeaders('supported') },
+            this.sessionTimers,
+          );
+          if (timer.kind === 'too-small') {
+            log.info({ sessionExpires: msg.getHeader('session-expires'), minSE: timer.minSeconds }, 'session interval too small');
+            core.replyStateless(msg, { statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${timer.minSeconds}`] });
+            return;
+          }
+          if (timer.kind === 'malformed') {
+            core.replyStateless(msg, { statusCode: 400, reasonPhrase: timer.reason });
+            return;
+          }
+          sessionTimer = { interval: timer.interval, responseHeaders: timer.responseHeaders };
+        }
       }
       // SIP.js answers 404 when the Request-URI user is not its own contact
       // user. Trunks dial numbers; remember the number and hand SIP.js a
@@ -347,7 +375,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       const ruri = msg.ruri;
       const dialed = ruri?.user ?? '';
       if (ruri && ruri.scheme === 'sip') ruri.user = CONTACT_USER;
-      this.requestMeta.set(msg, { ...meta, dialed, ...(trunk !== undefined ? { trunk } : {}) });
+      this.requestMeta.set(msg, { ...meta, dialed, ...(trunk !== undefined ? { trunk } : {}), ...(sessionTimer ? { sessionTimer } : {}) });
       core.receiveIncomingRequestFromTransport(msg);
     } catch (err) {
       log.error({ err, method }, 'SIP core failed on a request');
@@ -363,6 +391,20 @@ export class SipServer extends EventEmitter<SipServerEvents> {
         stack.transport.releaseCall(callId);
       }
     }
+  }
+
+  /**
+   * UPDATE (RFC 3311) never reaches SIP.js, whose dialogs answer it 501:
+   * the call it belongs to answers it, statelessly (on UDP the transport's
+   * response cache answers retransmissions). Unknown dialog: 481.
+   */
+  private routeUpdate(stack: Stack, msg: IncomingRequestMessage): void {
+    const call = msg.toTag ? (this.findCall(stack, msg) ?? this.outbound.get(msg.callId)) : undefined;
+    if (!call) {
+      stack.core.replyStateless(msg, { statusCode: 481, reasonPhrase: 'Call/Transaction Does Not Exist' });
+      return;
+    }
+    call.handleUpdate(msg, (options) => stack.core.replyStateless(msg, options));
   }
 
   /**
@@ -536,6 +578,15 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     const call = new InboundCall(uas, info, {
       logger: log,
       contactHeader: stack.contactHeader,
+      ...(meta?.sessionTimer && this.sessionTimers
+        ? {
+            sessionTimer: {
+              settings: this.sessionTimers,
+              ...meta.sessionTimer,
+              peerAllowsUpdate: namesOptionTag(msg.getHeaders('allow'), 'update'),
+            },
+          }
+        : {}),
       onEnded: () => {
         if (this.calls.get(key) === call) this.calls.delete(key);
         if (call.byePending) this.lingering.add(call);

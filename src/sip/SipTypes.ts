@@ -31,6 +31,11 @@ export interface SipServerOptions {
   inviteRateLimit?: { perSecond: number; burst: number };
   /** Default ring timeout of outbound calls. Default 60000 ms. */
   defaultRingTimeoutMs?: number;
+  /**
+   * RFC 4028 session timers on inbound calls. Default { expiresSeconds: 1800,
+   * minSeconds: 90 }; false switches them off (Session-Expires is then ignored).
+   */
+  sessionTimers?: import('./SessionTimer.js').SessionTimerSettings | false;
   logger: Logger;
 }
 
@@ -95,8 +100,8 @@ export interface InboundCallInfo {
 
 export type CallEndReason =
   | { by: 'remote'; cause: 'bye' | 'cancel' }
-  | { by: 'local'; cause: 'hangup' | 'rejected' }
-  | { by: 'timeout'; cause: 'no-ack' | 'transaction' };
+  | { by: 'local'; cause: 'hangup' | 'rejected' | 'no-answer-in-ack' }
+  | { by: 'timeout'; cause: 'no-ack' | 'transaction' | 'session-timer' };
 
 export interface InfoDtmf {
   digit: string;

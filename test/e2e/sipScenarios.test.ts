@@ -24,7 +24,10 @@ let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
   media = new CallerMedia();
-  server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });
+  // Test knob: a session-timer minimum of 2 s (RFC 4028's floor is 90 s) keeps the timer scenarios short.
+  server = await startTestServer(PORTS, (config) => (config.sip.sessionTimers = { expiresSeconds: 1800, minSeconds: 2 }), {
+    ADMIN_PASSWORD: ADMIN[1],
+  });
   api = apiClient(PORTS.http, ADMIN);
 });
 
@@ -111,27 +114,30 @@ describe('sipp scenarios through the whole bridge', () => {
     }
   }, 40_000);
 
-  it('a phone holding the bridge (sendonly, inactive, c=0.0.0.0) gets no RTP until it resumes, then hears the room again', async () => {
+  it('a phone holding the bridge (sendonly, inactive, c=0.0.0.0; re-INVITE and UPDATE) gets no RTP until it resumes, then hears the room again', async () => {
     const talkerSink = await RtpSink.open(28608);
     const phone = await RtpSink.open(28610);
     const holdMs = 3000;
-    const holds: Array<{ direction: 'sendonly' | 'inactive' | 'sendrecv'; nullAddress?: boolean }> = [
+    const holds: Array<{ direction: 'sendonly' | 'inactive' | 'sendrecv'; nullAddress?: boolean; method?: 'UPDATE' }> = [
       { direction: 'sendonly' },
       { direction: 'inactive' },
       { direction: 'sendrecv', nullAddress: true },
+      // RFC 3311: the same hold and resume offered in UPDATEs.
+      { direction: 'sendonly', method: 'UPDATE' },
     ];
     const phoneSteps: CallerStep[] = [{ kind: 'pause', ms: 500 }, { kind: 'info', digits: '2222#' }, { kind: 'pause', ms: 3000 }];
     for (const hold of holds) {
+      const method = hold.method ?? 'INVITE';
       phoneSteps.push(
-        { kind: 'reinvite', rtpPort: phone.port, direction: hold.direction, ...(hold.nullAddress ? { nullAddress: true } : {}) },
+        { kind: 'reinvite', rtpPort: phone.port, direction: hold.direction, method, ...(hold.nullAddress ? { nullAddress: true } : {}) },
         { kind: 'pause', ms: holdMs },
-        { kind: 'reinvite', rtpPort: phone.port, direction: 'sendrecv' },
+        { kind: 'reinvite', rtpPort: phone.port, direction: 'sendrecv', method },
         { kind: 'pause', ms: holdMs },
       );
     }
     phoneSteps.push({ kind: 'bye' });
     const runs = [
-      runCaller({ dialed: '15550100', rtpPort: talkerSink.port, steps: toneCaller('talker', 850, 24_000) }, { serverPort: PORTS.sip, sipPort: 25514, mediaPort: 28740 }),
+      runCaller({ dialed: '15550100', rtpPort: talkerSink.port, steps: toneCaller('talker', 850, 30_000) }, { serverPort: PORTS.sip, sipPort: 25514, mediaPort: 28740 }),
       runCaller({ dialed: '15550100', rtpPort: phone.port, steps: phoneSteps }, { serverPort: PORTS.sip, sipPort: 25515, mediaPort: 28750 }),
     ];
     try {
@@ -140,7 +146,7 @@ describe('sipp scenarios through the whole bridge', () => {
       const phoneParticipant = (): { phoneHold: boolean } | undefined =>
         conference.getMeeting(MEETING)?.participants.find((p) => p.leg.remote?.port === phone.port);
       for (const hold of holds) {
-        const what = hold.nullAddress ? 'c=0.0.0.0' : hold.direction;
+        const what = `${hold.nullAddress ? 'c=0.0.0.0' : hold.direction} by ${hold.method ?? 'INVITE'}`;
         await waitFor(() => phoneParticipant()?.phoneHold === true, 10_000, `phone hold (${what})`, runs);
         // Packets already in flight when the hold arrived are not the point.
         await sleep(300);
@@ -164,7 +170,7 @@ describe('sipp scenarios through the whole bridge', () => {
       talkerSink.close();
       phone.close();
     }
-  }, 60_000);
+  }, 70_000);
 
   it('CANCEL while ringing (call_delay on the DID): 200 and 487, and nothing is left behind', async () => {
     const dids = await api('GET', '/conference/v1/dids');
@@ -221,4 +227,144 @@ describe('sipp scenarios through the whole bridge', () => {
       for (const sink of sinks) sink.close();
     }
   }, 90_000);
+
+  describe('session timers (RFC 4028; minimum lowered to 2 s for the test)', () => {
+    const timerInvite = (expires: number, refresher: 'uac' | 'uas'): string[] => ['Supported: timer', `Session-Expires: ${expires};refresher=${refresher}`];
+
+    it('422 with Min-SE when the interval asked for is below our minimum', async () => {
+      const run = runCaller(
+        { dialed: '15550100', rtpPort: 28620, steps: [], inviteHeaders: timerInvite(1, 'uac'), expectFailure: 422, answerMatches: 'Min-SE: *2' },
+        { serverPort: PORTS.sip, sipPort: 25530, mediaPort: 28800 },
+      );
+      await expectSucceeded(run);
+      expect(server.app.mediaEngine.stats().legs).toBe(0);
+    }, 20_000);
+
+    it('the phone refreshes (UPDATE and re-INVITE) and the call outlives several intervals', async () => {
+      const refresh = timerInvite(4, 'uac');
+      const sink = await RtpSink.open(28622);
+      const run = runCaller(
+        {
+          dialed: '15550100',
+          rtpPort: sink.port,
+          inviteHeaders: refresh,
+          answerMatches: 'Session-Expires: *4;refresher=uac',
+          steps: [
+            { kind: 'pause', ms: 1800 },
+            { kind: 'refreshUpdate', headers: refresh },
+            { kind: 'pause', ms: 1800 },
+            { kind: 'reinvite', rtpPort: sink.port, direction: 'sendrecv', headers: refresh },
+            { kind: 'pause', ms: 1800 },
+            { kind: 'refreshUpdate', headers: refresh },
+            { kind: 'pause', ms: 1800 },
+            { kind: 'bye' },
+          ],
+        },
+        { serverPort: PORTS.sip, sipPort: 25531, mediaPort: 28810 },
+      );
+      try {
+        // A BYE from us (the session timer expiring) would be unexpected for sipp and fail the run.
+        await expectSucceeded(run);
+        expect(sink.packetCount).toBeGreaterThan(100);
+        await waitFor(() => server.app.mediaEngine.stats().legs === 0, 10_000, 'the media leg to close');
+      } finally {
+        run.process.kill();
+        sink.close();
+      }
+    }, 30_000);
+
+    it('the phone is the refresher and never refreshes: our BYE with a Reason header ends the call', async () => {
+      const run = runCaller(
+        {
+          dialed: '15550100',
+          rtpPort: 28624,
+          inviteHeaders: timerInvite(3, 'uac'),
+          steps: [{ kind: 'expectBye', timeoutMs: 8000, reasonMatches: 'cause=102.*Session timer expired' }],
+        },
+        { serverPort: PORTS.sip, sipPort: 25532, mediaPort: 28820 },
+      );
+      await expectSucceeded(run);
+      await waitFor(() => server.app.mediaEngine.stats().legs === 0, 10_000, 'the media leg to close');
+    }, 30_000);
+
+    it('we are the refresher: re-INVITE at half the interval, or UPDATE when the phone allows it', async () => {
+      const reinvite = runCaller(
+        {
+          dialed: '15550100',
+          rtpPort: 28626,
+          inviteHeaders: timerInvite(4, 'uas'),
+          answerMatches: 'Session-Expires: *4;refresher=uas',
+          steps: [
+            { kind: 'answerReinvite', rtpPort: 28626, timeoutMs: 5000, requestMatches: 'Session-Expires: *4;refresher=uac && a=sendrecv' },
+            { kind: 'answerReinvite', rtpPort: 28626, timeoutMs: 5000, requestMatches: 'Session-Expires: *4' },
+            { kind: 'bye' },
+          ],
+        },
+        { serverPort: PORTS.sip, sipPort: 25533, mediaPort: 28830 },
+      );
+      const update = runCaller(
+        {
+          dialed: '15550100',
+          rtpPort: 28628,
+          inviteHeaders: [...timerInvite(4, 'uas'), 'Allow: INVITE, ACK, CANCEL, BYE, UPDATE'],
+          steps: [
+            { kind: 'answerReinvite', method: 'UPDATE', rtpPort: 28628, timeoutMs: 5000, requestMatches: 'Session-Expires: *4;refresher=uac' },
+            { kind: 'answerReinvite', method: 'UPDATE', rtpPort: 28628, timeoutMs: 5000 },
+            { kind: 'bye' },
+          ],
+        },
+        { serverPort: PORTS.sip, sipPort: 25534, mediaPort: 28840 },
+      );
+      await expectSucceeded(reinvite);
+      await expectSucceeded(update);
+      await waitFor(() => server.app.mediaEngine.stats().legs === 0, 10_000, 'the media legs to close');
+    }, 30_000);
+  });
+
+  describe('delayed offer (INVITE without SDP)', () => {
+    it('our 200 offers PCMU, PCMA and telephone-event; the answer in the ACK sets where we send: the caller hears the room', async () => {
+      const talkerSink = await RtpSink.open(28630);
+      const phone = await RtpSink.open(28632);
+      const runs = [
+        runCaller({ dialed: '15550100', rtpPort: talkerSink.port, steps: toneCaller('delayed-talker', 650, 8000) }, { serverPort: PORTS.sip, sipPort: 25540, mediaPort: 28850 }),
+        runCaller(
+          {
+            dialed: '15550100',
+            rtpPort: phone.port,
+            delayedOffer: {},
+            answerMatches: 'm=audio [0-9]+ RTP/AVP 0 8 101 && a=rtpmap:101 telephone-event/8000',
+            steps: [{ kind: 'pause', ms: 500 }, { kind: 'info', digits: '2222#' }, { kind: 'pause', ms: 7000 }, { kind: 'bye' }],
+          },
+          { serverPort: PORTS.sip, sipPort: 25541, mediaPort: 28860 },
+        ),
+      ];
+      try {
+        await waitFor(() => participants() === 2, 15_000, 'talker and delayed-offer caller in meeting 1000', runs);
+        await sleep(1000);
+        const since = Date.now();
+        await sleep(1500);
+        expect(toneAmplitude(phone.samplesSince(since), 650)).toBeGreaterThan(HEARD);
+        for (const run of runs) await expectSucceeded(run);
+        await expectAllGone();
+      } finally {
+        for (const run of runs) run.process.kill();
+        talkerSink.close();
+        phone.close();
+      }
+    }, 40_000);
+
+    it('an ACK without an answer ends the call with BYE and leaves nothing behind', async () => {
+      const run = runCaller(
+        {
+          dialed: '15550100',
+          rtpPort: 28634,
+          delayedOffer: { ackWithoutSdp: true },
+          steps: [{ kind: 'expectBye', timeoutMs: 5000, reasonMatches: 'No usable SDP answer' }],
+        },
+        { serverPort: PORTS.sip, sipPort: 25542, mediaPort: 28870 },
+      );
+      await expectSucceeded(run);
+      await waitFor(() => server.app.mediaEngine.stats().legs === 0, 10_000, 'the media leg to close');
+    }, 20_000);
+  });
 });

@@ -34,10 +34,11 @@ export type CallerStep =
   /** Each digit as a SIP INFO (application/dtmf-relay by default), `gapMs` apart. */
   | { kind: 'info'; digits: string; gapMs?: number; contentType?: 'application/dtmf-relay' | 'application/dtmf' }
   /**
-   * Waits for the bridge's re-INVITE (or UPDATE) and answers 200 with our SDP
-   * on `rtpPort`; `offerMatches` is a regular expression its body must match.
+   * Waits for the bridge's re-INVITE (answered 200 with our SDP on `rtpPort`)
+   * or UPDATE (answered 200 without a body); `requestMatches`: regular
+   * expressions (`&&`-separated) the request must match.
    */
-  | { kind: 'answerReinvite'; rtpPort: number; timeoutMs: number; offerMatches?: string; method?: 'INVITE' | 'UPDATE'; direction?: string }
+  | { kind: 'answerReinvite'; rtpPort: number; timeoutMs: number; requestMatches?: string; method?: 'INVITE' | 'UPDATE'; direction?: string }
   /** Sends BYE and expects 200. */
   | { kind: 'bye' }
   /** Waits for the bridge's BYE (up to `timeoutMs`) and answers 200; `reasonMatches` must match its Reason header. */
@@ -55,7 +56,7 @@ export interface CallerScenario {
   expectFailure?: number;
   /** Extra header lines on the initial INVITE (e.g. `Session-Expires: 90;refresher=uac`). */
   inviteHeaders?: string[];
-  /** A regular expression the 200 to the INVITE must match (headers and body). */
+  /** A regular expression the final response to the INVITE (200, or `expectFailure`) must match, headers and body. */
   answerMatches?: string;
   /** Send CANCEL once 180 Ringing arrives; expect 200 to the CANCEL and 487 to the INVITE. */
   cancelOnRinging?: boolean;
@@ -114,10 +115,14 @@ Content-Length: 0
 ]]></send>`;
 }
 
-/** A regular-expression check on the last received message; the call fails when it does not match. */
-function mustMatch(pattern: string, searchIn: 'msg' | 'body' | 'hdr' = 'msg', header?: string): string {
+/**
+ * Regular-expression checks (POSIX extended, one line each: separate
+ * patterns with `&&`) on the received message; the call fails when one does not match.
+ */
+function mustMatch(patterns: string, searchIn: 'msg' | 'body' | 'hdr' = 'msg', header?: string): string {
   const where = header ? `search_in="hdr" header="${header}"` : `search_in="${searchIn}"`;
-  return `<action><ereg regexp="${escapeXml(pattern)}" ${where} check_it="true" assign_to="dummy"/></action>`;
+  const checks = patterns.split('&&').map((p) => `<ereg regexp="${escapeXml(p.trim())}" ${where} check_it="true" assign_to="dummy"/>`);
+  return `<action>${checks.join('')}</action>`;
 }
 
 function escapeXml(text: string): string {
@@ -174,7 +179,9 @@ export function callerScenarioXml(scenario: CallerScenario): string {
   }
   parts.push('<recv response="100" optional="true"/>', '<recv response="180" optional="true"/>', '<recv response="183" optional="true"/>');
   if (scenario.expectFailure) {
-    parts.push(`<recv response="${scenario.expectFailure}"/>`, ack());
+    const failureCheck = scenario.answerMatches ? mustMatch(scenario.answerMatches) : '';
+    // The ACK of a non-2xx shares the INVITE's branch (five elements back).
+    parts.push(`<recv response="${scenario.expectFailure}">${failureCheck}</recv>`, ack(1, '', '[branch-5]'));
     return wrap(parts);
   }
   const answerCheck = scenario.answerMatches ? mustMatch(scenario.answerMatches) : '';
@@ -227,11 +234,11 @@ export function callerScenarioXml(scenario: CallerScenario): string {
         break;
       case 'answerReinvite': {
         const method = step.method ?? 'INVITE';
-        const check = step.offerMatches ? mustMatch(step.offerMatches, 'body') : '';
+        const check = step.requestMatches ? mustMatch(step.requestMatches) : '';
         sdpVersion++;
         parts.push(
           `<recv request="${method}" timeout="${step.timeoutMs}">${check}</recv>`,
-          okResponse(offerSdp(step.rtpPort, codecs, sdpVersion, step.direction ?? 'sendrecv')),
+          okResponse(method === 'INVITE' ? offerSdp(step.rtpPort, codecs, sdpVersion, step.direction ?? 'sendrecv') : ''),
         );
         if (method === 'INVITE') parts.push('<recv request="ACK"/>');
         break;
@@ -261,6 +268,8 @@ Content-Length: 0
 }
 
 function wrap(parts: string[]): string {
+  // sipp refuses a variable assigned and never read: the checks' variable is declared read here.
+  if (parts.some((p) => p.includes('assign_to="dummy"'))) parts.push('<Reference variables="dummy"/>');
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="caller">\n${parts.join('\n')}\n</scenario>\n`;
 }
 
