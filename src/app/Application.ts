@@ -102,6 +102,7 @@ export class Application {
       ...(config.sip.limits.inviteRate ? { inviteRateLimit: config.sip.limits.inviteRate } : {}),
       defaultRingTimeoutMs: config.sip.ringTimeoutSeconds * 1000,
       sessionTimers: config.sip.sessionTimers ?? false,
+      ...(config.sip.tls ? { tls: config.sip.tls } : {}),
       logger,
     });
     this.closers.push(() => this.sip.close());

@@ -54,6 +54,8 @@ export interface AppConfig {
      * (tests use a few seconds to stay short).
      */
     sessionTimers?: { expiresSeconds: number; minSeconds: number };
+    /** SIP over TLS on its own port; undefined when no certificate is configured. */
+    tls?: { port: number; certificateFile: string; privateKeyFile: string };
   };
   /** SIP trunks, in match order for inbound admission. */
   trunks: TrunkConfig[];
@@ -264,6 +266,16 @@ function parseConfig(raw: unknown, baseDir: string): AppConfig {
       },
       ringTimeoutSeconds: sip.positiveInteger('ringTimeoutSeconds', 60),
       ...parseSessionTimers(sip.object('sessionTimers')),
+      ...(sip.has('tls')
+        ? {
+            tls: {
+              port: sip.object('tls').port('port'),
+              // Relative paths are taken from the configuration file's directory.
+              certificateFile: resolve(baseDir, sip.object('tls').string('certificateFile')),
+              privateKeyFile: resolve(baseDir, sip.object('tls').string('privateKeyFile')),
+            },
+          }
+        : {}),
     },
     trunks: parseTrunks(root),
     http: { bindAddress: http.string('bindAddress'), port: http.port('port') },

@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { DigestAuthentication, URI, UserAgentCore } from 'sip.js/lib/core/index.js';
 import { AllowedMethods } from 'sip.js/lib/core/user-agent-core/allowed-methods.js';
@@ -35,6 +36,7 @@ import { negotiateAsAnswerer, namesOptionTag, type SessionInterval, type Session
 import { formatForTrunk, normaliseE164, TrunkTable } from './trunks.js';
 import type { ReceivedMeta, SipTransportBase } from './transport/SipTransportBase.js';
 import { TcpTransport } from './transport/TcpTransport.js';
+import { TlsTransport } from './transport/TlsTransport.js';
 import { UdpTransport } from './transport/UdpTransport.js';
 
 /** Methods we implement. */
@@ -66,6 +68,8 @@ export interface SipServerAddress {
   advertisedAddress: string;
   udpPort: number;
   tcpPort: number;
+  /** 0 when TLS is not configured. */
+  tlsPort: number;
 }
 
 interface RequestMeta extends ReceivedMeta {
@@ -164,11 +168,49 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       this.addStack('tcp', tcp, udp.port, coreLoggerFactory);
       break;
     }
+    if (this.options.tls) {
+      try {
+        const tls = this.openTls(this.options.tls, base);
+        await tls.listen();
+        this.addStack('tls', tls, tls.port, coreLoggerFactory);
+      } catch (err) {
+        await Promise.all(this.stacks.map((st) => st.transport.close()));
+        this.stacks.length = 0;
+        throw err;
+      }
+    }
+  }
+
+  /** The TLS transport; a certificate or key that cannot be read or used fails here, naming the file. */
+  private openTls(options: NonNullable<SipServerOptions['tls']>, base: Omit<ConstructorParameters<typeof TcpTransport>[0], 'port'>): TlsTransport {
+    const read = (what: string, path: string): string => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (err) {
+        throw new Error(`SIP TLS ${what} ${path} cannot be read: ${(err as Error).message}`, { cause: err });
+      }
+    };
+    const certificate = read('certificate', options.certificateFile);
+    const privateKey = read('private key', options.privateKeyFile);
+    try {
+      return new TlsTransport({
+        ...base,
+        port: options.port,
+        ...(this.options.tcpIdleTimeoutMs !== undefined ? { idleTimeoutMs: this.options.tcpIdleTimeoutMs } : {}),
+        certificate,
+        privateKey,
+      });
+    } catch (err) {
+      throw new Error(
+        `SIP TLS certificate ${options.certificateFile} / private key ${options.privateKeyFile} not usable: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
   }
 
   private addStack(name: SipTransportName, transport: SipTransportBase, port: number, loggerFactory: LoggerFactory): void {
     const host = this.advertisedAddress;
-    const contactUri = new URI('sip', CONTACT_USER, host, port, name === 'tcp' ? { transport: 'tcp' } : undefined);
+    const contactUri = new URI('sip', CONTACT_USER, host, port, name === 'udp' ? undefined : { transport: name });
     const configuration: UserAgentCoreConfiguration = {
       aor: contactUri,
       contact: {
@@ -205,11 +247,13 @@ export class SipServer extends EventEmitter<SipServerEvents> {
   address(): SipServerAddress {
     const udp = this.stacks.find((s) => s.name === 'udp');
     const tcp = this.stacks.find((s) => s.name === 'tcp');
+    const tls = this.stacks.find((s) => s.name === 'tls');
     return {
       bindAddress: this.options.bindAddress,
       advertisedAddress: this.advertisedAddress,
       udpPort: udp?.transport.port ?? 0,
       tcpPort: tcp?.transport.port ?? 0,
+      tlsPort: tls?.transport.port ?? 0,
     };
   }
 
@@ -374,7 +418,11 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       // Request-URI it accepts. The application decides about the number.
       const ruri = msg.ruri;
       const dialed = ruri?.user ?? '';
-      if (ruri && ruri.scheme === 'sip') ruri.user = CONTACT_USER;
+      if (ruri && (ruri.scheme === 'sip' || ruri.scheme === 'sips')) {
+        ruri.user = CONTACT_USER;
+        // SIP.js answers 416 to anything but sip:; over TLS a sips: URI means the same to us.
+        if (stack.name === 'tls') ruri.scheme = 'sip';
+      }
       this.requestMeta.set(msg, { ...meta, dialed, ...(trunk !== undefined ? { trunk } : {}), ...(sessionTimer ? { sessionTimer } : {}) });
       core.receiveIncomingRequestFromTransport(msg);
     } catch (err) {
@@ -489,8 +537,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     if (this.liveDialogs() >= maxDialogs) throw new Error(`too many calls (maxDialogs ${maxDialogs})`);
     const stack = this.stacks.find((st) => st.name === out.proxy.transport);
     if (!stack) throw new Error(`no ${out.proxy.transport} transport`);
-    const tcp = stack.name === 'tcp';
-    const ruri = new URI('sip', number, out.proxy.host, out.proxy.port, tcp ? { transport: 'tcp' } : undefined);
+    const ruri = new URI('sip', number, out.proxy.host, out.proxy.port, stack.name === 'udp' ? undefined : { transport: stack.name });
     const toUri = new URI('sip', number, out.proxy.host, out.proxy.port);
     const fromUri = new URI('sip', callerId, this.advertisedAddress);
     const extraHeaders = [stack.contactHeader, ALLOW_HEADER];

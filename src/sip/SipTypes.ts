@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../log.js';
 
-export type SipTransportName = 'udp' | 'tcp';
+export type SipTransportName = 'udp' | 'tcp' | 'tls';
 
 export interface SipServerOptions {
   /** Address to bind UDP and TCP listeners to. */
@@ -36,6 +36,8 @@ export interface SipServerOptions {
    * minSeconds: 90 }; false switches them off (Session-Expires is then ignored).
    */
   sessionTimers?: import('./SessionTimer.js').SessionTimerSettings | false;
+  /** SIP over TLS on its own port (PEM files); absent: no TLS listener. */
+  tls?: { port: number; certificateFile: string; privateKeyFile: string };
   logger: Logger;
 }
 
