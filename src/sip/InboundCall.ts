@@ -16,7 +16,7 @@ import type {
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
 import { DialogCall, type PeerRefreshVerdict, type ReOfferResult } from './DialogCall.js';
-import { answerReInvite, q850Reason, sdpBody, sendBye, settleWithin } from './inDialog.js';
+import { answerReInvite, q850Reason, RemoteTargetGuard, sdpBody, sendBye, settleWithin } from './inDialog.js';
 import { selectAudio } from './sdp/negotiate.js';
 import {
   intervalFromAnswer,
@@ -76,6 +76,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   private initialAnswerInAck = false;
   private readonly sessionTimer: SessionTimer | undefined;
   private peerAllowsUpdate: boolean;
+  private readonly remoteTarget = new RemoteTargetGuard();
 
   constructor(
     private readonly uas: IncomingInviteRequest,
@@ -131,6 +132,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
     try {
       const res = this.uas.accept({ statusCode: 200, body: sdpBody(answerSdp), extraHeaders: this.deps.sessionTimer?.responseHeaders ?? [] });
       this.session = res.session;
+      this.remoteTarget.accept(res.session);
       this._localSdp = answerSdp;
       this.expectAnswerInAck = this.info.offerSdp.trim() === '';
       this.initialAnswerInAck = this.expectAnswerInAck;
@@ -312,6 +314,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   private onReInvite(req: IncomingInviteRequest): void {
     const refresh = this.peerRefresh(req.message);
     if (!refresh.ok) {
+      this.remoteTarget.revert(this.session);
       req.reject({ statusCode: refresh.status, reasonPhrase: refresh.reason, extraHeaders: refresh.headers });
       return;
     }
@@ -319,7 +322,12 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
       heldByUs: this.heldByUs,
       extraHeaders: refresh.headers,
     });
-    if (outcome.kind !== 'rejected') refresh.apply();
+    if (outcome.kind === 'rejected') {
+      this.remoteTarget.revert(this.session);
+      return;
+    }
+    this.remoteTarget.accept(this.session);
+    refresh.apply();
     if (outcome.kind === 'offered') {
       this.expectAnswerInAck = true;
     } else if (outcome.kind === 'answered') {

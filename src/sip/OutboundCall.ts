@@ -19,7 +19,7 @@ import type {
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
 import { DialogCall } from './DialogCall.js';
-import { answerReInvite, q850Reason, sendBye, settleWithin } from './inDialog.js';
+import { answerReInvite, q850Reason, RemoteTargetGuard, sendBye, settleWithin } from './inDialog.js';
 import { Q850 } from './InboundCall.js';
 import type {
   OutboundCallEvents,
@@ -72,6 +72,7 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
   private ringTimer: NodeJS.Timeout | undefined;
   private cancelGuard: NodeJS.Timeout | undefined;
   private byeDone: Promise<void> | undefined;
+  private readonly remoteTarget = new RemoteTargetGuard();
   /** The delegate to pass to `core.invite()`. */
   readonly delegate: OutgoingInviteRequestDelegate;
 
@@ -203,6 +204,7 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
     this.clearRingTimer();
     const session = res.session;
     this.session = session;
+    this.remoteTarget.accept(session);
     session.delegate = {
       onBye: (req) => this.guard('BYE', () => this.onBye(req)),
       onInfo: (req) => this.guard('INFO', () => this.onInfo(req)),
@@ -244,6 +246,8 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
     const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localSdp, this.deps.contactHeader, this.log, {
       heldByUs: this.heldByUs,
     });
+    if (outcome.kind === 'rejected') this.remoteTarget.revert(this.session);
+    else this.remoteTarget.accept(this.session);
     if (outcome.kind === 'answered') {
       this.localSdp = outcome.localSdp;
       this._remoteSdp = outcome.remoteSdp;

@@ -123,6 +123,33 @@ export function answerReInvite(
   return { kind: 'answered', localSdp: answer.localSdp, remoteSdp: body };
 }
 
+/** SIP.js keeps the dialog's remote target in a protected field. */
+interface DialogTargetAccess {
+  dialogState?: { remoteTarget: unknown };
+}
+
+/**
+ * The remote target to keep while a re-INVITE is being judged. SIP.js
+ * replaces it with the re-INVITE's Contact before anyone sees the request;
+ * a re-INVITE we refuse must not move the dialog (RFC 6141 3.3), or a
+ * forged in-dialog INVITE with bad SDP could redirect our BYE.
+ */
+export class RemoteTargetGuard {
+  private accepted: unknown;
+
+  /** Remember the current target as the accepted one (after the dialog is set up or a re-INVITE is accepted). */
+  accept(session: Session | undefined): void {
+    const state = (session as unknown as DialogTargetAccess | undefined)?.dialogState;
+    if (state) this.accepted = state.remoteTarget;
+  }
+
+  /** Put back the accepted target (the re-INVITE was refused). */
+  revert(session: Session | undefined): void {
+    const state = (session as unknown as DialogTargetAccess | undefined)?.dialogState;
+    if (state && this.accepted !== undefined) state.remoteTarget = this.accepted;
+  }
+}
+
 /** A Reason header line (RFC 3326) with a Q.850 cause. */
 export function q850Reason(cause: number, text: string): string {
   return `Reason: Q.850;cause=${cause};text="${text.replace(/["\\\r\n]/g, '')}"`;

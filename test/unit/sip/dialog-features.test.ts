@@ -149,6 +149,16 @@ describe('dialog features', () => {
     });
   });
 
+  it('a re-INVITE we refuse does not move the dialog: our BYE still goes to the accepted Contact', async () => {
+    const { c, call, d } = await confirmedCall();
+    c.send(inDialog(c, d, 'INVITE', { contact: false, headers: ['Contact: <sip:elsewhere@127.0.0.1:9>'], body: 'v=0\r\nnot sdp\r\n' }));
+    await c.waitFor((m) => m.status !== undefined && m.status >= 400 && (m.header('cseq') ?? '').endsWith('INVITE'), 'the refusal');
+    c.send(inDialog(c, d, 'ACK'));
+    call.hangup();
+    const bye = await c.request('BYE', d.callId);
+    expect(bye.startLine).toContain(`sip:alice@127.0.0.1:${c.localPort}`);
+  });
+
   describe('UPDATE (RFC 3311)', () => {
     it('an UPDATE offer is answered like a re-INVITE and emits remoteSdp; without a body it is a refresh', async () => {
       const { c, call, d } = await confirmedCall();
