@@ -9,6 +9,7 @@ import type {
   IncomingAckRequest,
   IncomingByeRequest,
   IncomingInviteRequest,
+  IncomingPrackRequest,
   IncomingRequestMessage,
   IncomingResponseMessage,
   Session,
@@ -57,12 +58,19 @@ export interface InboundCallDeps {
     /** The INVITE's Allow named UPDATE: we refresh with UPDATE rather than re-INVITE. */
     peerAllowsUpdate: boolean;
   };
+  /** The INVITE supports or requires 100rel (RFC 3262): our 180 is sent reliably. */
+  reliableProvisional?: boolean;
+  /** UDP: a reliable 180 is retransmitted until its PRACK comes (TCP/TLS deliver it once). */
+  unreliableTransport?: boolean;
 }
 
 export { normaliseDtmfSignal, parseInfoDtmf } from './inDialog.js';
 
 /** How long shutdown waits for a BYE to be answered. */
 const SHUTDOWN_BYE_WAIT_MS = 2000;
+/** RFC 3262 3: a reliable provisional is retransmitted from T1, doubling, and given up after 64*T1. */
+const T1_MS = 500;
+const PRACK_WAIT_MS = 64 * T1_MS;
 
 export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState, CallEndReason> {
   readonly info: InboundCallInfo;
@@ -77,6 +85,8 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   private readonly sessionTimer: SessionTimer | undefined;
   private peerAllowsUpdate: boolean;
   private readonly remoteTarget = new RemoteTargetGuard();
+  /** A reliable 180 waiting for its PRACK: the retransmission timer. */
+  private reliableRetransmit: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly uas: IncomingInviteRequest,
@@ -110,17 +120,62 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
     return this._localSdp;
   }
 
-  /** Send 180 Ringing (the call stays unanswered); false when it is no longer ringing or the response failed. */
+  /**
+   * Send 180 Ringing (the call stays unanswered); false when it is no longer
+   * ringing or the response failed. Reliable (RFC 3262: Require: 100rel,
+   * RSeq) when the INVITE supports 100rel; over UDP it is retransmitted
+   * until the PRACK comes, and without a PRACK in 64*T1 the call is refused
+   * with 504.
+   */
   ring(): boolean {
     if (this._state !== 'ringing') return false;
+    const reliable = this.deps.reliableProvisional === true;
     try {
-      this.uas.progress({ statusCode: 180 });
-      this.log.info('180 Ringing sent');
+      const res = this.uas.progress({ statusCode: 180, ...(reliable ? { extraHeaders: ['Require: 100rel', 'RSeq: 1'] } : {}) });
+      this.log.info({ reliable }, '180 Ringing sent');
+      if (reliable) {
+        res.session.delegate = { onPrack: (req) => this.guard('PRACK', () => this.onPrack(req)) };
+        this.retransmitReliable(T1_MS, Date.now());
+      }
       return true;
     } catch (err) {
       this.log.warn({ err }, 'failed to send 180 Ringing');
       return false;
     }
+  }
+
+  private retransmitReliable(intervalMs: number, since: number): void {
+    this.reliableRetransmit = setTimeout(() => {
+      this.reliableRetransmit = undefined;
+      this.guard('reliable 180', () => {
+        if (this._state !== 'ringing') return;
+        if (Date.now() - since >= PRACK_WAIT_MS) {
+          this.log.warn('no PRACK for our reliable 180; refusing the call');
+          this.reject(504, 'No PRACK');
+          return;
+        }
+        if (this.deps.unreliableTransport) this.uas.progress({ statusCode: 180, extraHeaders: ['Require: 100rel', 'RSeq: 1'] });
+        this.retransmitReliable(this.deps.unreliableTransport ? intervalMs * 2 : PRACK_WAIT_MS, since);
+      });
+    }, intervalMs);
+    this.reliableRetransmit.unref();
+  }
+
+  private stopReliableRetransmit(): void {
+    if (this.reliableRetransmit) clearTimeout(this.reliableRetransmit);
+    this.reliableRetransmit = undefined;
+  }
+
+  /** PRACK for our reliable 180 (RAck "1 <CSeq> INVITE"): answered 200, retransmissions stop. */
+  private onPrack(req: IncomingPrackRequest): void {
+    const rack = (req.message.getHeader('rack') ?? '').trim().split(/\s+/);
+    if (rack[0] !== '1' || rack[2]?.toUpperCase() !== 'INVITE') {
+      req.reject({ statusCode: 481, reasonPhrase: 'No Matching Reliable Response' });
+      return;
+    }
+    req.accept();
+    this.stopReliableRetransmit();
+    this.log.debug('PRACK received');
   }
 
   /** Answer with 200 OK carrying our SDP (an answer, or an offer if the INVITE had none). */
@@ -130,6 +185,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
       return;
     }
     try {
+      this.stopReliableRetransmit();
       const res = this.uas.accept({ statusCode: 200, body: sdpBody(answerSdp), extraHeaders: this.deps.sessionTimer?.responseHeaders ?? [] });
       this.session = res.session;
       this.remoteTarget.accept(res.session);
@@ -342,6 +398,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
 
   protected override onEnding(): void {
     this.sessionTimer?.stop();
+    this.stopReliableRetransmit();
   }
 
   protected dialogSession(): Session | undefined {

@@ -40,17 +40,17 @@ import { TlsTransport } from './transport/TlsTransport.js';
 import { UdpTransport } from './transport/UdpTransport.js';
 
 /** Methods we implement. */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE'] as const;
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK'] as const;
 const ALLOW_HEADER = `Allow: ${ALLOWED_METHODS.join(', ')}`;
 const ACCEPT_HEADER = 'Accept: application/sdp, application/dtmf-relay, application/dtmf';
 /** Methods we know but do not support (405); anything else unknown gets 501. */
 const KNOWN_METHODS = new Set([
-  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'MESSAGE', 'REFER', 'PRACK',
+  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'MESSAGE', 'REFER',
 ]);
 /** The user part of our Contact; every incoming Request-URI is mapped to it before SIP.js sees it. */
 const CONTACT_USER = 'bridge';
 /** SIP extensions (option tags) we support; a Require: naming any other gets 420 (RFC 3261 8.2.2.3). */
-export const SUPPORTED_EXTENSIONS: readonly string[] = ['timer'];
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['timer', '100rel'];
 /** RFC 4028 defaults: 30 min sessions, 90 s the smallest interval accepted. */
 export const DEFAULT_SESSION_TIMERS: SessionTimerSettings = { expiresSeconds: 1800, minSeconds: 90 };
 /**
@@ -625,6 +625,8 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     const call = new InboundCall(uas, info, {
       logger: log,
       contactHeader: stack.contactHeader,
+      reliableProvisional: namesOptionTag([...msg.getHeaders('require'), ...msg.getHeaders('supported')], '100rel'),
+      unreliableTransport: stack.name === 'udp',
       ...(meta?.sessionTimer && this.sessionTimers
         ? {
             sessionTimer: {

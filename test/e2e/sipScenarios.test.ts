@@ -172,7 +172,7 @@ describe('sipp scenarios through the whole bridge', () => {
     }
   }, 70_000);
 
-  it('CANCEL while ringing (call_delay on the DID): 200 and 487, and nothing is left behind', async () => {
+  it('CANCEL while ringing (call_delay on the DID): 200 and 487, and nothing is left behind; a patient caller (and one using 100rel) gets in', async () => {
     const dids = await api('GET', '/conference/v1/dids');
     expect(dids.status).toBe(200);
     const did = (dids.json.dids as Array<{ id: number; phoneNumber: string }>).find((d) => d.phoneNumber === '15550100');
@@ -198,11 +198,26 @@ describe('sipp scenarios through the whole bridge', () => {
       await waitFor(() => participants() === 1, 15_000, 'the patient caller in meeting 1000', [waiting]);
       await expectSucceeded(waiting);
       await expectAllGone();
+
+      // 100rel (RFC 3262): the 180 is reliable and PRACKed, then the call is answered.
+      const reliable = runCaller(
+        {
+          dialed: '15550100',
+          rtpPort: sink.port,
+          inviteHeaders: ['Supported: 100rel'],
+          prackOnRinging: true,
+          steps: [{ kind: 'info', digits: '2222#' }, { kind: 'pause', ms: 1500 }, { kind: 'bye' }],
+        },
+        { serverPort: PORTS.sip, sipPort: 25535, mediaPort: 28880 },
+      );
+      await waitFor(() => participants() === 1, 15_000, 'the PRACKing caller in meeting 1000', [reliable]);
+      await expectSucceeded(reliable);
+      await expectAllGone();
     } finally {
       await api('PUT', `/conference/v1/dids/${did!.id}`, { body: { attributes: [{ name: 'call_delay', value: null }] } });
       sink.close();
     }
-  }, 40_000);
+  }, 60_000);
 
   it('UDP with -lost 10: retransmissions carry three calls in and out cleanly', async () => {
     const sinks = await Promise.all([RtpSink.open(28614), RtpSink.open(28616), RtpSink.open(28618)]);

@@ -58,6 +58,8 @@ export interface CallerScenario {
   inviteHeaders?: string[];
   /** A regular expression the final response to the INVITE (200, or `expectFailure`) must match, headers and body. */
   answerMatches?: string;
+  /** Expect a reliable 180 (RFC 3262, RSeq 1) and PRACK it before the 200 (put `Supported: 100rel` in inviteHeaders). */
+  prackOnRinging?: boolean;
   /** Send CANCEL once 180 Ringing arrives; expect 200 to the CANCEL and 487 to the INVITE. */
   cancelOnRinging?: boolean;
   /**
@@ -177,7 +179,17 @@ export function callerScenarioXml(scenario: CallerScenario): string {
     parts.push('<recv response="200"/>', '<recv response="487"/>', ack(1, '', '[branch-6]'));
     return wrap(parts);
   }
-  parts.push('<recv response="100" optional="true"/>', '<recv response="180" optional="true"/>', '<recv response="183" optional="true"/>');
+  if (scenario.prackOnRinging) {
+    cseq++;
+    parts.push(
+      '<recv response="100" optional="true"/>',
+      `<recv response="180">${mustMatch('Require: *100rel && RSeq: *1')}</recv>`,
+      request('PRACK', cseq, 'RAck: 1 1 INVITE\n'),
+      '<recv response="200"/>',
+    );
+  } else {
+    parts.push('<recv response="100" optional="true"/>', '<recv response="180" optional="true"/>', '<recv response="183" optional="true"/>');
+  }
   if (scenario.expectFailure) {
     const failureCheck = scenario.answerMatches ? mustMatch(scenario.answerMatches) : '';
     // The ACK of a non-2xx shares the INVITE's branch (five elements back).

@@ -257,6 +257,34 @@ describe('dialog features', () => {
       }
     });
 
+    it('100rel: a reliable 180 (Require: 100rel, RSeq) is retransmitted until the PRACK, which gets 200', async () => {
+      let ringing: InboundCall | undefined;
+      onCall = (call) => {
+        ringing = call;
+        call.ring();
+      };
+      const c = await client();
+      const callId = rand();
+      const fromTag = rand();
+      const ruri = `sip:15550100@127.0.0.1:${PORT}`;
+      c.send(buildRequest({ method: 'INVITE', ruri, transport: 'UDP', localPort: c.localPort, callId, fromTag, cseq: 1, headers: ['Require: 100rel'], body: offerSdp() }));
+      const first = await c.response(callId, 180, 'INVITE');
+      expect(first.header('require')).toBe('100rel');
+      expect(first.header('rseq')).toBe('1');
+      // Not PRACKed yet: it comes again (T1 = 500 ms).
+      await c.response(callId, 180, 'INVITE');
+      const toTag = /tag=([^;>\s]+)/.exec(first.header('to')!)![1]!;
+      c.send(buildRequest({ method: 'PRACK', ruri: `sip:bridge@127.0.0.1:${PORT}`, toUri: ruri, transport: 'UDP', localPort: c.localPort, callId, fromTag, toTag, cseq: 2, headers: ['RAck: 1 1 INVITE'] }));
+      await c.response(callId, 200, 'PRACK');
+      const seen = c.received.filter((m) => m.status === 180).length;
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(c.received.filter((m) => m.status === 180).length).toBe(seen);
+      acceptCall(ringing!);
+      const ok = await c.response(callId, 200, 'INVITE');
+      expect(ok.header('supported')).toMatch(/100rel/);
+      ringing!.hangup();
+    });
+
     it('ring() sends 180 Ringing and the call can still be answered', async () => {
       onCall = (call) => {
         expect(call.ring()).toBe(true);
