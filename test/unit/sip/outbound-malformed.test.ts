@@ -69,7 +69,7 @@ describe('malformed SIP while an outbound call is up', () => {
     await media?.close();
   });
 
-  it('the call keeps its audio both ways, OPTIONS still gets 200 and the hangup still reaches the far end', async () => {
+  it('the call keeps its audio both ways, OPTIONS still gets 200, hold() still works and the hangup still reaches the far end', async () => {
     const far = await FarEnd.open();
     const peer = await RtpPeer.open();
     const junk = await RawSipClient.udp(SERVER_PORT);
@@ -146,6 +146,14 @@ describe('malformed SIP while an outbound call is up', () => {
       await junk.response(probe, 200, 'OPTIONS');
       // The junk aimed at the dialog got errors, never a success.
       expect(junk.received.filter((m) => m.header('call-id') === callId && m.status !== undefined && m.status < 300)).toEqual([]);
+
+      // Hold from our side works on the outbound leg too (shared DialogCall).
+      const held = call.hold();
+      const reinvite = await far.next((m) => m.method === 'INVITE', 'our hold re-INVITE');
+      expect(reinvite.body).toMatch(/a=sendonly/);
+      far.respond(reinvite, 200, 'OK', farTag, offerSdp(peer.port, '0 101').replace('a=sendrecv', 'a=recvonly'));
+      expect((await held).ok).toBe(true);
+      await far.next((m) => m.method === 'ACK', 'the ACK of our re-INVITE');
 
       const ended = nextEvent<[OutboundEndReason]>(call, 'ended');
       call.hangup();
