@@ -5,16 +5,26 @@
  * (hold / resume, session refresh) with glare handling.
  */
 import { EventEmitter } from 'node:events';
+import { NonInviteClientTransaction, UserAgentClient } from 'sip.js/lib/core/index.js';
 import type {
   IncomingInfoRequest,
   IncomingRequestMessage,
   IncomingResponseMessage,
   ResponseOptions,
   Session,
+  SessionDialog,
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
 import { answerInfo, answerOffer, contentType, sdpBody } from './inDialog.js';
 import { bumpSdpVersion, withDirection } from './sdp/negotiate.js';
+import {
+  intervalFromAnswer,
+  negotiateAsAnswerer,
+  refreshRequestHeaders,
+  SessionTimer,
+  type SessionInterval,
+  type SessionTimerSettings,
+} from './SessionTimer.js';
 import type { InfoDtmf } from './SipTypes.js';
 
 /** The log lines that tell the two kinds of call apart. */
@@ -52,6 +62,10 @@ export abstract class DialogCall<
   private heldByUsValue = false;
   /** A re-INVITE of ours is outstanding: an UPDATE offer from the peer now gets 491. */
   private offerPending = false;
+  /** RFC 4028 for this dialog, when enabled. */
+  private sessionTimer: { timer: SessionTimer; settings: SessionTimerSettings } | undefined;
+  /** The peer's Allow named UPDATE: we refresh with UPDATE rather than re-INVITE. */
+  private peerAllowsUpdate = false;
 
   protected constructor(
     protected readonly log: Logger,
@@ -90,6 +104,111 @@ export abstract class DialogCall<
   protected abstract get contactHeader(): string;
   /** True when we sent the initial INVITE (we own the Call-ID): RFC 3261 14.1 glare back-off is then 2.1-4 s, else 0-2 s. */
   protected abstract get ownsCallId(): boolean;
+  /** End the call because the session timer ran out or a refresh failed (BYE with `text` in a Reason header). */
+  protected abstract endForSessionTimer(text: string): void;
+
+  /** Switch RFC 4028 session timers on for this dialog (before it is established). */
+  protected useSessionTimers(settings: SessionTimerSettings, peerAllowsUpdate: boolean): void {
+    this.peerAllowsUpdate = peerAllowsUpdate;
+    const timer = new SessionTimer(
+      {
+        refreshDue: () => void this.refreshSession(),
+        expired: () =>
+          this.guard('session timer', () => {
+            if (this._state === 'ended') return;
+            this.log.warn({ interval: timer.interval }, 'session timer expired without a refresh; ending the call');
+            this.endForSessionTimer('Session timer expired');
+          }),
+      },
+      this.log,
+    );
+    this.sessionTimer = { timer, settings };
+  }
+
+  /** (Re)start the session timer for a negotiated interval; no-op when timers are off. */
+  protected startSessionTimer(interval: SessionInterval): void {
+    this.sessionTimer?.timer.start(interval);
+  }
+
+  /** RFC 4028 for a refresh request (re-INVITE or UPDATE) from the peer: 422 when too small, else the headers for our 200. */
+  protected peerRefresh(message: IncomingRequestMessage): PeerRefreshVerdict {
+    const st = this.sessionTimer;
+    if (!st) return NO_REFRESH_POLICY;
+    const verdict = negotiateAsAnswerer(
+      {
+        sessionExpires: message.getHeader('session-expires') ?? message.getHeader('x'),
+        minSE: message.getHeader('min-se'),
+        supported: message.getHeaders('supported'),
+      },
+      st.settings,
+    );
+    switch (verdict.kind) {
+      case 'too-small':
+        return { ok: false, status: 422, reason: 'Session Interval Too Small', headers: [`Min-SE: ${verdict.minSeconds}`] };
+      case 'malformed':
+        return { ok: false, status: 400, reason: verdict.reason, headers: [] };
+      case 'use':
+        return { ok: true, headers: verdict.responseHeaders, apply: () => st.timer.start(verdict.interval) };
+    }
+  }
+
+  /** We are the refresher: UPDATE without a body when the peer allows it, else a re-INVITE with our unchanged SDP. */
+  private async refreshSession(): Promise<void> {
+    const st = this.sessionTimer;
+    const interval = st?.timer.interval;
+    if (!st || !interval || this._state === 'ended') return;
+    if (!this.dialogSession()) {
+      // Not established yet (no ACK): nothing may be sent in the dialog; try again at the next half-interval.
+      st.timer.start(interval);
+      return;
+    }
+    const headers = refreshRequestHeaders(interval, st.settings.minSeconds);
+    let result: ReOfferResult | undefined;
+    if (this.peerAllowsUpdate) {
+      result = await this.sendUpdate(headers);
+      if (!result.ok && (result.status === 405 || result.status === 501)) {
+        this.peerAllowsUpdate = false;
+        result = undefined;
+      }
+    }
+    result ??= await this.reOffer((sdp) => sdp, headers);
+    if (this._endReason) return;
+    if (result.ok) {
+      st.timer.start(intervalFromAnswer(result.response.getHeader('session-expires') ?? result.response.getHeader('x'), interval));
+      this.log.info('session refreshed');
+      return;
+    }
+    if (result.status === 408 || result.status === 481 || result.status === 0) {
+      this.log.warn({ status: result.status }, 'session refresh failed; ending the call');
+      this.endForSessionTimer('Session refresh failed');
+      return;
+    }
+    // Any other refusal leaves the session as it is; try again at the next half-interval.
+    this.log.warn({ status: result.status, reason: result.reason }, 'session refresh refused');
+    st.timer.start(interval);
+  }
+
+  /** UPDATE without a body (RFC 3311) in the established dialog. */
+  private sendUpdate(extraHeaders: string[]): Promise<ReOfferResult> {
+    const dialog = this.dialogSession() as unknown as SessionDialog | undefined;
+    if (!dialog) return Promise.resolve({ ok: false, status: 0, reason: 'call not established' });
+    return new Promise((resolve) => {
+      const failed = (message: IncomingResponseMessage): void =>
+        resolve({ ok: false, status: message.statusCode ?? 500, reason: message.reasonPhrase ?? '' });
+      try {
+        const message = dialog.createOutgoingRequestMessage('UPDATE', { extraHeaders: [this.contactHeader, ...extraHeaders] });
+        new UserAgentClient(NonInviteClientTransaction, dialog.userAgentCore, message, {
+          onAccept: (res) => resolve({ ok: true, response: res.message }),
+          onReject: (res) => failed(res.message),
+          onRedirect: (res) => failed(res.message),
+        });
+        this.log.info('UPDATE sent (session refresh)');
+      } catch (err) {
+        this.log.warn({ err }, 'failed to send UPDATE');
+        resolve({ ok: false, status: 500, reason: 'could not send UPDATE' });
+      }
+    });
+  }
 
   /**
    * Put the call on hold: re-INVITE offering `a=sendonly` (our audio keeps
@@ -186,11 +305,6 @@ export abstract class DialogCall<
     });
   }
 
-  /** The session-timer policy's say on a refresh request from the peer; none by default. */
-  protected peerRefresh(_message: IncomingRequestMessage): PeerRefreshVerdict {
-    return NO_REFRESH_POLICY;
-  }
-
   /**
    * An UPDATE inside the dialog (RFC 3311): with SDP, an offer answered
    * like a re-INVITE's (hold, resume, media moving); without, a session
@@ -242,8 +356,10 @@ export abstract class DialogCall<
     });
   }
 
-  /** Runs once when the call ends, before anything is told. */
-  protected onEnding(): void {}
+  /** Runs once when the call ends, before anything is told (subclasses call super). */
+  protected onEnding(): void {
+    this.sessionTimer?.timer.stop();
+  }
 
   protected finish(reason: EndReason): void {
     if (this._state === 'ended') return;

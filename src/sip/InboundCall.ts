@@ -4,29 +4,18 @@
  * later hangs it up. All SIP.js callbacks are funnelled through here and
  * nothing thrown by an event listener reaches SIP.js.
  */
-import { NonInviteClientTransaction, UserAgentClient } from 'sip.js/lib/core/index.js';
 import type {
   IncomingAckRequest,
   IncomingByeRequest,
   IncomingInviteRequest,
   IncomingPrackRequest,
-  IncomingRequestMessage,
-  IncomingResponseMessage,
   Session,
-  SessionDialog,
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { DialogCall, type PeerRefreshVerdict, type ReOfferResult } from './DialogCall.js';
+import { DialogCall } from './DialogCall.js';
 import { answerReInvite, q850Reason, RemoteTargetGuard, sdpBody, sendBye, settleWithin } from './inDialog.js';
 import { selectAudio } from './sdp/negotiate.js';
-import {
-  intervalFromAnswer,
-  negotiateAsAnswerer,
-  refreshRequestHeaders,
-  SessionTimer,
-  type SessionInterval,
-  type SessionTimerSettings,
-} from './SessionTimer.js';
+import type { SessionInterval, SessionTimerSettings } from './SessionTimer.js';
 import type { CallEndReason, InboundCallEvents, InboundCallInfo } from './SipTypes.js';
 
 export type InboundCallState = 'ringing' | 'answered' | 'confirmed' | 'ended';
@@ -82,8 +71,6 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   private expectAnswerInAck = false;
   /** The answer in the ACK completes the initial offer/answer (delayed offer): without a usable one the call ends. */
   private initialAnswerInAck = false;
-  private readonly sessionTimer: SessionTimer | undefined;
-  private peerAllowsUpdate: boolean;
   private readonly remoteTarget = new RemoteTargetGuard();
   /** A reliable 180 waiting for its PRACK: the retransmission timer. */
   private reliableRetransmit: NodeJS.Timeout | undefined;
@@ -99,16 +86,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
       handlerFailed: 'error while handling an in-dialog event',
     });
     this.info = info;
-    this.peerAllowsUpdate = deps.sessionTimer?.peerAllowsUpdate ?? false;
-    this.sessionTimer = deps.sessionTimer
-      ? new SessionTimer(
-          {
-            refreshDue: () => void this.refreshSession(),
-            expired: () => this.guard('session timer', () => this.onSessionExpired()),
-          },
-          this.log,
-        )
-      : undefined;
+    if (deps.sessionTimer) this.useSessionTimers(deps.sessionTimer.settings, deps.sessionTimer.peerAllowsUpdate);
     uas.delegate = {
       onCancel: () => this.guard('CANCEL', () => this.onCancel()),
       onTransportError: (err) => this.log.warn({ err }, 'transport error on INVITE transaction'),
@@ -192,7 +170,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
       this._localSdp = answerSdp;
       this.expectAnswerInAck = this.info.offerSdp.trim() === '';
       this.initialAnswerInAck = this.expectAnswerInAck;
-      if (this.deps.sessionTimer) this.sessionTimer?.start(this.deps.sessionTimer.interval);
+      if (this.deps.sessionTimer) this.startSessionTimer(this.deps.sessionTimer.interval);
       this._state = 'answered';
       res.session.delegate = {
         onAck: (req) => this.guard('ACK', () => this.onAck(req)),
@@ -397,7 +375,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   }
 
   protected override onEnding(): void {
-    this.sessionTimer?.stop();
+    super.onEnding();
     this.stopReliableRetransmit();
   }
 
@@ -429,95 +407,10 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
     return answer.ok;
   }
 
-  /** RFC 4028 for a refresh request (re-INVITE or UPDATE) from the peer. */
-  protected override peerRefresh(message: IncomingRequestMessage): PeerRefreshVerdict {
-    const timers = this.deps.sessionTimer;
-    if (!timers || !this.sessionTimer) return super.peerRefresh(message);
-    const verdict = negotiateAsAnswerer(
-      {
-        sessionExpires: message.getHeader('session-expires') ?? message.getHeader('x'),
-        minSE: message.getHeader('min-se'),
-        supported: message.getHeaders('supported'),
-      },
-      timers.settings,
-    );
-    switch (verdict.kind) {
-      case 'too-small':
-        return { ok: false, status: 422, reason: 'Session Interval Too Small', headers: [`Min-SE: ${verdict.minSeconds}`] };
-      case 'malformed':
-        return { ok: false, status: 400, reason: verdict.reason, headers: [] };
-      case 'use': {
-        const timer = this.sessionTimer;
-        return { ok: true, headers: verdict.responseHeaders, apply: () => timer.start(verdict.interval) };
-      }
-    }
-  }
-
-  /** We are the refresher: UPDATE without a body when the peer allows it, else a re-INVITE with our unchanged SDP. */
-  private async refreshSession(): Promise<void> {
-    const timers = this.deps.sessionTimer;
-    const interval = this.sessionTimer?.interval;
-    if (!timers || !interval || this._state === 'ended') return;
-    if (this._state !== 'confirmed') {
-      // No ACK yet: nothing may be sent in the dialog; try again at the next half-interval.
-      this.sessionTimer?.start(interval);
-      return;
-    }
-    const headers = refreshRequestHeaders(interval, timers.settings.minSeconds);
-    let result: ReOfferResult | undefined;
-    if (this.peerAllowsUpdate) {
-      result = await this.sendUpdate(headers);
-      if (!result.ok && (result.status === 405 || result.status === 501)) {
-        this.peerAllowsUpdate = false;
-        result = undefined;
-      }
-    }
-    result ??= await this.reOffer((sdp) => sdp, headers);
-    if (this.endReason) return;
-    if (result.ok) {
-      this.sessionTimer?.start(intervalFromAnswer(result.response.getHeader('session-expires') ?? result.response.getHeader('x'), interval));
-      this.log.info('session refreshed');
-      return;
-    }
-    if (result.status === 408 || result.status === 481 || result.status === 0) {
-      this.log.warn({ status: result.status }, 'session refresh failed; ending the call');
-      void this.sendBye([q850Reason(Q850.RECOVERY_ON_TIMER_EXPIRY, 'Session refresh failed')]);
-      this.finish({ by: 'timeout', cause: 'session-timer' });
-      return;
-    }
-    // Any other refusal leaves the session as it is; try again at the next half-interval.
-    this.log.warn({ status: result.status, reason: result.reason }, 'session refresh refused');
-    this.sessionTimer?.start(interval);
-  }
-
-  /** UPDATE without a body (RFC 3311) in the confirmed dialog. */
-  private sendUpdate(extraHeaders: string[]): Promise<ReOfferResult> {
-    const dialog = this.session as unknown as SessionDialog | undefined;
-    if (!dialog) return Promise.resolve({ ok: false, status: 0, reason: 'call not established' });
-    return new Promise((resolve) => {
-      const failed = (message: IncomingResponseMessage): void =>
-        resolve({ ok: false, status: message.statusCode ?? 500, reason: message.reasonPhrase ?? '' });
-      try {
-        const message = dialog.createOutgoingRequestMessage('UPDATE', { extraHeaders: [this.deps.contactHeader, ...extraHeaders] });
-        new UserAgentClient(NonInviteClientTransaction, dialog.userAgentCore, message, {
-          onAccept: (res) => resolve({ ok: true, response: res.message }),
-          onReject: (res) => failed(res.message),
-          onRedirect: (res) => failed(res.message),
-        });
-        this.log.info('UPDATE sent (session refresh)');
-      } catch (err) {
-        this.log.warn({ err }, 'failed to send UPDATE');
-        resolve({ ok: false, status: 500, reason: 'could not send UPDATE' });
-      }
-    });
-  }
-
-  /** The peer was to refresh and did not: RFC 4028 10 says send BYE. */
-  private onSessionExpired(): void {
-    if (this._state === 'ended') return;
-    this.log.warn({ interval: this.sessionTimer?.interval }, 'session timer expired without a refresh; ending the call');
+  /** The session timer ran out or a refresh failed: BYE (also before the ACK) with a Reason header. */
+  protected endForSessionTimer(text: string): void {
     this.allowByeBeforeAck();
-    void this.sendBye([q850Reason(Q850.RECOVERY_ON_TIMER_EXPIRY, 'Session timer expired')]);
+    void this.sendBye([q850Reason(Q850.RECOVERY_ON_TIMER_EXPIRY, text)]);
     this.finish({ by: 'timeout', cause: 'session-timer' });
   }
 }

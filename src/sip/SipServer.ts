@@ -541,6 +541,10 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     const toUri = new URI('sip', number, out.proxy.host, out.proxy.port);
     const fromUri = new URI('sip', callerId, this.advertisedAddress);
     const extraHeaders = [stack.contactHeader, ALLOW_HEADER];
+    if (this.sessionTimers) {
+      // RFC 4028 7.1: ask for session timers and let the far end pick the refresher.
+      extraHeaders.push('Supported: timer', `Session-Expires: ${this.sessionTimers.expiresSeconds}`, `Min-SE: ${this.sessionTimers.minSeconds}`);
+    }
     if (out.pAssertedIdentity) extraHeaders.push(`P-Asserted-Identity: ${this.assertedIdentity(out.pAssertedIdentity)}`);
     const displayName = (options.displayName ?? '').replace(/["\\\r\n]/g, '');
     const message = stack.core.makeOutgoingRequestMessage(
@@ -568,6 +572,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
         logger: log,
         contactHeader: stack.contactHeader,
         ringTimeoutMs: options.ringTimeoutMs ?? this.options.defaultRingTimeoutMs ?? 60_000,
+        ...(this.sessionTimers ? { sessionTimers: this.sessionTimers } : {}),
         onEnded: () => {
           if (this.outbound.get(callId) === call) this.outbound.delete(callId);
         },

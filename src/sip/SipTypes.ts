@@ -32,8 +32,9 @@ export interface SipServerOptions {
   /** Default ring timeout of outbound calls. Default 60000 ms. */
   defaultRingTimeoutMs?: number;
   /**
-   * RFC 4028 session timers on inbound calls. Default { expiresSeconds: 1800,
-   * minSeconds: 90 }; false switches them off (Session-Expires is then ignored).
+   * RFC 4028 session timers (inbound calls, and outbound INVITEs ask for
+   * them). Default { expiresSeconds: 1800, minSeconds: 90 }; false switches
+   * them off (Session-Expires is then ignored).
    */
   sessionTimers?: import('./SessionTimer.js').SessionTimerSettings | false;
   /** SIP over TLS on its own port (PEM files); absent: no TLS listener. */
@@ -166,6 +167,7 @@ export interface OutboundFailure {
 export type OutboundEndReason =
   | { by: 'remote'; cause: 'bye' }
   | { by: 'local'; cause: 'hangup' }
+  | { by: 'timeout'; cause: 'session-timer' }
   | { by: 'failed'; cause: OutboundFailureCause };
 
 export interface OutboundCallEvents {

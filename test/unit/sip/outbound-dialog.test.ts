@@ -1,8 +1,8 @@
 /**
- * A corpus of malformed SIP sent while an OUTBOUND call is up: the call
- * (SipServer.dial with a real media leg) keeps its audio both ways, OPTIONS
- * is still answered and the hangup still reaches the far end. The far end is
- * a raw UDP SIP peer with an RTP peer for its media.
+ * OUTBOUND calls against a raw UDP SIP peer (with an RTP peer for its
+ * media): a corpus of malformed SIP sent while the call is up (it keeps its
+ * audio both ways, OPTIONS is still answered, hold and hangup still work),
+ * and RFC 4028 session timers on the UAC side.
  */
 import dgram from 'node:dgram';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -36,11 +36,11 @@ class FarEnd {
     this.received.splice(this.received.indexOf(found!), 1);
     return found!;
   }
-  respond(req: SipMsg, status: number, reason: string, toTag: string, body = ''): void {
+  respond(req: SipMsg, status: number, reason: string, toTag: string, body = '', extra: string[] = []): void {
     const lines = [`SIP/2.0 ${status} ${reason}`, ...(req.headers.get('via') ?? []).map((v) => `Via: ${v}`)];
     const to = req.header('to')!;
     lines.push(`From: ${req.header('from')}`, `To: ${/;tag=/.test(to) ? to : `${to};tag=${toTag}`}`, `Call-ID: ${req.header('call-id')}`, `CSeq: ${req.header('cseq')}`);
-    lines.push(`Contact: <sip:far@127.0.0.1:${FAR_PORT}>`);
+    lines.push(`Contact: <sip:far@127.0.0.1:${FAR_PORT}>`, ...extra);
     if (body) lines.push('Content-Type: application/sdp');
     lines.push(`Content-Length: ${Buffer.byteLength(body)}`, '', body);
     this.socket.send(lines.join('\r\n'), SERVER_PORT, '127.0.0.1');
@@ -60,6 +60,8 @@ describe('malformed SIP while an outbound call is up', () => {
       bindAddress: '127.0.0.1',
       port: SERVER_PORT,
       logger: silentLogger(),
+      // Test knob: a 4 s session interval (2 s minimum) keeps the session-timer cases short.
+      sessionTimers: { expiresSeconds: 4, minSeconds: 2 },
       trunks: [{ name: 'far', inbound: { addresses: ['127.0.0.1'] }, outbound: { proxy: { host: '127.0.0.1', port: FAR_PORT, transport: 'udp' }, callerId: '+15550100' } }],
     });
   });
@@ -164,6 +166,45 @@ describe('malformed SIP while an outbound call is up', () => {
       leg.close();
       await peer.close();
       await junk.close();
+      far.close();
+    }
+  }, 20_000);
+
+  it('session timers on an outbound call: our INVITE asks for them; we refresh when the 2xx names us, BYE when the far end does not refresh', async () => {
+    const far = await FarEnd.open();
+    try {
+      // The far end makes us the refresher: a re-INVITE comes at half the interval.
+      const refreshed = server.dial({ number: '+15551230001', trunk: 'far', offerSdp: buildAudioOffer({ localAddress: '127.0.0.1', localPort: 28990, sessionId: 2 }) });
+      const invite = await far.next((m) => m.method === 'INVITE', 'the INVITE');
+      expect(invite.header('session-expires')).toBe('4');
+      expect(invite.header('min-se')).toBe('2');
+      expect(invite.headers.get('supported')?.join(',')).toMatch(/timer/);
+      const tag1 = rand();
+      far.respond(invite, 200, 'OK', tag1, offerSdp(28992, '0'), ['Session-Expires: 4;refresher=uac', 'Require: timer']);
+      await far.next((m) => m.method === 'ACK', 'the ACK');
+      const refresh = await far.next((m) => m.method === 'INVITE', 'our refresh re-INVITE');
+      expect(refresh.header('session-expires')).toBe('4;refresher=uac');
+      far.respond(refresh, 200, 'OK', tag1, offerSdp(28992, '0'), ['Session-Expires: 4;refresher=uac']);
+      await far.next((m) => m.method === 'ACK', 'the ACK of the refresh');
+      expect(refreshed.state).toBe('answered');
+      const ended1 = nextEvent<[OutboundEndReason]>(refreshed, 'ended');
+      refreshed.hangup();
+      const bye1 = await far.next((m) => m.method === 'BYE', 'our BYE');
+      far.respond(bye1, 200, 'OK', tag1);
+      expect((await ended1)[0]).toEqual({ by: 'local', cause: 'hangup' });
+
+      // The far end takes the refresher role and never refreshes: our BYE, with a Reason.
+      const expired = server.dial({ number: '+15551230002', trunk: 'far', offerSdp: buildAudioOffer({ localAddress: '127.0.0.1', localPort: 28994, sessionId: 3 }) });
+      const invite2 = await far.next((m) => m.method === 'INVITE', 'the second INVITE');
+      const tag2 = rand();
+      const ended2 = nextEvent<[OutboundEndReason]>(expired, 'ended', 8000);
+      far.respond(invite2, 200, 'OK', tag2, offerSdp(28996, '0'), ['Session-Expires: 3;refresher=uas']);
+      await far.next((m) => m.method === 'ACK', 'the second ACK');
+      expect((await ended2)[0]).toEqual({ by: 'timeout', cause: 'session-timer' });
+      const bye2 = await far.next((m) => m.method === 'BYE', 'our BYE at expiry');
+      expect(bye2.header('reason')).toMatch(/cause=102.*Session timer expired/);
+      far.respond(bye2, 200, 'OK', tag2);
+    } finally {
       far.close();
     }
   }, 20_000);
