@@ -39,6 +39,8 @@ export type CallerStep =
    * expressions (`&&`-separated) the request must match.
    */
   | { kind: 'answerReinvite'; rtpPort: number; timeoutMs: number; requestMatches?: string; method?: 'INVITE' | 'UPDATE'; direction?: string }
+  /** `count` INFOs with a text/plain body the bridge answers 200 and otherwise ignores (traffic for -lost runs). */
+  | { kind: 'infoNoop'; count: number }
   /** Sends BYE and expects 200. */
   | { kind: 'bye' }
   /** Waits for the bridge's BYE (up to `timeoutMs`) and answers 200; `reasonMatches` must match its Reason header. */
@@ -244,6 +246,12 @@ export function callerScenarioXml(scenario: CallerScenario): string {
           );
         }
         break;
+      case 'infoNoop':
+        for (let i = 0; i < step.count; i++) {
+          cseq++;
+          parts.push(request('INFO', cseq, 'Content-Type: text/plain\n', 'ping'), '<recv response="200"/>');
+        }
+        break;
       case 'answerReinvite': {
         const method = step.method ?? 'INVITE';
         const check = step.requestMatches ? mustMatch(step.requestMatches) : '';
@@ -341,4 +349,23 @@ export function runCaller(scenario: CallerScenario, options: SippOptions): SippR
     });
   });
   return run;
+}
+
+/**
+ * From sipp's final scenario screen: how many requests it retransmitted and
+ * how many of its own messages `-lost` dropped (sent lines only).
+ */
+export function sippLossStats(output: string): { retransmissions: number; lost: number } {
+  const at = output.lastIndexOf('Messages  Retrans');
+  let retransmissions = 0;
+  let lost = 0;
+  if (at < 0) return { retransmissions, lost };
+  for (const line of output.slice(at).split('\n')) {
+    if (line.includes('Test Terminated')) break;
+    if (!line.includes('---------->')) continue;
+    const numbers = line.split('---------->')[1]!.trim().split(/\s+/).map(Number);
+    retransmissions += numbers[1] ?? 0;
+    lost += numbers[3] ?? 0;
+  }
+  return { retransmissions, lost };
 }
