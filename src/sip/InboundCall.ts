@@ -72,6 +72,8 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   /** The answer in the ACK completes the initial offer/answer (delayed offer): without a usable one the call ends. */
   private initialAnswerInAck = false;
   private readonly remoteTarget = new RemoteTargetGuard();
+  /** 180 Ringing has been sent. */
+  private rang = false;
   /** A reliable 180 waiting for its PRACK: the retransmission timer. */
   private reliableRetransmit: NodeJS.Timeout | undefined;
 
@@ -107,9 +109,12 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
    */
   ring(): boolean {
     if (this._state !== 'ringing') return false;
+    // One 180 per call: a reliable one would need a new RSeq each time.
+    if (this.rang) return true;
     const reliable = this.deps.reliableProvisional === true;
     try {
       const res = this.uas.progress({ statusCode: 180, ...(reliable ? { extraHeaders: ['Require: 100rel', 'RSeq: 1'] } : {}) });
+      this.rang = true;
       this.log.info({ reliable }, '180 Ringing sent');
       if (reliable) {
         res.session.delegate = { onPrack: (req) => this.guard('PRACK', () => this.onPrack(req)) };
