@@ -13,6 +13,8 @@ import type { InboundCall } from '../../../src/sip/InboundCall.js';
 import { negotiateAudio } from '../../../src/sip/sdp/index.js';
 import { SipServer } from '../../../src/sip/SipServer.js';
 import type { CallEndReason } from '../../../src/sip/SipTypes.js';
+import { startTestServer } from '../../support/testServer.js';
+import { waitFor } from '../../support/wait.js';
 import { branch, nextEvent, offerSdp, parseSip, rand, type SipMsg } from './helpers.js';
 
 const PORT = 15330;
@@ -211,5 +213,28 @@ describe('SIP over TLS', () => {
     // Nothing was left listening: the same ports open fine now.
     const again = await SipServer.listen({ bindAddress: '127.0.0.1', port: 15332, logger: silentLogger(), tls: { port: 15333, certificateFile: join(dir, 'cert.pem'), privateKeyFile: join(dir, 'key.pem') } });
     await again.close();
+  });
+
+  it('through the whole application: sip.tls in the configuration, a TLS call to the DID is answered with real media and hung up', async () => {
+    const app = await startTestServer({ sip: 15334, http: 15335, rtpMin: 28980, rtpMax: 28989 }, (config) => {
+      config.sip.tls = { port: 15336, certificateFile: join(dir, 'cert.pem'), privateKeyFile: join(dir, 'key.pem') };
+    });
+    const c = await TlsSipClient.connect(15336, cert);
+    try {
+      const callId = rand();
+      c.send(request(c, 'INVITE', callId, 1, { body: offerSdp(28988, '0 101'), ruri: 'sips:15550100@127.0.0.1:15336' }));
+      const ok = await c.waitFor((m) => m.status === 200 && m.header('call-id') === callId, '200 OK');
+      expect(ok.body).toMatch(/m=audio (2898\d) RTP\/AVP 0/);
+      expect(app.app.mediaEngine.stats().legs).toBe(1);
+      const toTag = /tag=([^;>\s]+)/.exec(ok.header('to')!)![1]!;
+      const ruri = 'sip:bridge@127.0.0.1:15336;transport=tls';
+      c.send(request(c, 'ACK', callId, 1, { toTag, ruri }));
+      c.send(request(c, 'BYE', callId, 2, { toTag, ruri }));
+      await c.waitFor((m) => m.status === 200 && m.header('cseq') === '2 BYE', '200 to BYE');
+      await waitFor(() => app.app.mediaEngine.stats().legs === 0, 5000, 'the media leg to close');
+    } finally {
+      c.close();
+      await app.stop();
+    }
   });
 });
