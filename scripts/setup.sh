@@ -10,11 +10,12 @@ log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] error: %s\n' "$*" >&2; exit 1; }
 
 # Build tools and the Debian -dev packages the native media engine links,
-# the real SIP clients the tests drive, and the recorded prompts.
+# the real SIP clients the tests drive (and openssl, which makes the SIP TLS
+# tests' certificates), and the recorded prompts.
 PACKAGES=(
   build-essential python3 pkg-config
   libspandsp-dev libspeexdsp-dev libopus-dev
-  sip-tester baresip-core
+  sip-tester baresip-core openssl
   asterisk-core-sounds-en-wav asterisk-moh-opsound-wav
   asterisk-core-sounds-es-wav asterisk-core-sounds-fr-wav asterisk-core-sounds-it-wav
 )

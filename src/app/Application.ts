@@ -17,7 +17,8 @@ import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
 import type { InboundCall } from '../sip/InboundCall.js';
 import { SipServer } from '../sip/SipServer.js';
-import { buildAnswer, selectAudio } from '../sip/sdp/index.js';
+import { callDelaySeconds } from './callDelay.js';
+import { planInboundMedia } from './inboundMedia.js';
 import { provisionFromConfig } from '../store/provision.js';
 import { apiDialer, SipDialer } from './dialOut.js';
 import { SqliteStore } from '../store/SqliteStore.js';
@@ -114,6 +115,8 @@ export class Application {
       maxDialogs: config.sip.limits.maxDialogs,
       ...(config.sip.limits.inviteRate ? { inviteRateLimit: config.sip.limits.inviteRate } : {}),
       defaultRingTimeoutMs: config.sip.ringTimeoutSeconds * 1000,
+      sessionTimers: config.sip.sessionTimers ?? false,
+      ...(config.sip.tls ? { tls: config.sip.tls } : {}),
       logger,
     });
     this.closers.push(() => this.sip.close());
@@ -202,70 +205,67 @@ export class Application {
       call.reject(404, 'Not Found');
       return;
     }
-    if (call.info.offerSdp === '') {
-      // Delayed offer (offer in our 200, answer in the ACK) lands with the
-      // carrier-grade SIP work; refuse it clearly until then.
-      logger.info('INVITE without SDP refused');
-      call.reject(488, 'Delayed Offer Not Supported');
+    const media = planInboundMedia(call.info.offerSdp, this.config.sip.advertisedAddress);
+    if (!media.ok) {
+      logger.info({ status: media.status, reason: media.reason, delayedOffer: call.info.offerSdp === '' }, 'offer refused');
+      call.reject(media.status, media.reason);
       return;
     }
-    const selection = selectAudio(call.info.offerSdp, { supportedCodecs: ['PCMU', 'PCMA'] });
-    if (!selection.ok) {
-      logger.info({ status: selection.status, reason: selection.reason }, 'offer refused');
-      call.reject(selection.status, selection.reason);
-      return;
-    }
-    // c=0.0.0.0 (RFC 2543 hold): the leg waits for a re-INVITE before sending.
-    const reachable = MediaEngine.canSendTo(selection.remote.address);
-    if (!reachable && selection.remote.address !== '0.0.0.0') {
-      logger.info({ remote: selection.remote.address }, 'offer with an unreachable media address refused');
-      call.reject(488, 'Incompatible Network Address');
-      return;
-    }
-    let leg: MediaLeg;
-    try {
-      leg = this.media.createLeg({
-        callId: call.info.callId,
-        codec: selection.codec,
-        payloadType: selection.payloadType,
-        telephoneEventPayloadType: selection.telephoneEventPayloadType,
-        remote: reachable ? selection.remote : undefined,
+    // Nothing is allocated before the answer, so a CANCEL while ringing leaves nothing behind.
+    const answer = (): void => {
+      if (call.state !== 'ringing') return;
+      let leg: MediaLeg;
+      try {
+        leg = this.media.createLeg({ callId: call.info.callId, ...media.leg });
+      } catch (err) {
+        logger.error({ err }, 'no media leg for the call');
+        call.reject(503, 'Service Unavailable');
+        return;
+      }
+      call.accept(media.localSdp(leg.localPort));
+      if (call.endReason) {
+        // accept() failed and ended the call.
+        leg.close();
+        return;
+      }
+      const callId = call.info.callId;
+      this.ivrCalls.add({
+        callId,
+        caller: call.info.from.user,
+        callee: dialed,
+        codec: media.leg.codec,
+        hangup: (reason) => call.hangup(reason),
       });
-    } catch (err) {
-      logger.error({ err }, 'no media leg for the call');
-      call.reject(503, 'Service Unavailable');
+      call.once('ended', () => this.ivrCalls.remove(callId));
+      new CallSession({
+        call,
+        leg,
+        remoteHold: media.hold,
+        did,
+        store: this.store,
+        conference: this.conference,
+        prompts: this.prompts,
+        flow: {
+          digitTimeoutMs: this.config.ivr.digitTimeoutSeconds * 1000,
+          maxAttempts: this.config.ivr.maxCodeAttempts,
+          maxCodeLength: this.config.ivr.maxCodeLength,
+          prompts: { enterCode: 'conf-getpin', invalidCode: 'conf-invalidpin', goodbye: 'goodbye' },
+        },
+        ...(this.operatorRoute ? { operator: this.operatorRoute } : {}),
+        keypad: { services: { dialer: this.dialer } },
+        logger,
+      }).start();
+    };
+    const delaySeconds = callDelaySeconds(did, this.store, logger);
+    if (delaySeconds === 0) {
+      answer();
       return;
     }
-    call.accept(
-      buildAnswer(selection, { localAddress: this.config.sip.advertisedAddress, localPort: leg.localPort, sessionId: Date.now() }),
-    );
-    const callId = call.info.callId;
-    this.ivrCalls.add({
-      callId,
-      caller: call.info.from.user,
-      callee: dialed,
-      codec: selection.codec,
-      hangup: (reason) => call.hangup(reason),
-    });
-    call.once('ended', () => this.ivrCalls.remove(callId));
-    new CallSession({
-      call,
-      leg,
-      remoteHold: selection.hold,
-      did,
-      store: this.store,
-      conference: this.conference,
-      prompts: this.prompts,
-      flow: {
-        digitTimeoutMs: this.config.ivr.digitTimeoutSeconds * 1000,
-        maxAttempts: this.config.ivr.maxCodeAttempts,
-        maxCodeLength: this.config.ivr.maxCodeLength,
-        prompts: { enterCode: 'conf-getpin', invalidCode: 'conf-invalidpin', goodbye: 'goodbye' },
-      },
-      ...(this.operatorRoute ? { operator: this.operatorRoute } : {}),
-      keypad: { services: { dialer: this.dialer } },
-      logger,
-    }).start();
+    // Seed 004 call_delay: ring first, answer later unless the caller gives up.
+    call.ring();
+    logger.info({ delaySeconds }, 'answer delayed by call_delay');
+    const timer = setTimeout(answer, delaySeconds * 1000);
+    call.once('ended', () => clearTimeout(timer));
   }
 
   async close(): Promise<void> {

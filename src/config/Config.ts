@@ -48,6 +48,14 @@ export interface AppConfig {
     limits: SipLimitsConfig;
     /** Default ring timeout of outbound calls, in seconds. */
     ringTimeoutSeconds: number;
+    /**
+     * RFC 4028 session timers on inbound calls; undefined when switched off.
+     * minSeconds below RFC 4028's floor of 90 is accepted only as a test knob
+     * (tests use a few seconds to stay short).
+     */
+    sessionTimers?: { expiresSeconds: number; minSeconds: number };
+    /** SIP over TLS on its own port; undefined when no certificate is configured. */
+    tls?: { port: number; certificateFile: string; privateKeyFile: string };
   };
   /** SIP trunks, in match order for inbound admission. */
   trunks: TrunkConfig[];
@@ -191,6 +199,13 @@ class Reader {
     return f.value;
   }
 
+  boolean(name: string, fallback: boolean): boolean {
+    const f = this.field(name);
+    if (f.value === undefined || f.value === null) return fallback;
+    if (typeof f.value !== 'boolean') throw new ConfigError(`${f.path} must be true or false`);
+    return f.value;
+  }
+
   positiveInteger(name: string, fallback?: number): number {
     const value = this.number(name, fallback);
     if (!Number.isInteger(value) || value < 1) throw new ConfigError(`${this.path ? this.path + '.' : ''}${name} must be a positive integer`);
@@ -212,6 +227,14 @@ class Reader {
     if (typeof this.value !== 'string' && typeof this.value !== 'number') throw new ConfigError(`${this.path} must be a string`);
     return String(this.value);
   }
+}
+
+function parseSessionTimers(timers: Reader): { sessionTimers?: { expiresSeconds: number; minSeconds: number } } {
+  if (!timers.boolean('enabled', true)) return {};
+  const expiresSeconds = timers.positiveInteger('expiresSeconds', 1800);
+  const minSeconds = timers.positiveInteger('minSeconds', 90);
+  if (minSeconds > expiresSeconds) throw new ConfigError(`${timers.path}.minSeconds must not exceed expiresSeconds`);
+  return { sessionTimers: { expiresSeconds, minSeconds } };
 }
 
 function parseConfig(raw: unknown, baseDir: string): AppConfig {
@@ -243,6 +266,17 @@ function parseConfig(raw: unknown, baseDir: string): AppConfig {
           : {}),
       },
       ringTimeoutSeconds: sip.positiveInteger('ringTimeoutSeconds', 60),
+      ...parseSessionTimers(sip.object('sessionTimers')),
+      ...(sip.has('tls')
+        ? {
+            tls: {
+              port: sip.object('tls').port('port'),
+              // Relative paths are taken from the configuration file's directory.
+              certificateFile: resolve(baseDir, sip.object('tls').string('certificateFile')),
+              privateKeyFile: resolve(baseDir, sip.object('tls').string('privateKeyFile')),
+            },
+          }
+        : {}),
     },
     trunks: parseTrunks(root),
     http: { bindAddress: http.string('bindAddress'), port: http.port('port') },

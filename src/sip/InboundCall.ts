@@ -8,10 +8,14 @@ import type {
   IncomingAckRequest,
   IncomingByeRequest,
   IncomingInviteRequest,
+  IncomingPrackRequest,
   Session,
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { answerReInvite, DialogCall, q850Reason, sdpBody, sendBye, settleWithin } from './inDialog.js';
+import { DialogCall } from './DialogCall.js';
+import { answerReInvite, q850Reason, RemoteTargetGuard, sdpBody, sendBye, settleWithin } from './inDialog.js';
+import { selectAudio } from './sdp/negotiate.js';
+import type { SessionInterval, SessionTimerSettings } from './SessionTimer.js';
 import type { CallEndReason, InboundCallEvents, InboundCallInfo } from './SipTypes.js';
 
 export type InboundCallState = 'ringing' | 'answered' | 'confirmed' | 'ended';
@@ -22,6 +26,7 @@ export const Q850 = {
   NO_USER_RESPONSE: 18,
   NORMAL_UNSPECIFIED: 31,
   TEMPORARY_FAILURE: 41,
+  INCOMPATIBLE_DESTINATION: 88,
   RECOVERY_ON_TIMER_EXPIRY: 102,
 } as const;
 
@@ -33,12 +38,28 @@ export interface InboundCallDeps {
   onEnded: (call: InboundCall) => void;
   /** Called when a BYE deferred until the ACK has gone out (or is no longer owed). */
   onByeSettled?: (call: InboundCall) => void;
+  /** RFC 4028 session timer negotiated on the INVITE; absent when session timers are off. */
+  sessionTimer?: {
+    settings: SessionTimerSettings;
+    interval: SessionInterval;
+    /** Session-Expires (and Require) lines for our 200. */
+    responseHeaders: string[];
+    /** The INVITE's Allow named UPDATE: we refresh with UPDATE rather than re-INVITE. */
+    peerAllowsUpdate: boolean;
+  };
+  /** The INVITE supports or requires 100rel (RFC 3262): our 180 is sent reliably. */
+  reliableProvisional?: boolean;
+  /** UDP: a reliable 180 is retransmitted until its PRACK comes (TCP/TLS deliver it once). */
+  unreliableTransport?: boolean;
 }
 
 export { normaliseDtmfSignal, parseInfoDtmf } from './inDialog.js';
 
 /** How long shutdown waits for a BYE to be answered. */
 const SHUTDOWN_BYE_WAIT_MS = 2000;
+/** RFC 3262 3: a reliable provisional is retransmitted from T1, doubling, and given up after 64*T1. */
+const T1_MS = 500;
+const PRACK_WAIT_MS = 64 * T1_MS;
 
 export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState, CallEndReason> {
   readonly info: InboundCallInfo;
@@ -48,6 +69,13 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   private pendingBye: string[] | undefined;
   /** Our 200 to an offerless (re-)INVITE carried an offer; the ACK carries the answer. */
   private expectAnswerInAck = false;
+  /** The answer in the ACK completes the initial offer/answer (delayed offer): without a usable one the call ends. */
+  private initialAnswerInAck = false;
+  private readonly remoteTarget = new RemoteTargetGuard();
+  /** 180 Ringing has been sent. */
+  private rang = false;
+  /** A reliable 180 waiting for its PRACK: the retransmission timer. */
+  private reliableRetransmit: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly uas: IncomingInviteRequest,
@@ -60,6 +88,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
       handlerFailed: 'error while handling an in-dialog event',
     });
     this.info = info;
+    if (deps.sessionTimer) this.useSessionTimers(deps.sessionTimer.settings, deps.sessionTimer.peerAllowsUpdate);
     uas.delegate = {
       onCancel: () => this.guard('CANCEL', () => this.onCancel()),
       onTransportError: (err) => this.log.warn({ err }, 'transport error on INVITE transaction'),
@@ -71,6 +100,67 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
     return this._localSdp;
   }
 
+  /**
+   * Send 180 Ringing (the call stays unanswered); false when it is no longer
+   * ringing or the response failed. Reliable (RFC 3262: Require: 100rel,
+   * RSeq) when the INVITE supports 100rel; over UDP it is retransmitted
+   * until the PRACK comes, and without a PRACK in 64*T1 the call is refused
+   * with 504.
+   */
+  ring(): boolean {
+    if (this._state !== 'ringing') return false;
+    // One 180 per call: a reliable one would need a new RSeq each time.
+    if (this.rang) return true;
+    const reliable = this.deps.reliableProvisional === true;
+    try {
+      const res = this.uas.progress({ statusCode: 180, ...(reliable ? { extraHeaders: ['Require: 100rel', 'RSeq: 1'] } : {}) });
+      this.rang = true;
+      this.log.info({ reliable }, '180 Ringing sent');
+      if (reliable) {
+        res.session.delegate = { onPrack: (req) => this.guard('PRACK', () => this.onPrack(req)) };
+        this.retransmitReliable(T1_MS, Date.now());
+      }
+      return true;
+    } catch (err) {
+      this.log.warn({ err }, 'failed to send 180 Ringing');
+      return false;
+    }
+  }
+
+  private retransmitReliable(intervalMs: number, since: number): void {
+    this.reliableRetransmit = setTimeout(() => {
+      this.reliableRetransmit = undefined;
+      this.guard('reliable 180', () => {
+        if (this._state !== 'ringing') return;
+        if (Date.now() - since >= PRACK_WAIT_MS) {
+          this.log.warn('no PRACK for our reliable 180; refusing the call');
+          this.reject(504, 'No PRACK');
+          return;
+        }
+        if (this.deps.unreliableTransport) this.uas.progress({ statusCode: 180, extraHeaders: ['Require: 100rel', 'RSeq: 1'] });
+        this.retransmitReliable(this.deps.unreliableTransport ? intervalMs * 2 : PRACK_WAIT_MS, since);
+      });
+    }, intervalMs);
+    this.reliableRetransmit.unref();
+  }
+
+  private stopReliableRetransmit(): void {
+    if (this.reliableRetransmit) clearTimeout(this.reliableRetransmit);
+    this.reliableRetransmit = undefined;
+  }
+
+  /** PRACK for our reliable 180 (RAck "1 <CSeq> INVITE"): answered 200, retransmissions stop. */
+  private onPrack(req: IncomingPrackRequest): void {
+    const rack = (req.message.getHeader('rack') ?? '').trim().split(/\s+/);
+    if (rack[0] !== '1' || rack[2]?.toUpperCase() !== 'INVITE') {
+      req.reject({ statusCode: 481, reasonPhrase: 'No Matching Reliable Response' });
+      return;
+    }
+    req.accept();
+    this.stopReliableRetransmit();
+    this.log.debug('PRACK received');
+  }
+
   /** Answer with 200 OK carrying our SDP (an answer, or an offer if the INVITE had none). */
   accept(answerSdp: string): void {
     if (this._state !== 'ringing') {
@@ -78,10 +168,14 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
       return;
     }
     try {
-      const res = this.uas.accept({ statusCode: 200, body: sdpBody(answerSdp) });
+      this.stopReliableRetransmit();
+      const res = this.uas.accept({ statusCode: 200, body: sdpBody(answerSdp), extraHeaders: this.deps.sessionTimer?.responseHeaders ?? [] });
       this.session = res.session;
+      this.remoteTarget.accept(res.session);
       this._localSdp = answerSdp;
       this.expectAnswerInAck = this.info.offerSdp.trim() === '';
+      this.initialAnswerInAck = this.expectAnswerInAck;
+      if (this.deps.sessionTimer) this.startSessionTimer(this.deps.sessionTimer.interval);
       this._state = 'answered';
       res.session.delegate = {
         onAck: (req) => this.guard('ACK', () => this.onAck(req)),
@@ -202,7 +296,20 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
 
   private onAck(req: IncomingAckRequest): void {
     const body = req.message.body ?? '';
-    if (this.expectAnswerInAck && body.trim() !== '') {
+    if (this.initialAnswerInAck && this._state === 'answered') {
+      // Delayed offer: this ACK completes the initial offer/answer.
+      this.initialAnswerInAck = false;
+      this.expectAnswerInAck = false;
+      if (!this.usableAnswer(body)) {
+        this.log.warn('ACK without a usable answer to our offer; ending the call');
+        this._state = 'confirmed';
+        void this.sendBye([q850Reason(Q850.INCOMPATIBLE_DESTINATION, 'No usable SDP answer in ACK')]);
+        this.finish({ by: 'local', cause: 'no-answer-in-ack' });
+        return;
+      }
+      this.safeEmit('remoteSdp', body);
+    } else if (this.expectAnswerInAck && body.trim() !== '') {
+      // Answer to the offer in our 200 to an offerless re-INVITE.
       this.expectAnswerInAck = false;
       this.safeEmit('remoteSdp', body);
     }
@@ -244,7 +351,22 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   }
 
   private onReInvite(req: IncomingInviteRequest): void {
-    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this._localSdp, this.deps.contactHeader, this.log);
+    const refresh = this.peerRefresh(req.message);
+    if (!refresh.ok) {
+      this.remoteTarget.revert(this.session);
+      req.reject({ statusCode: refresh.status, reasonPhrase: refresh.reason, extraHeaders: refresh.headers });
+      return;
+    }
+    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this._localSdp, this.deps.contactHeader, this.log, {
+      heldByUs: this.heldByUs,
+      extraHeaders: refresh.headers,
+    });
+    if (outcome.kind === 'rejected') {
+      this.remoteTarget.revert(this.session);
+      return;
+    }
+    this.remoteTarget.accept(this.session);
+    refresh.apply();
     if (outcome.kind === 'offered') {
       this.expectAnswerInAck = true;
     } else if (outcome.kind === 'answered') {
@@ -255,5 +377,45 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
 
   protected notifyEnded(): void {
     this.deps.onEnded(this);
+  }
+
+  protected override onEnding(): void {
+    super.onEnding();
+    this.stopReliableRetransmit();
+  }
+
+  protected dialogSession(): Session | undefined {
+    return this._state === 'confirmed' ? this.session : undefined;
+  }
+
+  protected get localDescription(): string | undefined {
+    return this._localSdp;
+  }
+
+  protected set localDescription(sdp: string) {
+    this._localSdp = sdp;
+  }
+
+  protected get contactHeader(): string {
+    return this.deps.contactHeader;
+  }
+
+  protected get ownsCallId(): boolean {
+    return false;
+  }
+
+  /** Does the ACK's body answer our offer (delayed offer) with a codec and address we can use? */
+  private usableAnswer(body: string): boolean {
+    if (body.trim() === '' || !this._localSdp) return false;
+    const offered = selectAudio(this._localSdp);
+    const answer = selectAudio(body, { supportedCodecs: offered.ok ? [offered.codec] : ['PCMU'] });
+    return answer.ok;
+  }
+
+  /** The session timer ran out or a refresh failed: BYE (also before the ACK) with a Reason header. */
+  protected endForSessionTimer(text: string): void {
+    this.allowByeBeforeAck();
+    void this.sendBye([q850Reason(Q850.RECOVERY_ON_TIMER_EXPIRY, text)]);
+    this.finish({ by: 'timeout', cause: 'session-timer' });
   }
 }

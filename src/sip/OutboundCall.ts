@@ -18,7 +18,9 @@ import type {
   Session,
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { answerReInvite, DialogCall, q850Reason, sendBye, settleWithin } from './inDialog.js';
+import { intervalFromAnswer, namesOptionTag, type SessionTimerSettings } from './SessionTimer.js';
+import { DialogCall } from './DialogCall.js';
+import { answerReInvite, q850Reason, RemoteTargetGuard, sendBye, settleWithin } from './inDialog.js';
 import { Q850 } from './InboundCall.js';
 import type {
   OutboundCallEvents,
@@ -38,6 +40,8 @@ export interface OutboundCallDeps {
   /** Our Contact header line, sent in 200s to re-INVITEs. */
   contactHeader: string;
   ringTimeoutMs: number;
+  /** RFC 4028: our INVITE asked for session timers with these settings; the 2xx decides who refreshes. */
+  sessionTimers?: SessionTimerSettings;
   /** Called once when the call ends (SipServer bookkeeping). */
   onEnded: (call: OutboundCall) => void;
 }
@@ -71,6 +75,7 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
   private ringTimer: NodeJS.Timeout | undefined;
   private cancelGuard: NodeJS.Timeout | undefined;
   private byeDone: Promise<void> | undefined;
+  private readonly remoteTarget = new RemoteTargetGuard();
   /** The delegate to pass to `core.invite()`. */
   readonly delegate: OutgoingInviteRequestDelegate;
 
@@ -202,12 +207,20 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
     this.clearRingTimer();
     const session = res.session;
     this.session = session;
+    this.remoteTarget.accept(session);
     session.delegate = {
       onBye: (req) => this.guard('BYE', () => this.onBye(req)),
       onInfo: (req) => this.guard('INFO', () => this.onInfo(req)),
       onInvite: (req) => this.guard('re-INVITE', () => this.onReInvite(req)),
     };
     this._state = 'answered';
+    const timers = this.deps.sessionTimers;
+    if (timers) {
+      this.useSessionTimers(timers, namesOptionTag(res.message.getHeaders('allow'), 'update'));
+      // RFC 4028 7.2: without Session-Expires in the 2xx there is no session expiry.
+      const expires = res.message.getHeader('session-expires') ?? res.message.getHeader('x');
+      if (expires !== undefined) this.startSessionTimer(intervalFromAnswer(expires, { seconds: timers.expiresSeconds, refresher: 'us' }));
+    }
     const remoteSdp = hasSdp(res.message) ? res.message.body : '';
     this._remoteSdp = remoteSdp;
     this.log.info('outbound call answered');
@@ -240,7 +253,22 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
   }
 
   private onReInvite(req: IncomingInviteRequest): void {
-    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localSdp, this.deps.contactHeader, this.log);
+    const refresh = this.peerRefresh(req.message);
+    if (!refresh.ok) {
+      this.remoteTarget.revert(this.session);
+      req.reject({ statusCode: refresh.status, reasonPhrase: refresh.reason, extraHeaders: refresh.headers });
+      return;
+    }
+    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localSdp, this.deps.contactHeader, this.log, {
+      heldByUs: this.heldByUs,
+      extraHeaders: refresh.headers,
+    });
+    if (outcome.kind === 'rejected') {
+      this.remoteTarget.revert(this.session);
+      return;
+    }
+    this.remoteTarget.accept(this.session);
+    refresh.apply();
     if (outcome.kind === 'answered') {
       this.localSdp = outcome.localSdp;
       this._remoteSdp = outcome.remoteSdp;
@@ -257,7 +285,13 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
     this.ringTimer = undefined;
   }
 
+  protected endForSessionTimer(text: string): void {
+    this.byeDone = this.sendBye(this.session, [q850Reason(Q850.RECOVERY_ON_TIMER_EXPIRY, text)]);
+    this.finish({ by: 'timeout', cause: 'session-timer' });
+  }
+
   protected override onEnding(): void {
+    super.onEnding();
     this.clearRingTimer();
     if (this.cancelGuard) clearTimeout(this.cancelGuard);
     this.cancelGuard = undefined;
@@ -265,5 +299,25 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
 
   protected notifyEnded(): void {
     this.deps.onEnded(this);
+  }
+
+  protected dialogSession(): Session | undefined {
+    return this._state === 'answered' ? this.session : undefined;
+  }
+
+  protected get localDescription(): string | undefined {
+    return this.localSdp;
+  }
+
+  protected set localDescription(sdp: string) {
+    this.localSdp = sdp;
+  }
+
+  protected get contactHeader(): string {
+    return this.deps.contactHeader;
+  }
+
+  protected get ownsCallId(): boolean {
+    return true;
   }
 }

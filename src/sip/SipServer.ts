@@ -5,6 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { DigestAuthentication, URI, UserAgentCore } from 'sip.js/lib/core/index.js';
 import { AllowedMethods } from 'sip.js/lib/core/user-agent-core/allowed-methods.js';
@@ -31,23 +32,27 @@ import type {
   SipTransportName,
   SipTrunk,
 } from './SipTypes.js';
+import { negotiateAsAnswerer, namesOptionTag, type SessionInterval, type SessionTimerSettings } from './SessionTimer.js';
 import { formatForTrunk, normaliseE164, TrunkTable } from './trunks.js';
 import type { ReceivedMeta, SipTransportBase } from './transport/SipTransportBase.js';
 import { TcpTransport } from './transport/TcpTransport.js';
+import { TlsTransport } from './transport/TlsTransport.js';
 import { UdpTransport } from './transport/UdpTransport.js';
 
 /** Methods we implement. */
-export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'] as const;
+export const ALLOWED_METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK'] as const;
 const ALLOW_HEADER = `Allow: ${ALLOWED_METHODS.join(', ')}`;
 const ACCEPT_HEADER = 'Accept: application/sdp, application/dtmf-relay, application/dtmf';
 /** Methods we know but do not support (405); anything else unknown gets 501. */
 const KNOWN_METHODS = new Set([
-  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'MESSAGE', 'REFER', 'PRACK', 'UPDATE',
+  'REGISTER', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'MESSAGE', 'REFER',
 ]);
 /** The user part of our Contact; every incoming Request-URI is mapped to it before SIP.js sees it. */
 const CONTACT_USER = 'bridge';
 /** SIP extensions (option tags) we support; a Require: naming any other gets 420 (RFC 3261 8.2.2.3). */
-export const SUPPORTED_EXTENSIONS: readonly string[] = [];
+export const SUPPORTED_EXTENSIONS: readonly string[] = ['timer', '100rel'];
+/** RFC 4028 defaults: 30 min sessions, 90 s the smallest interval accepted. */
+export const DEFAULT_SESSION_TIMERS: SessionTimerSettings = { expiresSeconds: 1800, minSeconds: 90 };
 /**
  * How long an admitted INVITE is remembered (by source, Call-ID, CSeq and
  * branch), so its retransmissions skip admission and limits.
@@ -63,11 +68,15 @@ export interface SipServerAddress {
   advertisedAddress: string;
   udpPort: number;
   tcpPort: number;
+  /** 0 when TLS is not configured. */
+  tlsPort: number;
 }
 
 interface RequestMeta extends ReceivedMeta {
   dialed: string;
   trunk?: string;
+  /** Session timer negotiated on a new INVITE. */
+  sessionTimer?: { interval: SessionInterval; responseHeaders: string[] };
 }
 
 interface Stack {
@@ -94,6 +103,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
   private readonly trunkTable: TrunkTable | undefined;
   private readonly digest = new DigestVerifier();
   private readonly inviteLimiter: TokenBucketLimiter | undefined;
+  private readonly sessionTimers: SessionTimerSettings | undefined;
   /**
    * INVITEs admitted recently, keyed transport|source:port|Call-ID|CSeq|branch
    * (insertion order = expiry order). A retransmission matches every part.
@@ -111,6 +121,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       (options.bindAddress === '0.0.0.0' || options.bindAddress === '::' ? '127.0.0.1' : options.bindAddress);
     this.trunkTable = options.trunks ? new TrunkTable(options.trunks) : undefined;
     this.inviteLimiter = options.inviteRateLimit ? new TokenBucketLimiter(options.inviteRateLimit) : undefined;
+    this.sessionTimers = options.sessionTimers === false ? undefined : (options.sessionTimers ?? DEFAULT_SESSION_TIMERS);
     if (!this.trunkTable) this.log.warn('no trunks configured: INVITEs from any source are admitted');
   }
 
@@ -157,11 +168,49 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       this.addStack('tcp', tcp, udp.port, coreLoggerFactory);
       break;
     }
+    if (this.options.tls) {
+      try {
+        const tls = this.openTls(this.options.tls, base);
+        await tls.listen();
+        this.addStack('tls', tls, tls.port, coreLoggerFactory);
+      } catch (err) {
+        await Promise.all(this.stacks.map((st) => st.transport.close()));
+        this.stacks.length = 0;
+        throw err;
+      }
+    }
+  }
+
+  /** The TLS transport; a certificate or key that cannot be read or used fails here, naming the file. */
+  private openTls(options: NonNullable<SipServerOptions['tls']>, base: Omit<ConstructorParameters<typeof TcpTransport>[0], 'port'>): TlsTransport {
+    const read = (what: string, path: string): string => {
+      try {
+        return readFileSync(path, 'utf8');
+      } catch (err) {
+        throw new Error(`SIP TLS ${what} ${path} cannot be read: ${(err as Error).message}`, { cause: err });
+      }
+    };
+    const certificate = read('certificate', options.certificateFile);
+    const privateKey = read('private key', options.privateKeyFile);
+    try {
+      return new TlsTransport({
+        ...base,
+        port: options.port,
+        ...(this.options.tcpIdleTimeoutMs !== undefined ? { idleTimeoutMs: this.options.tcpIdleTimeoutMs } : {}),
+        certificate,
+        privateKey,
+      });
+    } catch (err) {
+      throw new Error(
+        `SIP TLS certificate ${options.certificateFile} / private key ${options.privateKeyFile} not usable: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
   }
 
   private addStack(name: SipTransportName, transport: SipTransportBase, port: number, loggerFactory: LoggerFactory): void {
     const host = this.advertisedAddress;
-    const contactUri = new URI('sip', CONTACT_USER, host, port, name === 'tcp' ? { transport: 'tcp' } : undefined);
+    const contactUri = new URI('sip', CONTACT_USER, host, port, name === 'udp' ? undefined : { transport: name });
     const configuration: UserAgentCoreConfiguration = {
       aor: contactUri,
       contact: {
@@ -176,7 +225,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
       routeSet: [],
       sipjsId: randomBytes(5).toString('hex'),
       supportedOptionTags: [],
-      supportedOptionTagsResponse: [],
+      supportedOptionTagsResponse: [...SUPPORTED_EXTENSIONS],
       userAgentHeaderFieldValue: this.options.userAgent,
       viaForceRport: true,
       viaHost: `${hostForUri(host)}:${port}`,
@@ -198,11 +247,13 @@ export class SipServer extends EventEmitter<SipServerEvents> {
   address(): SipServerAddress {
     const udp = this.stacks.find((s) => s.name === 'udp');
     const tcp = this.stacks.find((s) => s.name === 'tcp');
+    const tls = this.stacks.find((s) => s.name === 'tls');
     return {
       bindAddress: this.options.bindAddress,
       advertisedAddress: this.advertisedAddress,
       udpPort: udp?.transport.port ?? 0,
       tcpPort: tcp?.transport.port ?? 0,
+      tlsPort: tls?.transport.port ?? 0,
     };
   }
 
@@ -332,7 +383,12 @@ export class SipServer extends EventEmitter<SipServerEvents> {
           return;
         }
       }
+      if (method === 'UPDATE') {
+        this.routeUpdate(stack, msg);
+        return;
+      }
       let trunk: string | undefined;
+      let sessionTimer: RequestMeta['sessionTimer'];
       if (method === 'INVITE' && !msg.toTag) {
         const verdict = this.admitInvite(stack, msg, meta);
         if (!verdict.admit) {
@@ -340,14 +396,34 @@ export class SipServer extends EventEmitter<SipServerEvents> {
           return;
         }
         trunk = verdict.trunk;
+        if (this.sessionTimers) {
+          const timer = negotiateAsAnswerer(
+            { sessionExpires: msg.getHeader('session-expires') ?? msg.getHeader('x'), minSE: msg.getHeader('min-se'), supported: msg.getHeaders('supported') },
+            this.sessionTimers,
+          );
+          if (timer.kind === 'too-small') {
+            log.info({ sessionExpires: msg.getHeader('session-expires'), minSE: timer.minSeconds }, 'session interval too small');
+            core.replyStateless(msg, { statusCode: 422, reasonPhrase: 'Session Interval Too Small', extraHeaders: [`Min-SE: ${timer.minSeconds}`] });
+            return;
+          }
+          if (timer.kind === 'malformed') {
+            core.replyStateless(msg, { statusCode: 400, reasonPhrase: timer.reason });
+            return;
+          }
+          sessionTimer = { interval: timer.interval, responseHeaders: timer.responseHeaders };
+        }
       }
       // SIP.js answers 404 when the Request-URI user is not its own contact
       // user. Trunks dial numbers; remember the number and hand SIP.js a
       // Request-URI it accepts. The application decides about the number.
       const ruri = msg.ruri;
       const dialed = ruri?.user ?? '';
-      if (ruri && ruri.scheme === 'sip') ruri.user = CONTACT_USER;
-      this.requestMeta.set(msg, { ...meta, dialed, ...(trunk !== undefined ? { trunk } : {}) });
+      if (ruri && (ruri.scheme === 'sip' || ruri.scheme === 'sips')) {
+        ruri.user = CONTACT_USER;
+        // SIP.js answers 416 to anything but sip:; over TLS a sips: URI means the same to us.
+        if (stack.name === 'tls') ruri.scheme = 'sip';
+      }
+      this.requestMeta.set(msg, { ...meta, dialed, ...(trunk !== undefined ? { trunk } : {}), ...(sessionTimer ? { sessionTimer } : {}) });
       core.receiveIncomingRequestFromTransport(msg);
     } catch (err) {
       log.error({ err, method }, 'SIP core failed on a request');
@@ -363,6 +439,20 @@ export class SipServer extends EventEmitter<SipServerEvents> {
         stack.transport.releaseCall(callId);
       }
     }
+  }
+
+  /**
+   * UPDATE (RFC 3311) never reaches SIP.js, whose dialogs answer it 501:
+   * the call it belongs to answers it, statelessly (on UDP the transport's
+   * response cache answers retransmissions). Unknown dialog: 481.
+   */
+  private routeUpdate(stack: Stack, msg: IncomingRequestMessage): void {
+    const call = msg.toTag ? (this.findCall(stack, msg) ?? this.outbound.get(msg.callId)) : undefined;
+    if (!call) {
+      stack.core.replyStateless(msg, { statusCode: 481, reasonPhrase: 'Call/Transaction Does Not Exist' });
+      return;
+    }
+    call.handleUpdate(msg, (options) => stack.core.replyStateless(msg, options));
   }
 
   /**
@@ -447,11 +537,14 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     if (this.liveDialogs() >= maxDialogs) throw new Error(`too many calls (maxDialogs ${maxDialogs})`);
     const stack = this.stacks.find((st) => st.name === out.proxy.transport);
     if (!stack) throw new Error(`no ${out.proxy.transport} transport`);
-    const tcp = stack.name === 'tcp';
-    const ruri = new URI('sip', number, out.proxy.host, out.proxy.port, tcp ? { transport: 'tcp' } : undefined);
+    const ruri = new URI('sip', number, out.proxy.host, out.proxy.port, stack.name === 'udp' ? undefined : { transport: stack.name });
     const toUri = new URI('sip', number, out.proxy.host, out.proxy.port);
     const fromUri = new URI('sip', callerId, this.advertisedAddress);
     const extraHeaders = [stack.contactHeader, ALLOW_HEADER];
+    if (this.sessionTimers) {
+      // RFC 4028 7.1: ask for session timers and let the far end pick the refresher.
+      extraHeaders.push('Supported: timer', `Session-Expires: ${this.sessionTimers.expiresSeconds}`, `Min-SE: ${this.sessionTimers.minSeconds}`);
+    }
     if (out.pAssertedIdentity) extraHeaders.push(`P-Asserted-Identity: ${this.assertedIdentity(out.pAssertedIdentity)}`);
     const displayName = (options.displayName ?? '').replace(/["\\\r\n]/g, '');
     const message = stack.core.makeOutgoingRequestMessage(
@@ -479,6 +572,7 @@ export class SipServer extends EventEmitter<SipServerEvents> {
         logger: log,
         contactHeader: stack.contactHeader,
         ringTimeoutMs: options.ringTimeoutMs ?? this.options.defaultRingTimeoutMs ?? 60_000,
+        ...(this.sessionTimers ? { sessionTimers: this.sessionTimers } : {}),
         onEnded: () => {
           if (this.outbound.get(callId) === call) this.outbound.delete(callId);
         },
@@ -536,6 +630,17 @@ export class SipServer extends EventEmitter<SipServerEvents> {
     const call = new InboundCall(uas, info, {
       logger: log,
       contactHeader: stack.contactHeader,
+      reliableProvisional: namesOptionTag([...msg.getHeaders('require'), ...msg.getHeaders('supported')], '100rel'),
+      unreliableTransport: stack.name === 'udp',
+      ...(meta?.sessionTimer && this.sessionTimers
+        ? {
+            sessionTimer: {
+              settings: this.sessionTimers,
+              ...meta.sessionTimer,
+              peerAllowsUpdate: namesOptionTag(msg.getHeaders('allow'), 'update'),
+            },
+          }
+        : {}),
       onEnded: () => {
         if (this.calls.get(key) === call) this.calls.delete(key);
         if (call.byePending) this.lingering.add(call);

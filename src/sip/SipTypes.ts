@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../log.js';
 
-export type SipTransportName = 'udp' | 'tcp';
+export type SipTransportName = 'udp' | 'tcp' | 'tls';
 
 export interface SipServerOptions {
   /** Address to bind UDP and TCP listeners to. */
@@ -31,6 +31,14 @@ export interface SipServerOptions {
   inviteRateLimit?: { perSecond: number; burst: number };
   /** Default ring timeout of outbound calls. Default 60000 ms. */
   defaultRingTimeoutMs?: number;
+  /**
+   * RFC 4028 session timers (inbound calls, and outbound INVITEs ask for
+   * them). Default { expiresSeconds: 1800, minSeconds: 90 }; false switches
+   * them off (Session-Expires is then ignored).
+   */
+  sessionTimers?: import('./SessionTimer.js').SessionTimerSettings | false;
+  /** SIP over TLS on its own port (PEM files); absent: no TLS listener. */
+  tls?: { port: number; certificateFile: string; privateKeyFile: string };
   logger: Logger;
 }
 
@@ -95,8 +103,8 @@ export interface InboundCallInfo {
 
 export type CallEndReason =
   | { by: 'remote'; cause: 'bye' | 'cancel' }
-  | { by: 'local'; cause: 'hangup' | 'rejected' }
-  | { by: 'timeout'; cause: 'no-ack' | 'transaction' };
+  | { by: 'local'; cause: 'hangup' | 'rejected' | 'no-answer-in-ack' }
+  | { by: 'timeout'; cause: 'no-ack' | 'transaction' | 'session-timer' };
 
 export interface InfoDtmf {
   digit: string;
@@ -159,6 +167,7 @@ export interface OutboundFailure {
 export type OutboundEndReason =
   | { by: 'remote'; cause: 'bye' }
   | { by: 'local'; cause: 'hangup' }
+  | { by: 'timeout'; cause: 'session-timer' }
   | { by: 'failed'; cause: OutboundFailureCause };
 
 export interface OutboundCallEvents {

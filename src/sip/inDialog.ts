@@ -1,12 +1,10 @@
 /**
- * In-dialog request handling shared by InboundCall and OutboundCall:
- * INFO (DTMF), re-INVITE offer/answer, BYE, and the DialogCall base class
- * (ending once, listener-safe emits, guarded SIP.js callbacks).
+ * In-dialog request handling shared by InboundCall and OutboundCall (see
+ * DialogCall): INFO (DTMF), re-INVITE and UPDATE offer/answer, BYE.
  */
-import { EventEmitter } from 'node:events';
 import type { Body, IncomingInfoRequest, IncomingInviteRequest, IncomingRequestMessage, Session } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { renegotiateAudio, sameDescription } from './sdp/negotiate.js';
+import { directionWhileHolding, renegotiateAudio, sameDescription, withDirection } from './sdp/negotiate.js';
 import type { InfoDtmf } from './SipTypes.js';
 
 export function sdpBody(sdp: string): Body {
@@ -68,39 +66,88 @@ export type ReInviteOutcome =
   | { kind: 'offered'; localSdp: string }
   | { kind: 'answered'; localSdp: string; remoteSdp: string };
 
-/** Answer a re-INVITE with our (re-negotiated) description, or reject it. */
+/** What to answer to an offer received inside the dialog (re-INVITE or UPDATE). */
+export type OfferAnswer =
+  | { ok: true; localSdp: string }
+  | { ok: false; status: number; reason: string; extraHeaders?: string[] };
+
+/**
+ * Answer a new offer with our current description re-negotiated (same
+ * address, port and codec). While we hold the call ourselves the answer
+ * never says we send audio the peer should play as the room's.
+ */
+export function answerOffer(type: string, body: string, current: string, heldByUs: boolean, log: Logger): OfferAnswer {
+  if (type !== '' && type !== 'application/sdp') {
+    return { ok: false, status: 415, reason: 'Unsupported Media Type', extraHeaders: ['Accept: application/sdp'] };
+  }
+  const res = renegotiateAudio(body, current);
+  if (!res.ok) {
+    log.warn({ status: res.status, reason: res.reason }, 'in-dialog offer rejected');
+    return { ok: false, status: res.status, reason: res.reason };
+  }
+  let localSdp = res.answerSdp;
+  if (heldByUs) {
+    const direction = directionWhileHolding(res.direction);
+    if (direction !== res.direction) localSdp = withDirection(localSdp, direction);
+  }
+  if (!sameDescription(localSdp, current)) log.info({ direction: res.direction }, 'local description changed by an in-dialog offer');
+  log.info({ hold: res.hold, remote: res.remote }, 'in-dialog offer answered');
+  return { ok: true, localSdp };
+}
+
+/** Answer a re-INVITE with our (re-negotiated) description, or reject it. `extraHeaders` go into the 200. */
 export function answerReInvite(
   req: IncomingInviteRequest,
   current: string | undefined,
   contactHeader: string,
   log: Logger,
+  options: { heldByUs?: boolean; extraHeaders?: string[] } = {},
 ): ReInviteOutcome {
   if (!current) {
     req.reject({ statusCode: 481 });
     return { kind: 'rejected' };
   }
   const body = req.message.body ?? '';
-  const extraHeaders = [contactHeader];
+  const extraHeaders = [contactHeader, ...(options.extraHeaders ?? [])];
   if (body.trim() === '') {
     req.accept({ statusCode: 200, body: sdpBody(current), extraHeaders });
     log.info('offerless re-INVITE answered with our current description');
     return { kind: 'offered', localSdp: current };
   }
-  const type = contentType(req.message);
-  if (type !== '' && type !== 'application/sdp') {
-    req.reject({ statusCode: 415, extraHeaders: ['Accept: application/sdp'] });
+  const answer = answerOffer(contentType(req.message), body, current, options.heldByUs ?? false, log);
+  if (!answer.ok) {
+    req.reject({ statusCode: answer.status, reasonPhrase: answer.reason, ...(answer.extraHeaders ? { extraHeaders: answer.extraHeaders } : {}) });
     return { kind: 'rejected' };
   }
-  const res = renegotiateAudio(body, current);
-  if (!res.ok) {
-    log.warn({ status: res.status, reason: res.reason }, 're-INVITE offer rejected');
-    req.reject({ statusCode: res.status, reasonPhrase: res.reason });
-    return { kind: 'rejected' };
+  req.accept({ statusCode: 200, body: sdpBody(answer.localSdp), extraHeaders });
+  return { kind: 'answered', localSdp: answer.localSdp, remoteSdp: body };
+}
+
+/** SIP.js keeps the dialog's remote target in a protected field. */
+interface DialogTargetAccess {
+  dialogState?: { remoteTarget: unknown };
+}
+
+/**
+ * The remote target to keep while a re-INVITE is being judged. SIP.js
+ * replaces it with the re-INVITE's Contact before anyone sees the request;
+ * a re-INVITE we refuse must not move the dialog (RFC 6141 3.3), or a
+ * forged in-dialog INVITE with bad SDP could redirect our BYE.
+ */
+export class RemoteTargetGuard {
+  private accepted: unknown;
+
+  /** Remember the current target as the accepted one (after the dialog is set up or a re-INVITE is accepted). */
+  accept(session: Session | undefined): void {
+    const state = (session as unknown as DialogTargetAccess | undefined)?.dialogState;
+    if (state) this.accepted = state.remoteTarget;
   }
-  req.accept({ statusCode: 200, body: sdpBody(res.answerSdp), extraHeaders });
-  if (!sameDescription(res.answerSdp, current)) log.info({ direction: res.direction }, 'local description changed by re-INVITE');
-  log.info({ hold: res.hold, remote: res.remote }, 're-INVITE answered');
-  return { kind: 'answered', localSdp: res.answerSdp, remoteSdp: body };
+
+  /** Put back the accepted target (the re-INVITE was refused). */
+  revert(session: Session | undefined): void {
+    const state = (session as unknown as DialogTargetAccess | undefined)?.dialogState;
+    if (state && this.accepted !== undefined) state.remoteTarget = this.accepted;
+  }
 }
 
 /** A Reason header line (RFC 3326) with a Q.850 cause. */
@@ -147,86 +194,3 @@ export function settleWithin(done: Promise<void> | undefined, ms: number): Promi
   return Promise.race([done, limit]).finally(() => clearTimeout(timer));
 }
 
-/** The log lines that tell the two kinds of call apart. */
-export interface DialogCallTexts {
-  ended: string;
-  listenerThrew: string;
-  handlerFailed: string;
-}
-
-/**
- * What InboundCall and OutboundCall share: the state and end reason, ending
- * once (hook, log line, `ended` event), emitting so that no listener's
- * exception reaches SIP.js, guarding SIP.js callbacks, and INFO DTMF.
- */
-export abstract class DialogCall<
-  Events extends Record<keyof Events, unknown[]> & { ended: [EndReason]; infoDtmf: [InfoDtmf] },
-  State extends string,
-  EndReason extends { by: string; cause: string },
-> extends EventEmitter<Events> {
-  protected _state: State;
-  protected _endReason: EndReason | undefined;
-
-  protected constructor(
-    protected readonly log: Logger,
-    initialState: State,
-    private readonly texts: DialogCallTexts,
-  ) {
-    super();
-    this._state = initialState;
-  }
-
-  get state(): State {
-    return this._state;
-  }
-
-  /** Why the call ended (undefined while it is alive). */
-  get endReason(): EndReason | undefined {
-    return this._endReason;
-  }
-
-  /** Tells the owner (SipServer bookkeeping) that the call ended. */
-  protected abstract notifyEnded(): void;
-
-  /** Runs once when the call ends, before anything is told. */
-  protected onEnding(): void {}
-
-  protected finish(reason: EndReason): void {
-    if (this._state === 'ended') return;
-    this._state = 'ended' as State;
-    this._endReason = reason;
-    this.onEnding();
-    this.log.info({ endedBy: reason.by, cause: reason.cause }, this.texts.ended);
-    try {
-      this.notifyEnded();
-    } catch (err) {
-      this.log.error({ err }, 'onEnded hook failed');
-    }
-    this.emitSafely('ended', [reason]);
-  }
-
-  protected safeEmit<K extends keyof Events & string>(event: K, ...args: Events[K]): void {
-    this.emitSafely(event, args);
-  }
-
-  private emitSafely(event: string, args: unknown[]): void {
-    try {
-      (this.emit as (e: string, ...a: unknown[]) => boolean)(event, ...args);
-    } catch (err) {
-      this.log.error({ err, event }, this.texts.listenerThrew);
-    }
-  }
-
-  protected guard(what: string, fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      this.log.error({ err, what }, this.texts.handlerFailed);
-    }
-  }
-
-  protected onInfo(req: IncomingInfoRequest): void {
-    const dtmf = answerInfo(req, this.log);
-    if (dtmf && this._state !== 'ended') this.emitSafely('infoDtmf', [dtmf]);
-  }
-}

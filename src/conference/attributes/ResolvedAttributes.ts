@@ -161,7 +161,7 @@ function readable(template: AttributeTemplate, value: string): boolean {
 }
 
 export interface ResolveAttributesInput {
-  store: ConferenceStore;
+  store: Pick<ConferenceStore, 'getDidGroup'>;
   did: Did;
   /** The meeting room, once the access code has picked one. */
   room?: MeetingRoom;

@@ -435,3 +435,53 @@ export function buildAudioOffer(options: OfferOptions): string {
     media: [media],
   });
 }
+
+/** The same description with every stream's direction attribute set to `direction` (added where missing). */
+export function withDirection(sdp: string, direction: MediaDirection): string {
+  const eol = sdp.includes('\r\n') ? '\r\n' : '\n';
+  const lines = sdp.split(/\r?\n/);
+  const out: string[] = [];
+  let inMedia = false;
+  let mediaHasDirection = false;
+  const closeMedia = (): void => {
+    if (inMedia && !mediaHasDirection) {
+      // Insert before trailing empty lines.
+      let at = out.length;
+      while (at > 0 && out[at - 1] === '') at--;
+      out.splice(at, 0, `a=${direction}`);
+    }
+  };
+  for (const line of lines) {
+    if (line.startsWith('m=')) {
+      closeMedia();
+      inMedia = true;
+      mediaHasDirection = false;
+      out.push(line);
+      continue;
+    }
+    if (/^a=(sendrecv|sendonly|recvonly|inactive)\s*$/.test(line)) {
+      if (!inMedia) continue; // session-level: the media-level attribute decides
+      mediaHasDirection = true;
+      out.push(`a=${direction}`);
+      continue;
+    }
+    out.push(line);
+  }
+  closeMedia();
+  return out.join(eol);
+}
+
+/** The direction we may answer with while we hold the call ourselves (we send nothing the peer should play as the room). */
+export function directionWhileHolding(answer: MediaDirection): MediaDirection {
+  if (answer === 'sendrecv') return 'sendonly';
+  if (answer === 'recvonly') return 'inactive';
+  return answer;
+}
+
+/** The direction of the (first) audio stream of a description; sendrecv when unstated. */
+export function audioDirection(sdp: string): MediaDirection {
+  const parsed = parseSdp(sdp);
+  const audio = parsed?.media.find((m) => m.type === 'audio');
+  const raw = audio?.direction ?? parsed?.direction;
+  return isDirection(raw) ? raw : 'sendrecv';
+}

@@ -80,7 +80,7 @@ export async function resolveHost(host: string): Promise<string> {
 }
 
 export abstract class SipTransportBase implements Transport {
-  abstract readonly protocol: 'UDP' | 'TCP';
+  abstract readonly protocol: 'UDP' | 'TCP' | 'TLS';
   abstract readonly name: SipTransportName;
   delegate: TransportDelegate | undefined;
   protected readonly log: Logger;

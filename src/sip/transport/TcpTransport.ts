@@ -36,8 +36,8 @@ function key(address: string, port: number): string {
 }
 
 export class TcpTransport extends SipTransportBase {
-  readonly protocol = 'TCP' as const;
-  readonly name = 'tcp' as const;
+  readonly protocol: 'TCP' | 'TLS' = 'TCP';
+  readonly name: 'tcp' | 'tls' = 'tcp';
   private server: net.Server | undefined;
   private boundPort = 0;
   private readonly connections = new Map<string, Connection>();
@@ -49,8 +49,8 @@ export class TcpTransport extends SipTransportBase {
   private readonly connectTimeoutMs: number;
   private closed = false;
 
-  constructor(options: TcpTransportOptions) {
-    super(options, 'tcp');
+  constructor(options: TcpTransportOptions, name: 'tcp' | 'tls' = 'tcp') {
+    super(options, name);
     this.idleTimeoutMs = options.idleTimeoutMs ?? 120_000;
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
   }
@@ -67,22 +67,22 @@ export class TcpTransport extends SipTransportBase {
   listen(): Promise<void> {
     const { bindAddress, port } = this.options;
     return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => this.adopt(socket));
+      const server = this.createServer((socket) => this.adopt(socket));
       const onError = (err: NodeJS.ErrnoException) => {
         server.close();
-        reject(describeListenError(err, 'SIP', 'TCP', bindAddress, port));
+        reject(describeListenError(err, 'SIP', this.protocol, bindAddress, port));
       };
       server.once('error', onError);
       server.listen({ port, host: bindAddress, exclusive: true }, () => {
         server.off('error', onError);
-        server.on('error', (err) => this.log.error({ err }, 'TCP server error'));
+        server.on('error', (err) => this.log.error({ err }, `${this.protocol} server error`));
         this.server = server;
         const addr = server.address();
         this.boundPort = typeof addr === 'object' && addr ? addr.port : port;
         const every = Math.max(1000, Math.floor(this.idleTimeoutMs / 2));
         this.sweeper = setInterval(() => this.sweep(), every);
         this.sweeper.unref();
-        this.log.info({ address: bindAddress, port: this.boundPort }, 'SIP TCP listening');
+        this.log.info({ address: bindAddress, port: this.boundPort }, `SIP ${this.protocol} listening`);
         resolve();
       });
     });
@@ -97,6 +97,16 @@ export class TcpTransport extends SipTransportBase {
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** The listening server; TLS overrides it (same framing on top). */
+  protected createServer(onSocket: (socket: net.Socket) => void): net.Server {
+    return net.createServer(onSocket);
+  }
+
+  /** An outgoing connection and the event that says it is ready; TLS overrides it. */
+  protected openSocket(dest: Destination): { socket: net.Socket; readyEvent: string } {
+    return { socket: net.connect({ host: dest.host, port: dest.port }), readyEvent: 'connect' };
   }
 
   /** Forget the connection pinned to a call (the call is over). */
@@ -186,16 +196,16 @@ export class TcpTransport extends SipTransportBase {
     const inFlight = this.pending.get(id);
     if (inFlight) return inFlight;
     const p = new Promise<Connection>((resolve, reject) => {
-      const socket = net.connect({ host: dest.host, port: dest.port });
+      const { socket, readyEvent } = this.openSocket(dest);
       const timer = setTimeout(() => {
         socket.destroy();
-        reject(new Error(`TCP connect to ${id} timed out`));
+        reject(new Error(`${this.protocol} connect to ${id} timed out`));
       }, this.connectTimeoutMs);
       socket.once('error', (err) => {
         clearTimeout(timer);
         reject(err);
       });
-      socket.once('connect', () => {
+      socket.once(readyEvent, () => {
         clearTimeout(timer);
         resolve(this.adopt(socket));
       });

@@ -76,7 +76,7 @@ describe('SipServer over real sockets', () => {
       expect(d.response.header('content-type')).toBe('application/sdp');
       expect(d.response.body).toContain('m=audio 30000 RTP/AVP 0 101');
       expect(d.response.header('contact')).toMatch(/^<sip:bridge@127\.0\.0\.1:15060/);
-      expect(d.response.header('allow')).toBe('INVITE,ACK,CANCEL,BYE,OPTIONS,INFO');
+      expect(d.response.header('allow')).toBe('INVITE,ACK,CANCEL,BYE,OPTIONS,INFO,UPDATE,PRACK');
       const call = await callP;
       expect(call.info).toMatchObject({
         callId: d.callId, dialed: '+15550100', transport: kind, sourceAddress: '127.0.0.1', sourcePort: c.localPort,
