@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
-import type { JoinPolicy, MeetingNotice } from '../conference/ConferenceTypes.js';
+import type { ChangeSource, JoinPolicy, MeetingNotice } from '../conference/ConferenceTypes.js';
 import { MeetingFullError, MeetingLockedError } from '../conference/ConferenceTypes.js';
 import type { Meeting } from '../conference/Meeting.js';
 import type { Farewell } from '../conference/MeetingLifecycle.js';
@@ -370,6 +370,7 @@ export class CallSession {
     this.applyPhoneHold();
     participant.on('hangupRequested', (reason, farewell) => this.guard(() => this.onHangupRequested(reason, farewell)));
     participant.on('notice', (notice) => this.guard(() => this.onNotice(notice)));
+    participant.on('holdChanged', (held, by) => this.guard(() => this.signalHold(held, by)));
     // The meeting may end under the caller (ended by an operator): hang up then.
     participant.once('left', () => {
       if (!this.finished && !this.leaving) this.call.hangup('meeting ended');
@@ -392,6 +393,20 @@ export class CallSession {
     const greeting = entryPrompts({ waiting, others, announceCount: this.attributes.allows('call_announceparticipantcount', role) });
     this.logger.info({ meetingNumber: meeting.meetingNumber, role, waiting, others, muted: participant.muted, held: participant.held }, 'caller in the meeting');
     if (greeting.length > 0) this.play(greeting, true);
+  }
+
+  /**
+   * An operator's hold (the API's holdMode) shows in the signalling too: a
+   * re-INVITE with a=sendonly while the caller hears music, sendrecv again
+   * after (RFC 3264 §8.4), so the carrier and the phone know. Holds from the
+   * keypad (*96) and entry policies stay media-only: they come and go with
+   * the meeting and would only add re-INVITE churn.
+   */
+  private signalHold(held: boolean, by: ChangeSource): void {
+    if (by !== 'operator' || this.finished || held === this.call.heldByUs) return;
+    void (held ? this.call.hold() : this.call.resume()).then((result) => {
+      if (!result.ok) this.logger.info({ held, status: result.status, reason: result.reason }, 'hold re-INVITE not accepted');
+    });
   }
 
   private onHangupRequested(reason: string, farewell: Farewell | undefined): void {

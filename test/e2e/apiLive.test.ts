@@ -206,6 +206,13 @@ describe('live meetings and calls through the API', () => {
             { kind: 'pcap', path: media.digits(`${caller.name}-code`, caller.code) },
             { kind: 'pause', ms: 1500 },
             { kind: 'stream', path: media.tone(caller.name, caller.frequency) },
+            // The operator's hold reaches gail's phone as a re-INVITE (sendonly), and the release as sendrecv.
+            ...(caller.name === 'gail'
+              ? ([
+                  { kind: 'answerReinvite', rtpPort: sinks[i]!.port, timeoutMs: 60_000, requestMatches: 'a=sendonly', direction: 'recvonly' },
+                  { kind: 'answerReinvite', rtpPort: sinks[i]!.port, timeoutMs: 60_000, requestMatches: 'a=sendrecv' },
+                ] as const)
+              : []),
             { kind: 'expectBye', timeoutMs: 120_000 },
           ],
         },
