@@ -193,7 +193,7 @@ export const meeting = s.object({
   type: s.integer().readOnly(),
 });
 
-export const meetingAction = s.object({ action: s.enum('lock', 'unlock') });
+export const meetingAction = s.object({ action: s.enum('lock', 'unlock', 'hold', 'unhold', 'qa-start', 'qa-stop', 'qa-next', 'qa-clear') });
 
 export const participantAction = s.object({ action: s.enum('mute', 'unmute', 'deaf', 'undeaf', 'kick') });
 

@@ -32,6 +32,9 @@ export const EVENT_NAMES = [
   'hold-meeting',
   'unhold-meeting',
   'qa-start',
+  'qa-stop',
+  'qa-hand-raised',
+  'qa-hand-lowered',
   'qa-next',
   'qa-clear',
   'recording-start',
@@ -39,7 +42,7 @@ export const EVENT_NAMES = [
 ] as const;
 
 /** Events the conference layer does not emit itself; whoever acts reports them (see `report`). */
-export type ReportedEventName = 'keypad-command' | 'qa-start' | 'qa-next' | 'qa-clear' | 'recording-start' | 'recording-stop';
+export type ReportedEventName = 'keypad-command' | 'recording-start' | 'recording-stop';
 
 export type EventName = (typeof EVENT_NAMES)[number];
 
@@ -149,11 +152,30 @@ export class EventFeed {
     meeting.on('participantLeft', onLeft);
     meeting.on('lockChanged', onLock);
     meeting.on('holdChanged', onHold);
+    const qa = meeting.qa;
+    const onQaStart = (): void => this.publish(meeting, 'qa-start');
+    const onQaStop = (): void => this.publish(meeting, 'qa-stop');
+    const onRaised = (p: Participant, position: number): void => this.publish(meeting, 'qa-hand-raised', p, { position });
+    const onLowered = (p: Participant): void => this.publish(meeting, 'qa-hand-lowered', p);
+    const onTaken = (p: Participant): void => this.publish(meeting, 'qa-next', p);
+    const onCleared = (dropped: Participant[]): void => this.publish(meeting, 'qa-clear', undefined, { dropped: dropped.map((d) => d.id) });
+    qa.on('qaStarted', onQaStart);
+    qa.on('qaStopped', onQaStop);
+    qa.on('questionQueued', onRaised);
+    qa.on('questionWithdrawn', onLowered);
+    qa.on('questionTaken', onTaken);
+    qa.on('qaCleared', onCleared);
     this.meetingDetachers.set(meeting, () => {
       meeting.off('participantJoined', onJoined);
       meeting.off('participantLeft', onLeft);
       meeting.off('lockChanged', onLock);
       meeting.off('holdChanged', onHold);
+      qa.off('qaStarted', onQaStart);
+      qa.off('qaStopped', onQaStop);
+      qa.off('questionQueued', onRaised);
+      qa.off('questionWithdrawn', onLowered);
+      qa.off('questionTaken', onTaken);
+      qa.off('qaCleared', onCleared);
     });
     for (const p of meeting.participants) this.attachParticipant(meeting, p, false);
   }

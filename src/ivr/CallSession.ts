@@ -398,12 +398,13 @@ export class CallSession {
   /**
    * An operator's hold (the API's holdMode) shows in the signalling too: a
    * re-INVITE with a=sendonly while the caller hears music, sendrecv again
-   * after (RFC 3264 §8.4), so the carrier and the phone know. Holds from the
-   * keypad (*96) and entry policies stay media-only: they come and go with
-   * the meeting and would only add re-INVITE churn.
+   * after (RFC 3264 §8.4), so the carrier and the phone know. Meeting-wide
+   * holds (*96, the API's meeting hold) and entry policies stay media-only:
+   * they come and go with the meeting and would only add re-INVITE churn.
    */
   private signalHold(held: boolean, by: ChangeSource): void {
     if (by !== 'operator' || this.finished || held === this.call.heldByUs) return;
+    if (held && this.meeting?.held) return;
     void (held ? this.call.hold() : this.call.resume()).then((result) => {
       if (!result.ok) this.logger.info({ held, status: result.status, reason: result.reason }, 'hold re-INVITE not accepted');
     });

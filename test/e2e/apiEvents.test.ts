@@ -110,6 +110,13 @@ describe('WebSocket event feed', () => {
       expect((await api('PUT', `/conference/v1/meetings/1000/participants/${id}`, { body: { action: 'deaf' } })).status).toBe(200);
       await waitFor(() => names(global).includes('start-talking'), 20_000, 'start-talking from the caller\'s tone', [run]);
       expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'lock' } })).status).toBe(200);
+      const qa = await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'qa-start' } });
+      expect(qa.json).toMatchObject({ qaMode: 1 });
+      expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'qa-stop' } })).json).toMatchObject({ qaMode: 0 });
+      // A meeting-wide hold stays in the media (no re-INVITE: alice's scenario expects none).
+      expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'hold' } })).json).toMatchObject({ holdMode: 40 });
+      expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'unhold' } })).json).toMatchObject({ holdMode: 0 });
+      expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'qa-launch' } })).json.errors[0].field).toBe('action');
       expect((await api('DELETE', `/conference/v1/calls/${id}`)).status).toBe(204);
       const result = await run.done;
       expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
@@ -122,7 +129,10 @@ describe('WebSocket event feed', () => {
         expect(events[i].timestamp).toBeGreaterThanOrEqual(events[i - 1].timestamp);
       }
       const causal = names(global).filter((n) => n !== 'start-talking' && n !== 'stop-talking');
-      expect(causal).toEqual(['meeting-start', 'add-member', 'mute-member', 'deaf-member', 'lock', 'del-member', 'meeting-end']);
+      expect(causal).toEqual([
+        'meeting-start', 'add-member', 'mute-member', 'deaf-member', 'lock', 'qa-start', 'qa-stop',
+        'hold-meeting', 'hold-member', 'unhold-meeting', 'unhold-member', 'del-member', 'meeting-end',
+      ]);
       const talking = events.find((e) => e.event === 'start-talking');
       expect(talking).toMatchObject({ participant_id: id, meetingNumber: 1000 });
       expect(talking.data.energy_level).toBeGreaterThan(-38);

@@ -105,7 +105,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     meetingNumber: meeting.meetingNumber,
     muteMode: 0,
     participantCount: meeting.participants.length,
-    qaMode: 0,
+    qaMode: meeting.qa.mode,
     state: 2,
     subscriberName: subscriberName(meeting),
     type: 0,
@@ -203,13 +203,36 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     handler: (ctx) => item(meetingOut(meetingFor(ctx.principal, ctx.ids.meetingNumber!)), ctx),
   });
   router.add({
-    method: 'PUT', path: '/meetings/{meetingNumber}', tag: 'Meetings', summary: 'Perform an action on a meeting (lock, unlock)', roles: ALL,
+    method: 'PUT', path: '/meetings/{meetingNumber}', tag: 'Meetings', summary: 'Perform an action on a meeting (lock, unlock, hold, unhold, qa-start, qa-stop, qa-next, qa-clear)', roles: ALL,
     integerParams: ['meetingNumber'], body: S.meetingAction,
     response: { status: 200, description: 'The Meeting object after the action', schema: S.meeting },
     handler: (ctx) => {
       const meeting = meetingFor(ctx.principal, ctx.ids.meetingNumber!);
-      if (ctx.body.action === 'lock') meeting.lock();
-      else meeting.unlock();
+      // Each action is idempotent: Q&A next/clear outside Q&A change nothing.
+      switch (ctx.body.action) {
+        case 'lock':
+          meeting.lock();
+          break;
+        case 'unlock':
+          meeting.unlock();
+          break;
+        case 'hold':
+        case 'unhold':
+          meeting.setHeld(ctx.body.action === 'hold');
+          break;
+        case 'qa-start':
+          meeting.qa.start('operator');
+          break;
+        case 'qa-stop':
+          meeting.qa.stop('operator');
+          break;
+        case 'qa-next':
+          meeting.qa.next('operator');
+          break;
+        case 'qa-clear':
+          meeting.qa.clear('operator');
+          break;
+      }
       return { status: 200, body: meetingOut(meeting) };
     },
   });

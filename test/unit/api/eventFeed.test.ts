@@ -61,4 +61,35 @@ describe('EventFeed', () => {
     // Once gone, a participant's voice state is no longer tracked.
     expect(feed.voice(guest)).toBeUndefined();
   });
+
+  it('publishes the meeting\'s Q&A as it happens: start, hands raised and lowered, next, clear, stop', () => {
+    const conference = new ConferenceManager(media, logger);
+    const feed = new EventFeed(conference, logger);
+    const got: BridgeEvent[] = [];
+    feed.subscribe((e) => got.push(e));
+    const join = (callId: string, role: 'host' | 'participant') =>
+      conference.join(room(7200), {
+        callId, role, accessCode: '1', caller: '15550001', callee: '15550100',
+        leg: media.createLeg({ callId, codec: 'PCMU', payloadType: 0 }),
+      });
+    const { meeting, participant: host } = join('q1', 'host');
+    const { participant: ann } = join('q2', 'participant');
+    const { participant: bob } = join('q3', 'participant');
+    meeting.qa.start('operator');
+    meeting.qa.raiseHand(ann);
+    meeting.qa.raiseHand(bob);
+    meeting.qa.lowerHand(ann);
+    meeting.qa.next('operator');
+    meeting.qa.raiseHand(ann);
+    meeting.qa.clear('operator');
+    meeting.qa.stop('operator');
+    const qa = got.filter((e) => e.event.startsWith('qa-'));
+    expect(qa.map((e) => e.event)).toEqual(['qa-start', 'qa-hand-raised', 'qa-hand-raised', 'qa-hand-lowered', 'qa-next', 'qa-hand-raised', 'qa-clear', 'qa-stop']);
+    expect(qa[2]).toMatchObject({ participant_id: bob.id, data: { position: 2 } });
+    expect(qa[4]).toMatchObject({ participant_id: bob.id });
+    expect(qa[6]).toMatchObject({ data: { dropped: [ann.id] } });
+    // Q&A muted the participants and gave bob the floor; stop gave everyone back their state.
+    expect([host.muted, ann.muted, bob.muted]).toEqual([false, false, false]);
+    meeting.end();
+  });
 });
