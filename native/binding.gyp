@@ -6,6 +6,7 @@
         "src/addon.cc",
         "src/engine.cc",
         "src/g711.cc",
+        "src/inband_dtmf.cc",
         "src/jitter_buffer.cc",
         "src/leg.cc",
         "src/mix.cc",
@@ -23,7 +24,8 @@
       "cflags!": [ "-fno-exceptions", "-fno-rtti" ],
       "cflags_cc!": [ "-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20" ],
       "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-O2", "-fexceptions" ],
-      "ldflags": [ "-pthread" ]
+      "ldflags": [ "-pthread" ],
+      "libraries": [ "-lspandsp", "-lspeexdsp", "-lm" ]
     }
   ]
 }

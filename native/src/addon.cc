@@ -414,6 +414,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("framesConcealed", static_cast<double>(s.framesConcealed));
     o.Set("dtmfEvents", static_cast<double>(s.dtmfEvents));
     o.Set("dtmfSuppressed", static_cast<double>(s.dtmfSuppressed));
+    o.Set("dtmfInband", static_cast<double>(s.dtmfInband));
+    o.Set("framesDtmfGated", static_cast<double>(s.framesDtmfGated));
     return o;
   }
 
@@ -454,6 +456,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
         case media::UserEvent::Type::Dtmf:
           o.Set("type", "dtmf");
           o.Set("digit", std::string(1, u.digit));
+          o.Set("source", u.dtmfInband ? "inband" : "rfc4733");
           o.Set("durationMs", Napi::Number::New(env, u.durationMs));
           break;
         case media::UserEvent::Type::PlaybackDone:

@@ -418,6 +418,8 @@ LegStatsSnapshot snapshot(const LegCounters& c) {
   s.framesConcealed = c.framesConcealed.load(std::memory_order_relaxed);
   s.dtmfEvents = c.dtmfEvents.load(std::memory_order_relaxed);
   s.dtmfSuppressed = c.dtmfSuppressed.load(std::memory_order_relaxed);
+  s.dtmfInband = c.dtmfInband.load(std::memory_order_relaxed);
+  s.framesDtmfGated = c.framesDtmfGated.load(std::memory_order_relaxed);
   return s;
 }
 void addTo(LegStatsSnapshot& t, const LegStatsSnapshot& s) {
@@ -429,6 +431,8 @@ void addTo(LegStatsSnapshot& t, const LegStatsSnapshot& s) {
   t.framesConcealed += s.framesConcealed;
   t.dtmfEvents += s.dtmfEvents;
   t.dtmfSuppressed += s.dtmfSuppressed;
+  t.dtmfInband += s.dtmfInband;
+  t.framesDtmfGated += s.framesDtmfGated;
 }
 }  // namespace
 
@@ -497,6 +501,7 @@ void Engine::drainEvents(std::vector<UserEvent>& out) {
         case EventType::Dtmf:
           u.type = UserEvent::Type::Dtmf;
           u.digit = e.digit;
+          u.dtmfInband = e.dtmfSource == DtmfSource::Inband;
           u.durationMs = e.durationMs;
           out.push_back(u);
           break;

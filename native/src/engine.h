@@ -72,6 +72,7 @@ struct UserEvent {
   enum class Type { Dtmf, PlaybackDone, RtpTimeout, Talking } type = Type::Dtmf;
   uint32_t legId = 0;
   char digit = 0;
+  bool dtmfInband = false;  // else RFC 4733
   uint32_t durationMs = 0;
   uint32_t playbackId = 0;
   bool interrupted = false;
@@ -81,7 +82,8 @@ struct UserEvent {
 
 struct LegStatsSnapshot {
   uint64_t packetsReceived = 0, packetsSent = 0, packetsMalformed = 0, packetsFromStrangers = 0,
-           packetsUnknownPayload = 0, framesConcealed = 0, dtmfEvents = 0, dtmfSuppressed = 0;
+           packetsUnknownPayload = 0, framesConcealed = 0, dtmfEvents = 0, dtmfSuppressed = 0,
+           dtmfInband = 0, framesDtmfGated = 0;
 };
 
 struct EngineStatsSnapshot {

@@ -87,7 +87,20 @@ void Leg::onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink)
     bump(stats.packetsMalformed);
     return;
   }
+  if (r == DtmfFeed::Ignored) return;
+  // Any press packet (new, continuation or retransmitted end) keeps the
+  // leg's audio out of the room until what the jitter buffer holds now has
+  // played out.
+  const int64_t until = nowMs + jitter_.depth() / 8 + kRfc4733GateMarginMs;
+  if (until > rfc4733GateUntilMs_) rfc4733GateUntilMs_ = until;
+  const bool first = !rfc4733Seen_;
+  rfc4733Seen_ = true;
   if (r != DtmfFeed::NewPress) return;
+  if (first && press.digit == lastInbandDigit_ && nowMs - lastInbandMs_ < kDtmfSamePressMs) return;
+  reportDigit(press.digit, DtmfSource::Rfc4733, press.durationMs, nowMs, sink);
+}
+
+void Leg::reportDigit(char digit, DtmfSource source, uint32_t durationMs, int64_t nowMs, EventSink& sink) {
   // Rate limit (GCRA): a flood of distinct presses must not become a flood
   // of events (nor stop every prompt).
   if (dtmfTatMs_ < nowMs) dtmfTatMs_ = nowMs;
@@ -97,13 +110,30 @@ void Leg::onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink)
   }
   dtmfTatMs_ += kDtmfIntervalMs;
   bump(stats.dtmfEvents);
+  if (source == DtmfSource::Inband) bump(stats.dtmfInband);
   Event e{};
   e.type = EventType::Dtmf;
   e.legId = config_.id;
-  e.digit = press.digit;
-  e.durationMs = press.durationMs;
+  e.digit = digit;
+  e.dtmfSource = source;
+  e.durationMs = durationMs;
   sink.emit(e);
   if (playback_ != nullptr && playback_->interruptible) stopPlayback(true, sink);
+}
+
+void Leg::screenDtmf(int64_t nowMs, EventSink& sink) {
+  const char digit = inband_.process(inActive ? in : nullptr, kFrameSamples);
+  const bool rfc4733 = nowMs < rfc4733GateUntilMs_;
+  // The same press sent both ways is reported once, as RFC 4733 (see
+  // rfc4733Seen_).
+  if (digit != 0 && !rfc4733 && !rfc4733Seen_) {
+    lastInbandDigit_ = digit;
+    lastInbandMs_ = nowMs;
+    reportDigit(digit, DtmfSource::Inband, 0, nowMs, sink);
+  }
+  const uint64_t gatedBefore = dtmfGate_.framesGated;
+  inActive = dtmfGate_.exchange(in, inActive, rfc4733 || inband_.active());
+  if (dtmfGate_.framesGated != gatedBefore) bump(stats.framesDtmfGated);
 }
 
 void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
@@ -112,6 +142,7 @@ void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
   if (f == JitterBuffer::Frame::Concealed) {
     stats.framesConcealed.store(jitter_.concealed, std::memory_order_relaxed);
   }
+  screenDtmf(nowMs, sink);  // on the audio as sent, before the input gain
   if (inActive && gainIn_ != 1.f) applyGain(in, kFrameSamples, gainIn_);
   detectTalking(sink);
   if (timeoutArmed_ && !timedOut_ && rtpTimeoutMs > 0 && nowMs - lastRxMs_ >= rtpTimeoutMs) {

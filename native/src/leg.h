@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "g711.h"
+#include "inband_dtmf.h"
 #include "jitter_buffer.h"
 #include "messages.h"
 #include "rfc4733.h"
@@ -45,6 +46,11 @@ bool renderSounds(Playback& p, int16_t* out, bool add);
 constexpr double kTalkStartDb = -38.0;  // a frame at or above this starts talking
 constexpr double kTalkStopDb = -46.0;   // frames below this count toward the hangover
 constexpr int kTalkHangoverFrames = 20;  // 400 ms below kTalkStopDb ends talking
+// After the last telephone-event packet, audio stays gated for what the
+// jitter buffer holds plus this margin.
+constexpr int64_t kRfc4733GateMarginMs = 60;
+// An RFC 4733 press this soon after the same in-band digit is that digit.
+constexpr int64_t kDtmfSamePressMs = 300;
 // DTMF key presses: at most one per kDtmfIntervalMs on average, bursts of
 // kDtmfBurst presses (GCRA); the rest are counted in dtmfSuppressed.
 constexpr int64_t kDtmfIntervalMs = 50;
@@ -62,6 +68,8 @@ struct LegCounters {
   std::atomic<uint64_t> framesConcealed{0};
   std::atomic<uint64_t> dtmfEvents{0};
   std::atomic<uint64_t> dtmfSuppressed{0};
+  std::atomic<uint64_t> dtmfInband{0};       // of dtmfEvents, detected in the audio
+  std::atomic<uint64_t> framesDtmfGated{0};  // audio frames kept out of the mix as DTMF
 };
 
 // Increment without a locked RMW: only one thread writes a given counter.
@@ -184,12 +192,31 @@ class Leg {
   // Hands the hold music (if any) back to the JS thread to free.
   void releaseHoldMusic(EventSink& sink);
   void onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink);
+  // Rate limit, event, prompt interruption: one press from either source.
+  void reportDigit(char digit, DtmfSource source, uint32_t durationMs, int64_t nowMs, EventSink& sink);
+  // In-band detection on this tick's decoded frame, then the hold-back gate
+  // (inband_dtmf.h): `in` becomes the frame from kDtmfHoldBackFrames ago,
+  // without audio if it was part of a digit.
+  void screenDtmf(int64_t nowMs, EventSink& sink);
 
   LegConfig config_;
   int fd_;
   SockAddr remote_;
   JitterBuffer jitter_;
   Rfc4733Decoder dtmf_;
+  InbandDtmfDetector inband_;
+  DtmfGate dtmfGate_;
+  // Audio is gated while an RFC 4733 press goes on and until its audio has
+  // left the jitter buffer (phones often send the tone in-band as well).
+  int64_t rfc4733GateUntilMs_ = 0;
+  // A phone that sends RFC 4733 sends every key that way: from its first
+  // telephone-event on, in-band digits are still gated but not reported (its
+  // audio copy of a key would otherwise be a second press whenever the audio
+  // lags the events). Before that, an RFC 4733 press repeating the in-band
+  // digit just reported is the same press.
+  bool rfc4733Seen_ = false;
+  char lastInbandDigit_ = 0;
+  int64_t lastInbandMs_ = 0;
   Playback* playback_ = nullptr;
   bool haveAudioSsrc_ = false;
   uint32_t audioSsrc_ = 0;

@@ -50,7 +50,7 @@ struct Command {
 };
 
 enum class EventType : uint8_t {
-  Dtmf,          // legId, digit, durationMs
+  Dtmf,          // legId, digit, dtmfSource, durationMs
   PlaybackDone,  // legId, playbackId, interrupted, playback (to free)
   RtpTimeout,    // legId
   LegDetached,   // leg (now owned by the JS thread until re-attached)
@@ -60,9 +60,12 @@ enum class EventType : uint8_t {
   FreePlayback,  // playback (to free; no user-visible event): replaced/ended hold music
 };
 
+enum class DtmfSource : uint8_t { Rfc4733 = 0, Inband = 1 };
+
 struct Event {
   EventType type;
   char digit;
+  DtmfSource dtmfSource;
   bool interrupted;
   bool talking;
   uint32_t legId;

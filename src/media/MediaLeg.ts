@@ -35,7 +35,8 @@ export interface MediaLegInit {
 
 /**
  * One call leg: an RTP socket on the engine, a jitter buffer, a player and
- * an RFC 4733 DTMF detector. Starts in the lobby (hears only its prompts,
+ * DTMF detection (RFC 4733 events and in-band tones; either way the key's
+ * audio is kept out of the room). Starts in the lobby (hears only its prompts,
  * still sends RTP every 20 ms once a remote is set); `join` puts it in a room.
  *
  * Events (see MediaLegEvents): `dtmf`, `playbackDone`, `rtpTimeout`,
@@ -294,8 +295,8 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     if (this.#closed) return;
     switch (ev.type) {
       case 'dtmf':
-        this.#logger?.debug({ digit: ev.digit, durationMs: ev.durationMs }, 'dtmf');
-        this.emit('dtmf', { digit: ev.digit, source: 'rfc4733', durationMs: ev.durationMs });
+        this.#logger?.debug({ digit: ev.digit, source: ev.source, durationMs: ev.durationMs }, 'dtmf');
+        this.emit('dtmf', { digit: ev.digit, source: ev.source, durationMs: ev.durationMs });
         break;
       case 'playbackDone':
         if (this.#playbackId === ev.playbackId) this.#playbackId = undefined;

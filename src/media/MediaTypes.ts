@@ -119,6 +119,10 @@ export interface LegStats {
   dtmfEvents: number;
   /** Key presses dropped by the per-leg DTMF rate limit (about 20 per second, bursts of 10). */
   dtmfSuppressed: number;
+  /** Of dtmfEvents, the presses detected as tones in the audio (source 'inband'). */
+  dtmfInband: number;
+  /** 20 ms frames of the leg's audio kept out of the room because they carried (or surrounded) a key press. */
+  framesDtmfGated: number;
 }
 
 /** Histogram of tick lateness (tick start minus its scheduled time). */

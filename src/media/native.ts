@@ -32,6 +32,8 @@ export interface NativeLegStats {
   framesConcealed: number;
   dtmfEvents: number;
   dtmfSuppressed: number;
+  dtmfInband: number;
+  framesDtmfGated: number;
 }
 
 export interface NativeEngineStats {
@@ -53,7 +55,7 @@ export interface NativeEngineStats {
 }
 
 export type NativeEvent =
-  | { type: 'dtmf'; legId: number; digit: string; durationMs: number }
+  | { type: 'dtmf'; legId: number; digit: string; source: 'rfc4733' | 'inband'; durationMs: number }
   | { type: 'playbackDone'; legId: number; playbackId: number; interrupted: boolean }
   | { type: 'rtpTimeout'; legId: number }
   | { type: 'talking'; legId: number; talking: boolean; energy: number };
