@@ -189,6 +189,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::SetRemote>("setRemote"),
                            InstanceMethod<&NativeEngine::Play>("play"),
                            InstanceMethod<&NativeEngine::StopPlayback>("stopPlayback"),
+                           InstanceMethod<&NativeEngine::SendDigits>("sendDigits"),
                            InstanceMethod<&NativeEngine::Join>("join"),
                            InstanceMethod<&NativeEngine::Update>("update"),
                            InstanceMethod<&NativeEngine::Leave>("leave"),
@@ -307,6 +308,19 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     Engine& e = engine(env);
     const uint32_t pid = guarded(env, [&] { return e.play(id, std::move(sounds), interruptible); });
     return Napi::Number::New(env, pid);
+  }
+
+  Napi::Value SendDigits(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    if (info.Length() < 4 || !info[1].IsString()) throwError(env, "EINVAL", "sendDigits(legId, digits, durationMs, gapMs)");
+    const std::string digits = info[1].As<Napi::String>().Utf8Value();
+    const uint32_t dur = argU32(info, 2, "durationMs");
+    const uint32_t gap = argU32(info, 3, "gapMs");
+    if (dur > 100000 || gap > 100000) throwError(env, "EINVAL", "durationMs and gapMs must be within [20, 5000]");
+    Engine& e = engine(env);
+    const uint32_t rid = guarded(env, [&] { return e.sendDigits(id, digits, static_cast<int>(dur), static_cast<int>(gap)); });
+    return Napi::Number::New(env, rid);
   }
 
   Napi::Value StopPlayback(const Napi::CallbackInfo& info) {
@@ -462,6 +476,11 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
         case media::UserEvent::Type::PlaybackDone:
           o.Set("type", "playbackDone");
           o.Set("playbackId", Napi::Number::New(env, u.playbackId));
+          o.Set("interrupted", Napi::Boolean::New(env, u.interrupted));
+          break;
+        case media::UserEvent::Type::DigitsSent:
+          o.Set("type", "digitsSent");
+          o.Set("requestId", Napi::Number::New(env, u.requestId));
           o.Set("interrupted", Napi::Boolean::New(env, u.interrupted));
           break;
         case media::UserEvent::Type::RtpTimeout:

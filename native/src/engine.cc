@@ -233,6 +233,37 @@ uint32_t Engine::play(uint32_t legId, std::vector<SoundPtr> sounds, bool interru
   return id;
 }
 
+uint32_t Engine::sendDigits(uint32_t legId, const std::string& digits, int durationMs, int gapMs) {
+  LegHandle& h = legHandle(legId);
+  if (h.leg->config().telephoneEventPayloadType < 0) {
+    throw MediaError("EINVAL", "the leg has no telephone-event payload type: RFC 4733 digits cannot be sent");
+  }
+  if (digits.empty() || digits.size() > static_cast<size_t>(kMaxSendDigits)) {
+    throw MediaError("EINVAL", "digits must hold 1 to " + std::to_string(kMaxSendDigits) + " keys");
+  }
+  for (char d : digits) {
+    if (Rfc4733Sender::eventFor(d) < 0) throw MediaError("EINVAL", std::string("not a DTMF key: '") + d + "'");
+  }
+  if (durationMs < kMinDigitMs || durationMs > kMaxDigitMs) {
+    throw MediaError("EINVAL", "durationMs must be within [" + std::to_string(kMinDigitMs) + ", " +
+                                   std::to_string(kMaxDigitMs) + "]");
+  }
+  if (gapMs < kMinDigitGapMs || gapMs > kMaxDigitMs) {
+    throw MediaError("EINVAL", "gapMs must be within [" + std::to_string(kMinDigitGapMs) + ", " +
+                                   std::to_string(kMaxDigitMs) + "]");
+  }
+  Command c = legCommand(CmdType::SendDigits, h.leg);
+  c.digits.id = nextDigitRequestId_++;
+  if (nextDigitRequestId_ == 0) nextDigitRequestId_ = 1;
+  for (size_t i = 0; i < digits.size(); i++) c.digits.digits[i] = digits[i];
+  c.digits.count = static_cast<uint8_t>(digits.size());
+  // Whole 20 ms ticks, rounded to the nearest.
+  c.digits.toneTicks = static_cast<uint16_t>((durationMs + 10) / 20);
+  c.digits.gapTicks = static_cast<uint16_t>((gapMs + 10) / 20);
+  postLeg(h, c);
+  return c.digits.id;
+}
+
 void Engine::stopPlayback(uint32_t legId) {
   LegHandle& h = legHandle(legId);
   postLeg(h, legCommand(CmdType::StopPlayback, h.leg));
@@ -508,6 +539,12 @@ void Engine::drainEvents(std::vector<UserEvent>& out) {
         case EventType::PlaybackDone:
           u.type = UserEvent::Type::PlaybackDone;
           u.playbackId = e.playbackId;
+          u.interrupted = e.interrupted;
+          out.push_back(u);
+          break;
+        case EventType::DigitsSent:
+          u.type = UserEvent::Type::DigitsSent;
+          u.requestId = e.requestId;
           u.interrupted = e.interrupted;
           out.push_back(u);
           break;

@@ -69,12 +69,13 @@ struct LegInfo {
 };
 
 struct UserEvent {
-  enum class Type { Dtmf, PlaybackDone, RtpTimeout, Talking } type = Type::Dtmf;
+  enum class Type { Dtmf, PlaybackDone, RtpTimeout, Talking, DigitsSent } type = Type::Dtmf;
   uint32_t legId = 0;
   char digit = 0;
   bool dtmfInband = false;  // else RFC 4733
   uint32_t durationMs = 0;
   uint32_t playbackId = 0;
+  uint32_t requestId = 0;  // DigitsSent
   bool interrupted = false;
   bool talking = false;
   double energy = 0;  // Talking: frame level in dB re full scale
@@ -107,6 +108,13 @@ class Engine {
   void setRemote(uint32_t legId, const std::string& address, int port);
   uint32_t play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible);
   void stopPlayback(uint32_t legId);
+  // Sends `digits` (0-9 * # A-D, at most kMaxSendDigits) as RFC 4733 events,
+  // each held durationMs with gapMs between keys (both rounded to 20 ms);
+  // replaces a request in progress. Returns the id its DigitsSent carries.
+  uint32_t sendDigits(uint32_t legId, const std::string& digits, int durationMs, int gapMs);
+  static constexpr int kMinDigitMs = 40;
+  static constexpr int kMinDigitGapMs = 20;
+  static constexpr int kMaxDigitMs = 5000;
   void join(uint32_t legId, uint32_t roomId, bool speak, bool hear);
   void update(uint32_t legId, bool speak, bool hear);
   void leave(uint32_t legId);
@@ -172,6 +180,7 @@ class Engine {
   uint32_t nextLegId_ = 1;
   uint32_t nextRoomId_ = 1;
   uint32_t nextPlaybackId_ = 1;
+  uint32_t nextDigitRequestId_ = 1;
   int nextPort_ = 0;
   std::mt19937 rng_;
   LegStatsSnapshot closedTotals_;  // counters of legs already freed

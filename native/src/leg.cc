@@ -290,11 +290,22 @@ void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
     renderPlayback(sink);  // prompts over what the leg hears
     if (gainOut_ != 1.f) applyGain(out, kFrameSamples, gainOut_);
   }
+  uint8_t event[4];
+  uint32_t eventTs = 0;
+  bool eventMarker = false, digitsDone = false;
+  const bool sendEvent = digitSender_.tick(timestamp_, event, eventTs, eventMarker, digitsDone);
+  if (digitsDone) digitsSent(false, sink);
   if (!remote_.valid() || fd_ < 0) return;
   if (!sending_) {
     // Time runs on: the receiver sees a timestamp gap, then a marker bit.
     timestamp_ += kFrameSamples;
     firstPacket_ = true;
+    return;
+  }
+  if (sendEvent) {
+    const size_t n = writeEventPacket(scratch, event, eventTs, eventMarker);
+    const ssize_t r = ::sendto(fd_, scratch, n, MSG_DONTWAIT, &remote_.u.sa, remote_.len);
+    if (r == static_cast<ssize_t>(n)) bump(stats.packetsSent);
     return;
   }
   const uint8_t* payload = nullptr;
@@ -307,6 +318,39 @@ void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
   const size_t n = writePacket(scratch, payload);
   const ssize_t r = ::sendto(fd_, scratch, n, MSG_DONTWAIT, &remote_.u.sa, remote_.len);
   if (r == static_cast<ssize_t>(n)) bump(stats.packetsSent);
+}
+
+void Leg::sendDigits(const DigitRequest& r, EventSink& sink) {
+  uint32_t replaced = 0;
+  const uint32_t keep = digitSender_.requestId();
+  digitSender_.start(r, replaced);
+  if (replaced != 0) {
+    Event e{};
+    e.type = EventType::DigitsSent;
+    e.legId = config_.id;
+    e.requestId = keep;
+    e.interrupted = true;
+    sink.emit(e);
+  }
+}
+
+void Leg::digitsSent(bool interrupted, EventSink& sink) {
+  Event e{};
+  e.type = EventType::DigitsSent;
+  e.legId = config_.id;
+  e.requestId = digitSender_.requestId();
+  e.interrupted = interrupted;
+  sink.emit(e);
+}
+
+size_t Leg::writeEventPacket(uint8_t* buf, const uint8_t* event, uint32_t eventTimestamp, bool marker) {
+  const size_t h = writeRtpHeader(buf, marker, static_cast<uint8_t>(config_.telephoneEventPayloadType), seq_,
+                                  eventTimestamp, config_.ssrc);
+  firstPacket_ = false;
+  seq_++;
+  timestamp_ += kFrameSamples;  // the audio clock runs on under the event
+  std::memcpy(buf + h, event, 4);
+  return h + 4;
 }
 
 size_t Leg::writePacket(uint8_t* buf, const uint8_t* payload) {

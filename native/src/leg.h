@@ -14,6 +14,7 @@
 #include "jitter_buffer.h"
 #include "messages.h"
 #include "rfc4733.h"
+#include "rfc4733_sender.h"
 #include "rtp.h"
 #include "sockaddr.h"
 #include "sound.h"
@@ -129,6 +130,8 @@ class Leg {
   // Encodes `out` (or `payload` when not null) into an RTP packet in `buf`
   // (>= 12 + 160 bytes).
   size_t writePacket(uint8_t* buf, const uint8_t* payload = nullptr);
+  // This tick's telephone-event packet instead of audio (RFC 4733 send).
+  size_t writeEventPacket(uint8_t* buf, const uint8_t* event, uint32_t eventTimestamp, bool marker);
 
   // What produceAndSend takes the leg's audio from this tick.
   enum class Source : uint8_t { Silence, Shared, Own };
@@ -161,6 +164,10 @@ class Leg {
   // false: no RTP is sent (the phone put the call on hold); time still runs,
   // and the first packet after resuming carries the marker bit.
   void setSending(bool on) { sending_ = on; }
+  // Sends `r` as RFC 4733 events on the leg's telephone-event PT (see
+  // rfc4733_sender.h), replacing a request in progress (DigitsSent with
+  // interrupted). DigitsSent follows the last end packet.
+  void sendDigits(const DigitRequest& r, EventSink& sink);
   bool sending() const { return sending_; }
 
   // Talker detection on the current `in` frame (part of pullInput; public
@@ -192,6 +199,7 @@ class Leg {
   // Hands the hold music (if any) back to the JS thread to free.
   void releaseHoldMusic(EventSink& sink);
   void onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink);
+  void digitsSent(bool interrupted, EventSink& sink);
   // Rate limit, event, prompt interruption: one press from either source.
   void reportDigit(char digit, DtmfSource source, uint32_t durationMs, int64_t nowMs, EventSink& sink);
   // In-band detection on this tick's decoded frame, then the hold-back gate
@@ -204,6 +212,7 @@ class Leg {
   SockAddr remote_;
   JitterBuffer jitter_;
   Rfc4733Decoder dtmf_;
+  Rfc4733Sender digitSender_;
   InbandDtmfDetector inband_;
   DtmfGate dtmfGate_;
   // Audio is gated while an RFC 4733 press goes on and until its audio has

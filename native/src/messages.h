@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "rfc4733_sender.h"
 #include "sockaddr.h"
 
 namespace media {
@@ -32,6 +33,7 @@ enum class CmdType : uint8_t {
   Unhold,        // leg
   SetSending,    // leg, flag
   SetRoomConfig, // room, value = maxTalkers
+  SendDigits,    // leg, digits (RFC 4733 events; replaces a request in progress)
 };
 
 struct Command {
@@ -47,6 +49,7 @@ struct Command {
   Room* room;
   Playback* playback;
   SockAddr addr;
+  DigitRequest digits;
 };
 
 enum class EventType : uint8_t {
@@ -58,6 +61,7 @@ enum class EventType : uint8_t {
   RoomClosed,    // room (to free)
   Talking,       // legId, talking (start/stop), energy (dBFS)
   FreePlayback,  // playback (to free; no user-visible event): replaced/ended hold music
+  DigitsSent,    // legId, requestId, interrupted (replaced by a newer request)
 };
 
 enum class DtmfSource : uint8_t { Rfc4733 = 0, Inband = 1 };
@@ -70,6 +74,7 @@ struct Event {
   bool talking;
   uint32_t legId;
   uint32_t playbackId;
+  uint32_t requestId;
   uint32_t durationMs;
   float energy;
   Leg* leg;

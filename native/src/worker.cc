@@ -312,6 +312,9 @@ void Worker::apply(const Command& c) {
     case CmdType::SetSending:
       c.leg->setSending(c.flag);
       break;
+    case CmdType::SendDigits:
+      c.leg->sendDigits(c.digits, *this);
+      break;
     case CmdType::SetRoomConfig:
       c.room->maxTalkers = c.value;
       break;

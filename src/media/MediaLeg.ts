@@ -11,6 +11,7 @@ import type {
   PlayOptions,
   RemoteEndpoint,
   RoomMembership,
+  SendDigitsOptions,
 } from './MediaTypes.js';
 import type { NativeEngine, NativeEvent } from './native.js';
 import type { Sound } from './Sound.js';
@@ -152,6 +153,37 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     );
     this.#playbackId = id;
     this.#logger?.debug({ playbackId: id, sounds: list.map((s) => s.source), interruptible }, 'media play');
+    return id;
+  }
+
+  /**
+   * Sends `digits` (0-9 * # A-D, at most 32) to the remote as RFC 4733
+   * telephone events on the negotiated payload type, e.g. to dial into an
+   * IVR on an outbound call. Each key is held `durationMs`, keys are
+   * `gapMs` apart; the event packets take the place of the leg's audio
+   * packets meanwhile. A second call replaces a request still in progress.
+   * Returns the request id carried by the matching `digitsSent` event.
+   * Throws MediaInvalidArgumentError when no telephone-event PT was negotiated
+   * or an argument is invalid.
+   */
+  sendDigits(digits: string, options: SendDigitsOptions = {}): number {
+    this.#assertOpen();
+    if (this.telephoneEventPayloadType === undefined) {
+      throw new MediaInvalidArgumentError(`leg ${this.id} has no telephone-event payload type: it cannot send RFC 4733 digits`);
+    }
+    if (typeof digits !== 'string' || !/^[0-9*#A-D]{1,32}$/.test(digits)) {
+      throw new MediaInvalidArgumentError('digits must be 1 to 32 keys among 0-9 * # A-D');
+    }
+    const durationMs = options.durationMs ?? 100;
+    const gapMs = options.gapMs ?? 100;
+    if (!Number.isInteger(durationMs) || durationMs < 40 || durationMs > 5000) {
+      throw new MediaInvalidArgumentError('durationMs must be an integer within [40, 5000]');
+    }
+    if (!Number.isInteger(gapMs) || gapMs < 20 || gapMs > 5000) {
+      throw new MediaInvalidArgumentError('gapMs must be an integer within [20, 5000]');
+    }
+    const id = callNative(() => this.#owner.native.sendDigits(this.id, digits, durationMs, gapMs));
+    this.#logger?.debug({ requestId: id, digits, durationMs, gapMs }, 'media send digits');
     return id;
   }
 
@@ -301,6 +333,9 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
       case 'playbackDone':
         if (this.#playbackId === ev.playbackId) this.#playbackId = undefined;
         this.emit('playbackDone', { playbackId: ev.playbackId, interrupted: ev.interrupted });
+        break;
+      case 'digitsSent':
+        this.emit('digitsSent', { requestId: ev.requestId, interrupted: ev.interrupted });
         break;
       case 'rtpTimeout':
         this.#logger?.warn('rtp timeout');

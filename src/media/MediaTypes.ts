@@ -79,6 +79,19 @@ export interface DtmfEvent {
   durationMs: number;
 }
 
+export interface SendDigitsOptions {
+  /** How long each key is held, in ms (40..5000, rounded to 20 ms). Default 100. */
+  durationMs?: number;
+  /** Silence between keys, in ms (20..5000, rounded to 20 ms). Default 100. */
+  gapMs?: number;
+}
+
+export interface DigitsSentEvent {
+  requestId: number;
+  /** True when a newer `sendDigits` replaced this one before it finished. */
+  interrupted: boolean;
+}
+
 export interface PlaybackDoneEvent {
   playbackId: number;
   /** True when stopped by DTMF, by `stopPlayback()` or by a newer `play()`. */
@@ -156,6 +169,8 @@ export interface MediaEngineStats {
 export interface MediaLegEvents {
   dtmf: [DtmfEvent];
   playbackDone: [PlaybackDoneEvent];
+  /** The last end packet of a `sendDigits` request went out (or it was replaced). */
+  digitsSent: [DigitsSentEvent];
   /** RTP stopped arriving for `rtpTimeoutMs`. Reported once until RTP resumes. */
   rtpTimeout: [];
   /** The leg started talking (energy detection with hysteresis; fires whether or not it speaks in a room). */

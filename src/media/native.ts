@@ -58,6 +58,7 @@ export type NativeEvent =
   | { type: 'dtmf'; legId: number; digit: string; source: 'rfc4733' | 'inband'; durationMs: number }
   | { type: 'playbackDone'; legId: number; playbackId: number; interrupted: boolean }
   | { type: 'rtpTimeout'; legId: number }
+  | { type: 'digitsSent'; legId: number; requestId: number; interrupted: boolean }
   | { type: 'talking'; legId: number; talking: boolean; energy: number };
 
 export interface NativeEngineOptions {
@@ -74,6 +75,8 @@ export interface NativeEngine {
   setRemote(legId: number, address: string, port: number): void;
   play(legId: number, sounds: NativeSound[], interruptible: boolean): number;
   stopPlayback(legId: number): void;
+  /** RFC 4733 events for `digits`; returns the request id its digitsSent event carries. */
+  sendDigits(legId: number, digits: string, durationMs: number, gapMs: number): number;
   join(legId: number, roomId: number, speak: boolean, hear: boolean): void;
   update(legId: number, speak: boolean, hear: boolean): void;
   leave(legId: number): void;
