@@ -4,6 +4,7 @@
       "target_name": "media",
       "sources": [
         "src/addon.cc",
+        "src/audio_codec.cc",
         "src/engine.cc",
         "src/g711.cc",
         "src/inband_dtmf.cc",
@@ -11,6 +12,7 @@
         "src/leg.cc",
         "src/mix.cc",
         "src/notifier.cc",
+        "src/resampler.cc",
         "src/rfc4733.cc",
         "src/rfc4733_sender.cc",
         "src/rtp.cc",

@@ -277,6 +277,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     const std::string c = codec.IsString() ? codec.As<Napi::String>().Utf8Value() : "";
     if (c == "PCMU") p.codec = media::Codec::PCMU;
     else if (c == "PCMA") p.codec = media::Codec::PCMA;
+    else if (c == "G722") p.codec = media::Codec::G722;
     else throwError(env, "EINVAL", "unsupported codec '" + c + "'");
     p.payloadType = optInt(o, "payloadType", -1);
     p.telephoneEventPayloadType = optInt(o, "telephoneEventPayloadType", -1);

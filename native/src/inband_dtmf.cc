@@ -52,7 +52,7 @@ DtmfGate::DtmfGate() {
   for (int i = 0; i < kDtmfHoldBackFrames; i++) active_[i] = gated_[i] = false;
 }
 
-bool DtmfGate::exchange(int16_t* frame, bool active, bool gateNow) {
+bool DtmfGate::exchange(int16_t* frame, int samples, bool active, bool gateNow) {
   if (gateNow) {
     for (int i = 0; i < kDtmfHoldBackFrames; i++) gated_[i] = true;
     hangover_ = kDtmfHangoverFrames;
@@ -63,13 +63,14 @@ bool DtmfGate::exchange(int16_t* frame, bool active, bool gateNow) {
     gateThis = true;
   }
   // Slot head_ holds the oldest frame: swap it with the new one.
-  int16_t tmp[kDtmfFrameSamples];
-  std::memcpy(tmp, frames_[head_], sizeof tmp);
-  std::memcpy(frames_[head_], frame, sizeof tmp);
-  std::memcpy(frame, tmp, sizeof tmp);
+  const size_t bytes = static_cast<size_t>(samples) * sizeof(int16_t);
+  int16_t tmp[kDtmfGateMaxSamples];
+  std::memcpy(tmp, frames_[head_], bytes);
+  std::memcpy(frames_[head_], frame, bytes);
+  std::memcpy(frame, tmp, bytes);
   const bool outActive = active_[head_] && !gated_[head_];
   if (active_[head_] && gated_[head_]) framesGated++;
-  if (gated_[head_]) std::memset(frame, 0, sizeof tmp);
+  if (gated_[head_]) std::memset(frame, 0, bytes);
   active_[head_] = active;
   gated_[head_] = gateThis;
   head_ = (head_ + 1) % kDtmfHoldBackFrames;

@@ -17,7 +17,8 @@ struct dtmf_rx_state_s;
 
 namespace media {
 
-constexpr int kDtmfFrameSamples = 160;
+constexpr int kDtmfFrameSamples = 160;     // the detector runs at 8 kHz
+constexpr int kDtmfGateMaxSamples = 320;   // the gate holds frames at the leg's rate
 // 2 frames: the worst case is a tone starting on the last sample of a frame
 // and confirmed 39 ms later, i.e. at most two frames after its first one.
 constexpr int kDtmfHoldBackFrames = 2;
@@ -54,11 +55,12 @@ class DtmfGate {
   // a digit is going on; the frames held back and this one are gated, and
   // the next kDtmfHangoverFrames too. Returns whether the frame handed out
   // holds audio (false when gated or when it had none).
-  bool exchange(int16_t* frame, bool active, bool gateNow);
+  // `samples`: the frame's length (160 or 320), constant for a leg.
+  bool exchange(int16_t* frame, int samples, bool active, bool gateNow);
   uint64_t framesGated = 0;
 
  private:
-  int16_t frames_[kDtmfHoldBackFrames][kDtmfFrameSamples];
+  int16_t frames_[kDtmfHoldBackFrames][kDtmfGateMaxSamples];
   bool active_[kDtmfHoldBackFrames];
   bool gated_[kDtmfHoldBackFrames];
   int head_ = 0;

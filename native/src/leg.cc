@@ -14,12 +14,19 @@ namespace media {
 
 Leg::Leg(const LegConfig& config, int fd)
     : config_(config),
+      codec_(config.codec),
       fd_(fd),
       remote_(SockAddr::none()),
       seq_(config.initialSeq),
       timestamp_(config.initialTimestamp) {
   std::memset(in, 0, sizeof in);
   std::memset(out, 0, sizeof out);
+  if (rate() == 8000) {
+    up_ = std::make_unique<Resampler>(8000, 16000);
+    down_ = std::make_unique<Resampler>(16000, 8000);
+  } else {
+    down_ = std::make_unique<Resampler>(16000, 8000);
+  }
 }
 
 double levelDb(double meanSquare) {
@@ -75,8 +82,12 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
     haveAudioSsrc_ = true;
     audioSsrc_ = pkt.ssrc;
   }
-  const int n = static_cast<int>(pkt.payloadSize);  // G.711: one byte per sample
-  g711::decode(config_.codec, pkt.payload, decodeBuf_, static_cast<size_t>(n));
+  const int n = static_cast<int>(pkt.payloadSize);  // one byte per RTP tick
+  if (config_.codec == Codec::G722) {
+    for (int i = 0; i < n; i++) decodeBuf_[i] = pkt.payload[i];
+  } else {
+    g711::decode(config_.codec, pkt.payload, decodeBuf_, static_cast<size_t>(n));
+  }
   jitter_.put(pkt.timestamp, decodeBuf_, n);
 }
 
@@ -122,7 +133,13 @@ void Leg::reportDigit(char digit, DtmfSource source, uint32_t durationMs, int64_
 }
 
 void Leg::screenDtmf(int64_t nowMs, EventSink& sink) {
-  const char digit = inband_.process(inActive ? in : nullptr, kFrameSamples);
+  const int16_t* narrow = in;
+  int16_t down[kFrameSamples];
+  if (inActive && rate() != 8000) {
+    down_->process(in, frameSamples(), down);
+    narrow = down;
+  }
+  const char digit = inband_.process(inActive ? narrow : nullptr, kFrameSamples);
   const bool rfc4733 = nowMs < rfc4733GateUntilMs_;
   // The same press sent both ways is reported once, as RFC 4733 (see
   // rfc4733Seen_).
@@ -132,19 +149,47 @@ void Leg::screenDtmf(int64_t nowMs, EventSink& sink) {
     reportDigit(digit, DtmfSource::Inband, 0, nowMs, sink);
   }
   const uint64_t gatedBefore = dtmfGate_.framesGated;
-  inActive = dtmfGate_.exchange(in, inActive, rfc4733 || inband_.active());
+  inActive = dtmfGate_.exchange(in, frameSamples(), inActive, rfc4733 || inband_.active());
   if (dtmfGate_.framesGated != gatedBefore) bump(stats.framesDtmfGated);
 }
 
 void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
-  const JitterBuffer::Frame f = jitter_.get(in);
+  JitterBuffer::Frame f;
+  if (config_.codec == Codec::G722) {
+    int16_t words[kFrameSamples];
+    f = jitter_.get(words);
+    if (f == JitterBuffer::Frame::Audio) {
+      uint8_t bytes[kFrameSamples];
+      for (int i = 0; i < kFrameSamples; i++) bytes[i] = static_cast<uint8_t>(words[i]);
+      codec_.decode(bytes, kFrameSamples, in);
+    } else {
+      // The buffer's concealment (scaled samples) means nothing for code
+      // words: a lost G.722 frame is silence.
+      std::memset(in, 0, sizeof in);
+    }
+  } else {
+    f = jitter_.get(in);
+  }
   inActive = f != JitterBuffer::Frame::Silence;
   if (f == JitterBuffer::Frame::Concealed) {
     stats.framesConcealed.store(jitter_.concealed, std::memory_order_relaxed);
   }
   screenDtmf(nowMs, sink);  // on the audio as sent, before the input gain
-  if (inActive && gainIn_ != 1.f) applyGain(in, kFrameSamples, gainIn_);
+  const int n = frameSamples();
+  if (inActive && gainIn_ != 1.f) applyGain(in, n, gainIn_);
   detectTalking(sink);
+  // To the room's rate (only narrowband legs in wideband rooms differ).
+  inRate = rate();
+  if (room != nullptr && room->rate != inRate) {
+    inRate = room->rate;
+    if (inActive) {
+      int16_t narrow[kFrameSamples];
+      std::memcpy(narrow, in, sizeof narrow);
+      up_->process(narrow, kFrameSamples, in);
+    } else {
+      std::memset(in, 0, sizeof in);
+    }
+  }
   if (timeoutArmed_ && !timedOut_ && rtpTimeoutMs > 0 && nowMs - lastRxMs_ >= rtpTimeoutMs) {
     timedOut_ = true;
     Event e{};
@@ -171,10 +216,11 @@ void Leg::stopPlayback(bool interrupted, EventSink& sink) {
   sink.emit(e);
 }
 
-bool renderSounds(Playback& p, int16_t* out, bool add) {
+bool renderSounds(Playback& p, int16_t* out, bool add, int rate) {
+  const int frame = rate / 50;
   int i = 0;
   bool wrapped = false;
-  while (i < kFrameSamples) {
+  while (i < frame) {
     if (p.index >= p.sounds.size()) {
       if (!p.loop || wrapped) break;  // looping over nothing but empty sounds
       p.index = 0;
@@ -182,22 +228,22 @@ bool renderSounds(Playback& p, int16_t* out, bool add) {
       wrapped = true;
       continue;
     }
-    const std::vector<int16_t>& s = p.sounds[p.index]->samples;
+    const std::vector<int16_t>& s = p.sounds[p.index]->at(rate);
     if (p.pos >= s.size()) {
       p.index++;
       p.pos = 0;
       continue;
     }
     size_t take = s.size() - p.pos;
-    if (take > static_cast<size_t>(kFrameSamples - i)) take = static_cast<size_t>(kFrameSamples - i);
+    if (take > static_cast<size_t>(frame - i)) take = static_cast<size_t>(frame - i);
     if (add) addSaturating(out + i, s.data() + p.pos, static_cast<int>(take));
     else std::memcpy(out + i, s.data() + p.pos, take * sizeof(int16_t));
     i += static_cast<int>(take);
     p.pos += take;
     if (take > 0) wrapped = false;
   }
-  if (!add && i < kFrameSamples) std::memset(out + i, 0, static_cast<size_t>(kFrameSamples - i) * sizeof(int16_t));
-  while (p.index < p.sounds.size() && p.pos >= p.sounds[p.index]->samples.size()) {
+  if (!add && i < frame) std::memset(out + i, 0, static_cast<size_t>(frame - i) * sizeof(int16_t));
+  while (p.index < p.sounds.size() && p.pos >= p.sounds[p.index]->at(rate).size()) {
     p.index++;
     p.pos = 0;
   }
@@ -211,7 +257,7 @@ bool renderSounds(Playback& p, int16_t* out, bool add) {
 
 void Leg::renderPlayback(EventSink& sink) {
   if (playback_ == nullptr) return;
-  if (renderSounds(*playback_, out, true)) stopPlayback(false, sink);
+  if (renderSounds(*playback_, out, true, rate())) stopPlayback(false, sink);
 }
 
 void Leg::releaseHoldMusic(EventSink& sink) {
@@ -241,8 +287,9 @@ void Leg::detectTalking(EventSink& sink) {
   double ms = 0;
   if (inActive) {
     int64_t acc = 0;
-    for (int i = 0; i < kFrameSamples; i++) acc += static_cast<int32_t>(in[i]) * in[i];
-    ms = static_cast<double>(acc) / kFrameSamples;
+    const int n = frameSamples();
+    for (int i = 0; i < n; i++) acc += static_cast<int32_t>(in[i]) * in[i];
+    ms = static_cast<double>(acc) / n;
   }
   // Peak hold with a ~100 ms decay: ranks talkers without following every
   // syllable.
@@ -277,18 +324,34 @@ Leg::Source Leg::source() const {
   return mixed ? Source::Own : Source::Shared;
 }
 
+void Leg::roomAudioToOut(Source src) {
+  const int n = frameSamples();
+  if (src == Source::Shared) {
+    std::memcpy(out, room->mixAt(rate()), static_cast<size_t>(n) * sizeof(int16_t));
+  } else if (src == Source::Silence) {
+    std::memset(out, 0, sizeof out);
+  } else if (!held_ && room != nullptr && room->rate != rate()) {
+    // Own N-1, written by mixRoom at the (wideband) room's rate.
+    int16_t wide[kMaxFrameSamples];
+    std::memcpy(wide, out, sizeof wide);
+    down_->process(wide, kMaxFrameSamples, out);
+  }
+}
+
 void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
   Source src = source();
   if (held_) {
-    if (hold_ != nullptr) renderSounds(*hold_, out, false);
+    if (hold_ != nullptr) renderSounds(*hold_, out, false, rate());
     else std::memset(out, 0, sizeof out);
+  } else if (src == Source::Own) {
+    roomAudioToOut(src);
   }
-  if (playback_ != nullptr || gainOut_ != 1.f) {
-    if (src == Source::Shared) std::memcpy(out, room->mix, sizeof out);
-    else if (src == Source::Silence) std::memset(out, 0, sizeof out);
+  // G.722 keeps encoder state: every leg encodes its own stream.
+  if (playback_ != nullptr || gainOut_ != 1.f || config_.codec == Codec::G722) {
+    if (src != Source::Own) roomAudioToOut(src);
     src = Source::Own;
     renderPlayback(sink);  // prompts over what the leg hears
-    if (gainOut_ != 1.f) applyGain(out, kFrameSamples, gainOut_);
+    if (gainOut_ != 1.f) applyGain(out, frameSamples(), gainOut_);
   }
   uint8_t event[4];
   uint32_t eventTs = 0;
@@ -358,7 +421,7 @@ size_t Leg::writePacket(uint8_t* buf, const uint8_t* payload) {
   firstPacket_ = false;
   seq_++;
   timestamp_ += kFrameSamples;
-  if (payload == nullptr) g711::encode(config_.codec, out, buf + h, kFrameSamples);
+  if (payload == nullptr) codec_.encode(out, frameSamples(), buf + h);
   else if (payload != buf + h) std::memcpy(buf + h, payload, kFrameSamples);
   return h + kFrameSamples;
 }

@@ -5,14 +5,17 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "audio_codec.h"
 #include "g711.h"
 #include "inband_dtmf.h"
 #include "jitter_buffer.h"
 #include "messages.h"
+#include "resampler.h"
 #include "rfc4733.h"
 #include "rfc4733_sender.h"
 #include "rtp.h"
@@ -21,7 +24,8 @@
 
 namespace media {
 
-constexpr int kFrameSamples = 160;  // 20 ms at 8 kHz
+constexpr int kFrameSamples = 160;  // 20 ms at 8 kHz; also RTP clock ticks per frame
+constexpr int kMaxFrameSamples = 320;  // 20 ms at 16 kHz (G.722 legs, wideband rooms)
 constexpr int kFrameMs = 20;
 
 // A queue of sounds to play on a leg. Built on the JS thread (which owns the
@@ -36,11 +40,12 @@ struct Playback {
   OwnedEventNode node{};  // worker's overflow FIFO of ownership events
 };
 
-// Renders up to kFrameSamples samples of `p` into `out` (adding, saturating,
-// when `add`; otherwise overwriting and zero-filling the rest). Returns true
-// when a non-looping playback has reached its end. A looping playback whose
-// sounds are all empty renders silence.
-bool renderSounds(Playback& p, int16_t* out, bool add);
+// Renders one 20 ms frame (rate / 50 samples) of `p`, from the sounds'
+// version at `rate`, into `out` (adding, saturating, when `add`; otherwise
+// overwriting and zero-filling the rest). Returns true when a non-looping
+// playback has reached its end. A looping playback whose sounds are all
+// empty renders silence.
+bool renderSounds(Playback& p, int16_t* out, bool add, int rate = 8000);
 
 // Talker detection (energy with hysteresis). Levels are the frame RMS in dB
 // relative to full scale (an RMS of 32767 = 0 dB; a full-scale sine is -3 dB).
@@ -99,6 +104,9 @@ class Leg {
   Leg& operator=(const Leg&) = delete;
 
   uint32_t id() const { return config_.id; }
+  // Audio rate of the leg's codec (8000, or 16000 for G.722) and its frame.
+  int rate() const { return codec_.rate(); }
+  int frameSamples() const { return codec_.frameSamples(); }
   int fd() const { return fd_; }
   const LegConfig& config() const { return config_; }
 
@@ -117,8 +125,9 @@ class Leg {
   // One received datagram. `truncated`: it did not fit the receive buffer.
   void onDatagram(const uint8_t* data, size_t size, bool truncated, const SockAddr& from,
                   int64_t nowMs, EventSink& sink);
-  // Tick step 1: pull one frame from the jitter buffer into `in`, apply the
-  // input gain, detect talking (events); RTP timeout.
+  // Tick step 1: pull one frame from the jitter buffer into `in` (decoded,
+  // DTMF-screened, input gain, talker detection at the leg's rate, then at
+  // the rate of its room: `inRate`); RTP timeout.
   void pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink);
   // Tick step 3 (after the rooms are mixed): what the leg hears this tick
   // (hold music, its N-1 mix, the room's shared mix, or silence), prompts
@@ -178,9 +187,10 @@ class Leg {
   float score() const { return score_; }
 
   // ---- mixer state (owning worker) ----
-  int16_t in[kFrameSamples];
+  int16_t in[kMaxFrameSamples];
   bool inActive = false;  // `in` holds decoded or concealed audio this tick
-  int16_t out[kFrameSamples];
+  int inRate = 8000;      // rate of `in` after pullInput (the room's)
+  int16_t out[kMaxFrameSamples];  // N-1 at the room's rate (mixRoom), then what the leg hears
   bool speak = false;
   bool hear = false;
   bool mixed = false;      // selected into the room's mix this tick
@@ -207,7 +217,16 @@ class Leg {
   // without audio if it was part of a digit.
   void screenDtmf(int64_t nowMs, EventSink& sink);
 
+  // The room's audio (N-1 or shared, at the room's rate) into `out` at the
+  // leg's rate.
+  void roomAudioToOut(Source src);
+
   LegConfig config_;
+  AudioCodec codec_;
+  // Narrowband legs in a wideband room: up for what they say, down for
+  // their N-1. Wideband legs: down for the DTMF detector (8 kHz only).
+  std::unique_ptr<Resampler> up_;
+  std::unique_ptr<Resampler> down_;
   int fd_;
   SockAddr remote_;
   JitterBuffer jitter_;
@@ -247,6 +266,8 @@ class Leg {
   uint16_t seq_;
   uint32_t timestamp_;
   bool firstPacket_ = true;  // marker bit on the next packet
+  // G.711 is decoded on arrival; G.722 (stateful ADPCM) goes through the
+  // jitter buffer as code words, one per RTP tick, and is decoded in order.
   int16_t decodeBuf_[JitterBuffer::kMaxPacket];
 };
 

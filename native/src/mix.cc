@@ -31,19 +31,18 @@ void applyGain(int16_t* x, int n, float gain) {
 }
 
 namespace {
-constexpr int kBlock = 8;  // 1 ms
-constexpr int kBlocks = kFrameSamples / kBlock;
-static_assert(kBlocks * kBlock == kFrameSamples, "frame must be whole blocks");
+constexpr int kBlocks = 20;  // 1 ms blocks: 8 samples at 8 kHz, 16 at 16 kHz
 // Per-block release toward 1: 1 - exp(-1 ms / 60 ms).
 constexpr float kRelease = 0.016528f;
 }  // namespace
 
-void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gain) {
-  int32_t x[kFrameSamples];
+void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gain, int n) {
+  const int kBlock = n / kBlocks;
+  int32_t x[kMaxFrameSamples];
   if (own == nullptr) {
-    std::memcpy(x, sum, sizeof x);
+    std::memcpy(x, sum, static_cast<size_t>(n) * sizeof(int32_t));
   } else {
-    for (int i = 0; i < kFrameSamples; i++) x[i] = sum[i] - own[i];
+    for (int i = 0; i < n; i++) x[i] = sum[i] - own[i];
   }
   float need[kBlocks];
   bool over = false;
@@ -62,7 +61,7 @@ void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gai
   }
   if (!over && gain >= 0.9999f) {  // common case: nothing to do
     gain = 1.f;
-    for (int i = 0; i < kFrameSamples; i++) out[i] = static_cast<int16_t>(x[i]);
+    for (int i = 0; i < n; i++) out[i] = static_cast<int16_t>(x[i]);
     return;
   }
   float g[kBlocks + 1];
@@ -74,7 +73,7 @@ void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gai
     g[b + 1] = next;
   }
   for (int b = 0; b < kBlocks; b++) {
-    const float step = (g[b + 1] - g[b]) / kBlock;
+    const float step = (g[b + 1] - g[b]) / static_cast<float>(kBlock);
     for (int k = 0; k < kBlock; k++) {
       const int i = b * kBlock + k;
       const float v = static_cast<float>(x[i]) * (g[b] + step * static_cast<float>(k));
@@ -119,20 +118,22 @@ void mixRoom(Room& room) {
   for (int i = 0; i < n; i++) {
     if (!chosen[i]->wasMixed) chosen[i]->limiterGain = room.limiterGain;
   }
+  const int samples = room.frameSamples();
   std::memset(room.sum, 0, sizeof room.sum);
-  for (int i = 0; i < n; i++) accumulate(room.sum, chosen[i]->in, kFrameSamples);
+  for (int i = 0; i < n; i++) accumulate(room.sum, chosen[i]->in, samples);
   room.talkersMixed = static_cast<uint32_t>(n);
   room.encodedValid[0] = room.encodedValid[1] = false;
+  room.mix8Valid = false;
   if (n == 0) {
     std::memset(room.mix, 0, sizeof room.mix);
     room.limiterGain = 1.f;
   } else {
-    limitFrame(room.sum, nullptr, room.mix, room.limiterGain);
+    limitFrame(room.sum, nullptr, room.mix, room.limiterGain, samples);
   }
   for (int i = 0; i < n; i++) {
     Leg* l = chosen[i];
     if (!l->hear) continue;
-    limitFrame(room.sum, l->in, l->out, l->limiterGain);
+    limitFrame(room.sum, l->in, l->out, l->limiterGain, samples);
   }
 }
 

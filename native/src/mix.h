@@ -35,7 +35,7 @@ void addSaturating(int16_t* dst, const int16_t* src, int n);
 // x[i] = clamp(round(x[i] * gain))
 void applyGain(int16_t* x, int n, float gain);
 
-// Limiter: peak threshold -1 dBFS. A 20 ms frame (kFrameSamples) is cut into
+// Limiter: peak threshold -1 dBFS. A 20 ms frame of `n` samples (160 or 320) is cut into
 // 1 ms blocks; each block's peak gives the gain it needs; the gain at each
 // block boundary is the minimum of what the blocks on both sides need and of
 // the released previous gain, and is interpolated linearly inside a block.
@@ -44,7 +44,7 @@ void applyGain(int16_t* x, int n, float gain);
 // no clipping, no wrap-around, and (the gain being positive) no sign flips.
 // `gain` carries the state between frames (1 = no reduction).
 constexpr int32_t kLimiterThreshold = 29204;  // -1 dBFS
-void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gain);
+void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gain, int n = 160);
 
 // Picks at most room.maxTalkers candidates, loudest first, into `chosen`
 // (capacity kMaxTalkersLimit); sets every member's `mixed`. Returns the count.

@@ -101,7 +101,7 @@ TEST(dtmf_gate_delays_and_gates) {
   std::vector<bool> outActive;
   for (int i = 1; i <= 10; i++) {
     for (int16_t& x : f) x = static_cast<int16_t>(i);
-    const bool a = g.exchange(f, true, i == 4);
+    const bool a = g.exchange(f, kDtmfFrameSamples, true, i == 4);
     outValues.push_back(f[0]);
     outActive.push_back(a);
   }

@@ -8,7 +8,18 @@
  */
 import type { Logger } from '../log.js';
 
-export type AudioCodecName = 'PCMU' | 'PCMA';
+export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722';
+
+/** An audio codec the engine can run on a leg (see SUPPORTED_CODECS). */
+export interface SupportedCodec {
+  name: AudioCodecName;
+  /** RTP/AVP static payload type (RFC 3551). */
+  payloadType: number;
+  /** RTP clock rate, as written in SDP a=rtpmap (8000 for G722 too, RFC 3551 4.5.2). */
+  clockRate: number;
+  /** Audio sample rate the engine runs the leg at (rooms mix at their widest leg's rate). */
+  sampleRate: number;
+}
 
 export interface MediaEngineOptions {
   /** Address the RTP sockets bind to, e.g. 127.0.0.1 or 0.0.0.0. */

@@ -2,6 +2,7 @@ export { MediaEngine, type MediaEngineObserverEvents } from './MediaEngine.js';
 export { MediaLeg } from './MediaLeg.js';
 export { MediaRoom, type MediaRoomEvents } from './MediaRoom.js';
 export { Sound } from './Sound.js';
+export { SUPPORTED_CODECS } from './codecs.js';
 export {
   MediaError,
   MediaClosedError,
