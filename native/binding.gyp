@@ -12,6 +12,7 @@
         "src/leg.cc",
         "src/mix.cc",
         "src/notifier.cc",
+        "src/recorder.cc",
         "src/resampler.cc",
         "src/rfc4733.cc",
         "src/rfc4733_sender.cc",

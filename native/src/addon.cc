@@ -190,6 +190,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::Play>("play"),
                            InstanceMethod<&NativeEngine::StopPlayback>("stopPlayback"),
                            InstanceMethod<&NativeEngine::SendDigits>("sendDigits"),
+                           InstanceMethod<&NativeEngine::StartRecording>("startRecording"),
+                           InstanceMethod<&NativeEngine::StopRecording>("stopRecording"),
                            InstanceMethod<&NativeEngine::Join>("join"),
                            InstanceMethod<&NativeEngine::Update>("update"),
                            InstanceMethod<&NativeEngine::Leave>("leave"),
@@ -309,6 +311,26 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     Engine& e = engine(env);
     const uint32_t pid = guarded(env, [&] { return e.play(id, std::move(sounds), interruptible); });
     return Napi::Number::New(env, pid);
+  }
+
+  Napi::Value StartRecording(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t roomId = argU32(info, 0, "roomId");
+    if (info.Length() < 4 || !info[1].IsString() || !info[2].IsString()) {
+      throwError(env, "EINVAL", "startRecording(roomId, mixFile, trackDirectory, sampleRate)");
+    }
+    const std::string mix = info[1].As<Napi::String>().Utf8Value();
+    const std::string tracks = info[2].As<Napi::String>().Utf8Value();
+    const uint32_t rate = argU32(info, 3, "sampleRate");
+    Engine& e = engine(env);
+    const uint32_t id = guarded(env, [&] { return e.startRecording(roomId, mix, tracks, static_cast<int>(rate)); });
+    return Napi::Number::New(env, id);
+  }
+
+  Napi::Value StopRecording(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "recordingId");
+    return run(env, [&](Engine& e) { e.stopRecording(id); });
   }
 
   Napi::Value SendDigits(const Napi::CallbackInfo& info) {
@@ -479,6 +501,22 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
           o.Set("playbackId", Napi::Number::New(env, u.playbackId));
           o.Set("interrupted", Napi::Boolean::New(env, u.interrupted));
           break;
+        case media::UserEvent::Type::RecordingDone: {
+          o.Set("type", "recordingDone");
+          o.Set("recordingId", Napi::Number::New(env, u.recordingId));
+          if (!u.error.empty()) o.Set("error", u.error);
+          o.Set("durationMs", Napi::Number::New(env, static_cast<double>(u.recordedMs)));
+          o.Set("framesDropped", Napi::Number::New(env, static_cast<double>(u.framesDropped)));
+          Napi::Array tracks = Napi::Array::New(env, u.tracks.size());
+          for (uint32_t k = 0; k < u.tracks.size(); k++) {
+            Napi::Object t = Napi::Object::New(env);
+            t.Set("legId", Napi::Number::New(env, u.tracks[k].legId));
+            t.Set("file", u.tracks[k].path);
+            tracks.Set(k, t);
+          }
+          o.Set("tracks", tracks);
+          break;
+        }
         case media::UserEvent::Type::DigitsSent:
           o.Set("type", "digitsSent");
           o.Set("requestId", Napi::Number::New(env, u.requestId));

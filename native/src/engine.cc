@@ -65,6 +65,7 @@ Engine::Engine(const EngineConfig& config, std::function<void()> wake) : config_
   }
   legsPerWorker_.assign(workers_.size(), 0);
   roomsPerWorker_.assign(workers_.size(), 0);
+  wake_ = wake;
   notifier_.reset(new Notifier(fds, std::move(wake)));
   for (auto& w : workers_) w->start();
 }
@@ -428,8 +429,52 @@ void Engine::setSending(uint32_t legId, bool sending) {
   postLeg(h, c);
 }
 
+uint32_t Engine::startRecording(uint32_t roomId, const std::string& mixPath, const std::string& trackDirectory,
+                                int sampleRate) {
+  RoomHandle& r = roomHandle(roomId);
+  if (r.recordingId != 0) throw MediaError("EBUSY", "room " + std::to_string(roomId) + " is already being recorded");
+  if (mixPath.empty()) throw MediaError("EINVAL", "mixFile is required");
+  if (sampleRate != 8000 && sampleRate != 16000) throw MediaError("EINVAL", "sampleRate must be 8000 or 16000");
+  const uint32_t id = nextRecordingId_++;
+  std::unique_ptr<Recorder> rec;
+  try {
+    rec = std::make_unique<Recorder>(id, mixPath, trackDirectory, sampleRate, wake_);
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw MediaError("EIO", e.what());
+  }
+  Command c{};
+  c.type = CmdType::StartRecording;
+  c.room = r.room;
+  c.recorder = rec.get();
+  post(r.worker, c);
+  RecordingHandle h;
+  h.recorder = std::move(rec);
+  h.roomId = roomId;
+  recordings_.emplace(id, std::move(h));
+  r.recordingId = id;
+  return id;
+}
+
+void Engine::stopRecording(uint32_t recordingId) {
+  ensureOpen();
+  auto it = recordings_.find(recordingId);
+  if (it == recordings_.end() || it->second.stopped) return;
+  it->second.stopped = true;
+  RoomHandle& r = rooms_.at(it->second.roomId);  // a recording not stopped has its room open
+  r.recordingId = 0;
+  Command c{};
+  c.type = CmdType::StopRecording;
+  c.room = r.room;
+  c.recorder = it->second.recorder.get();
+  post(r.worker, c);
+}
+
 void Engine::closeRoom(uint32_t roomId) {
   const RoomHandle r = roomHandle(roomId);
+  // The worker finishes the room's recorder when it closes the room.
+  if (r.recordingId != 0) recordings_.at(r.recordingId).stopped = true;
   Command c{};
   c.type = CmdType::CloseRoom;
   c.room = r.room;
@@ -567,6 +612,23 @@ void Engine::drainEvents(std::vector<UserEvent>& out) {
       freeEventPayload(e);
     }
   }
+  // Recordings whose writer has closed every file (it wakes us when done).
+  for (auto it = recordings_.begin(); it != recordings_.end();) {
+    if (!it->second.recorder->finished()) {
+      ++it;
+      continue;
+    }
+    const RecordingResult& res = it->second.recorder->result();
+    UserEvent u;
+    u.type = UserEvent::Type::RecordingDone;
+    u.recordingId = it->first;
+    u.error = res.error;
+    u.recordedMs = res.durationMs;
+    u.framesDropped = res.framesDropped;
+    u.tracks = res.tracks;
+    out.push_back(std::move(u));
+    it = recordings_.erase(it);  // joins the (finished) writer
+  }
 }
 
 void Engine::close() {
@@ -574,6 +636,8 @@ void Engine::close() {
   closed_ = true;
   if (notifier_) notifier_->stop();
   for (auto& w : workers_) w->stop();
+  // Workers are gone: finishing and freeing each recorder closes its files.
+  recordings_.clear();
   // Threads are gone: this thread now owns both ends of every ring.
   for (auto& w : workers_) {
     Command c;

@@ -23,6 +23,7 @@
 
 #include "g711.h"
 #include "messages.h"
+#include "recorder.h"
 #include "sound.h"
 
 namespace media {
@@ -69,7 +70,7 @@ struct LegInfo {
 };
 
 struct UserEvent {
-  enum class Type { Dtmf, PlaybackDone, RtpTimeout, Talking, DigitsSent } type = Type::Dtmf;
+  enum class Type { Dtmf, PlaybackDone, RtpTimeout, Talking, DigitsSent, RecordingDone } type = Type::Dtmf;
   uint32_t legId = 0;
   char digit = 0;
   bool dtmfInband = false;  // else RFC 4733
@@ -79,6 +80,12 @@ struct UserEvent {
   bool interrupted = false;
   bool talking = false;
   double energy = 0;  // Talking: frame level in dB re full scale
+  // RecordingDone (legId 0)
+  uint32_t recordingId = 0;
+  std::string error;
+  uint64_t recordedMs = 0;
+  uint64_t framesDropped = 0;
+  std::vector<RecordingTrack> tracks;
 };
 
 struct LegStatsSnapshot {
@@ -130,6 +137,15 @@ class Engine {
   void hold(uint32_t legId, std::vector<SoundPtr> music);
   void unhold(uint32_t legId);
   void setSending(uint32_t legId, bool sending);
+  // Records the room's mix to `mixPath` (and, when `trackDirectory` is not
+  // empty, each speaking leg to trackDirectory/leg-<id>.wav) at `sampleRate`
+  // (8000 or 16000). Files are opened now: a bad path throws EIO. One
+  // recording per room at a time (EBUSY). RecordingDone follows stop, the
+  // room's closing, or an error.
+  uint32_t startRecording(uint32_t roomId, const std::string& mixPath, const std::string& trackDirectory,
+                          int sampleRate);
+  // Idempotent; a no-op once the room is closed (that stopped it already).
+  void stopRecording(uint32_t recordingId);
 
   static constexpr double kMinGainDb = -60;
   static constexpr double kMaxGainDb = 24;
@@ -154,6 +170,12 @@ class Engine {
   struct RoomHandle {
     Room* room = nullptr;
     int worker = 0;
+    uint32_t recordingId = 0;  // recording in progress, 0 if none
+  };
+  struct RecordingHandle {
+    std::unique_ptr<Recorder> recorder;
+    uint32_t roomId = 0;
+    bool stopped = false;  // StopRecording / CloseRoom posted
   };
 
   void ensureOpen() const;
@@ -177,6 +199,9 @@ class Engine {
   std::unique_ptr<Notifier> notifier_;
   std::unordered_map<uint32_t, LegHandle> legs_;
   std::unordered_map<uint32_t, RoomHandle> rooms_;
+  std::unordered_map<uint32_t, RecordingHandle> recordings_;
+  uint32_t nextRecordingId_ = 1;
+  std::function<void()> wake_;  // also called by recorders' writer threads
   uint32_t nextLegId_ = 1;
   uint32_t nextRoomId_ = 1;
   uint32_t nextPlaybackId_ = 1;

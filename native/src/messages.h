@@ -15,6 +15,7 @@ namespace media {
 class Leg;
 struct Room;
 struct Playback;
+class Recorder;
 
 enum class CmdType : uint8_t {
   AttachLeg,     // leg: start serving it (register socket)
@@ -34,6 +35,8 @@ enum class CmdType : uint8_t {
   SetSending,    // leg, flag
   SetRoomConfig, // room, value = maxTalkers
   SendDigits,    // leg, digits (RFC 4733 events; replaces a request in progress)
+  StartRecording,  // room, recorder (the JS thread keeps ownership)
+  StopRecording,   // room, recorder: recorder->finish(), never touched again
 };
 
 struct Command {
@@ -48,6 +51,7 @@ struct Command {
   Leg* leg;
   Room* room;
   Playback* playback;
+  Recorder* recorder;
   SockAddr addr;
   DigitRequest digits;
 };

@@ -135,6 +135,18 @@ void mixRoom(Room& room) {
     if (!l->hear) continue;
     limitFrame(room.sum, l->in, l->out, l->limiterGain, samples);
   }
+  if (room.recorder != nullptr) record(room, samples);
+}
+
+void record(Room& room, int samples) {
+  Recorder& r = *room.recorder;
+  r.pushMix(room.mix, samples, room.rate);
+  // A track is what the leg says into the room: nothing while muted, held or
+  // silent (the writer fills silence).
+  for (Leg* l = room.head; l != nullptr; l = l->roomNext) {
+    if (l->speak && l->inActive && !l->held()) r.pushTrack(l->id(), l->in, samples, room.rate);
+  }
+  r.endTick();
 }
 
 }  // namespace media

@@ -50,7 +50,10 @@ void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gai
 // (capacity kMaxTalkersLimit); sets every member's `mixed`. Returns the count.
 int selectTalkers(Room& room, Leg** chosen);
 
-// Mixes one 20 ms frame for `room` (see above).
+// Mixes one 20 ms frame for `room` (see above), then records it if the room
+// is being recorded.
 void mixRoom(Room& room);
+// Hands this tick's mix (and the speaking legs' tracks) to the recorder's ring.
+void record(Room& room, int samples);
 
 }  // namespace media

@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "leg.h"
+#include "recorder.h"
 
 namespace media {
 
@@ -36,6 +37,7 @@ struct Room {
   uint8_t encoded[2][kFrameSamples];
   bool encodedValid[2] = {false, false};
   uint32_t talkersMixed = 0;  // this tick
+  Recorder* recorder = nullptr;  // fed by mixRoom while recording (owned by the JS thread)
 
   // The shared mix at `legRate` (8000 or 16000 <= rate).
   const int16_t* mixAt(int legRate) {

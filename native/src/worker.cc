@@ -312,6 +312,13 @@ void Worker::apply(const Command& c) {
     case CmdType::SetSending:
       c.leg->setSending(c.flag);
       break;
+    case CmdType::StartRecording:
+      c.room->recorder = c.recorder;
+      break;
+    case CmdType::StopRecording:
+      if (c.room->recorder == c.recorder) c.room->recorder = nullptr;
+      c.recorder->finish();
+      break;
     case CmdType::SendDigits:
       c.leg->sendDigits(c.digits, *this);
       break;
@@ -320,6 +327,8 @@ void Worker::apply(const Command& c) {
       break;
     case CmdType::CloseRoom: {
       Room* r = c.room;
+      if (r->recorder != nullptr) r->recorder->finish();
+      r->recorder = nullptr;
       while (r->head != nullptr) roomRemove(*r->head);  // back to the lobby
       if (r->prev != nullptr) r->prev->next = r->next;
       else rooms_ = r->next;

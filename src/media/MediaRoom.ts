@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 
 import type { MediaLeg } from './MediaLeg.js';
-import { MediaClosedError } from './MediaErrors.js';
+import { MediaClosedError, MediaInvalidArgumentError } from './MediaErrors.js';
+import type { MediaRecording } from './MediaRecording.js';
+import type { RecordingOptions } from './MediaTypes.js';
 
 export interface MediaRoomEvents {
   close: [];
@@ -11,6 +13,7 @@ export interface MediaRoomEvents {
 export interface MediaRoomOwner {
   closeRoom(room: MediaRoom): void;
   setRoomMaxTalkers(room: MediaRoom, maxTalkers: number): void;
+  startRecording(room: MediaRoom, options: Required<Omit<RecordingOptions, 'trackDirectory'>> & { trackDirectory: string | undefined }): MediaRecording;
 }
 
 /**
@@ -55,6 +58,26 @@ export class MediaRoom extends EventEmitter<MediaRoomEvents> {
   /** Legs currently in the room. */
   get legs(): ReadonlySet<MediaLeg> {
     return this.#legs;
+  }
+
+  /**
+   * Starts recording the room's mix to `mixFile` (and each speaking leg to
+   * its own file under `trackDirectory`), until `stop()` on the returned
+   * handle or the room's closing; its `recordingDone` event follows. The
+   * files are opened now: a bad path throws a MediaError (code EIO); a room
+   * already being recorded throws code EBUSY.
+   */
+  startRecording(options: RecordingOptions): MediaRecording {
+    this.assertOpen();
+    if (typeof options?.mixFile !== 'string' || options.mixFile.length === 0) {
+      throw new MediaInvalidArgumentError('mixFile must be a non-empty path');
+    }
+    if (options.trackDirectory !== undefined && (typeof options.trackDirectory !== 'string' || options.trackDirectory.length === 0)) {
+      throw new MediaInvalidArgumentError('trackDirectory must be a non-empty path');
+    }
+    const sampleRate = options.sampleRate ?? 16000;
+    if (sampleRate !== 8000 && sampleRate !== 16000) throw new MediaInvalidArgumentError('sampleRate must be 8000 or 16000');
+    return this.#owner.startRecording(this, { mixFile: options.mixFile, trackDirectory: options.trackDirectory, sampleRate });
   }
 
   close(): void {

@@ -90,6 +90,24 @@ export interface DtmfEvent {
   durationMs: number;
 }
 
+export interface RecordingOptions {
+  /** Path of the WAV file for the room's mix (created or truncated now). */
+  mixFile: string;
+  /** When set, each leg that speaks in the room gets trackDirectory/leg-<legId>.wav. */
+  trackDirectory?: string;
+  /** 8000 or 16000 (default): the files' rate, whatever the room mixes at. */
+  sampleRate?: 8000 | 16000;
+}
+
+export interface RecordingDoneEvent {
+  mixFile: string;
+  /** Length of every file (tracks are padded with silence to line up with the mix). */
+  durationMs: number;
+  /** 20 ms frames the writer could not keep up with (written as silence). */
+  framesDropped: number;
+  tracks: Array<{ legId: number; callId: string | undefined; file: string }>;
+}
+
 export interface SendDigitsOptions {
   /** How long each key is held, in ms (40..5000, rounded to 20 ms). Default 100. */
   durationMs?: number;

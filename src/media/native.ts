@@ -59,6 +59,15 @@ export type NativeEvent =
   | { type: 'playbackDone'; legId: number; playbackId: number; interrupted: boolean }
   | { type: 'rtpTimeout'; legId: number }
   | { type: 'digitsSent'; legId: number; requestId: number; interrupted: boolean }
+  | {
+      type: 'recordingDone';
+      legId: 0;
+      recordingId: number;
+      error?: string;
+      durationMs: number;
+      framesDropped: number;
+      tracks: Array<{ legId: number; file: string }>;
+    }
   | { type: 'talking'; legId: number; talking: boolean; energy: number };
 
 export interface NativeEngineOptions {
@@ -84,6 +93,9 @@ export interface NativeEngine {
   createRoom(maxTalkers?: number): number;
   setRoomMaxTalkers(roomId: number, maxTalkers: number): void;
   closeRoom(roomId: number): void;
+  /** trackDirectory '' = no tracks. Opens the files now (EIO on a bad path); EBUSY if the room is being recorded. */
+  startRecording(roomId: number, mixFile: string, trackDirectory: string, sampleRate: number): number;
+  stopRecording(recordingId: number): void;
   setGain(legId: number, inDb: number, outDb: number): void;
   /** [] holds with silence. */
   hold(legId: number, music: NativeSound[]): void;
