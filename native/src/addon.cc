@@ -190,6 +190,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::Play>("play"),
                            InstanceMethod<&NativeEngine::StopPlayback>("stopPlayback"),
                            InstanceMethod<&NativeEngine::SendDigits>("sendDigits"),
+                           InstanceMethod<&NativeEngine::SetWhisper>("setWhisper"),
                            InstanceMethod<&NativeEngine::StartRecording>("startRecording"),
                            InstanceMethod<&NativeEngine::StopRecording>("stopRecording"),
                            InstanceMethod<&NativeEngine::Join>("join"),
@@ -331,6 +332,25 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     Napi::Env env = info.Env();
     const uint32_t id = argU32(info, 0, "recordingId");
     return run(env, [&](Engine& e) { e.stopRecording(id); });
+  }
+
+  Napi::Value SetWhisper(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    if (info.Length() < 2 || !info[1].IsArray()) throwError(env, "EINVAL", "setWhisper(legId, targetLegIds[])");
+    Napi::Array arr = info[1].As<Napi::Array>();
+    if (arr.Length() > 64) throwError(env, "EINVAL", "too many whisper targets");
+    std::vector<uint32_t> targets;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsNumber()) throwError(env, "EINVAL", "whisper targets must be leg ids");
+      const double d = v.As<Napi::Number>().DoubleValue();
+      if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d))) {
+        throwError(env, "EINVAL", "whisper targets must be leg ids");
+      }
+      targets.push_back(static_cast<uint32_t>(d));
+    }
+    return run(env, [&](Engine& e) { e.setWhisper(id, targets); });
   }
 
   Napi::Value SendDigits(const Napi::CallbackInfo& info) {

@@ -265,6 +265,21 @@ uint32_t Engine::sendDigits(uint32_t legId, const std::string& digits, int durat
   return c.digits.id;
 }
 
+void Engine::setWhisper(uint32_t legId, const std::vector<uint32_t>& targets) {
+  LegHandle& h = legHandle(legId);
+  if (targets.size() > static_cast<size_t>(kMaxWhisperTargets)) {
+    throw MediaError("EINVAL", "at most " + std::to_string(kMaxWhisperTargets) + " whisper targets");
+  }
+  Command c = legCommand(CmdType::SetWhisper, h.leg);
+  c.whisper.count = 0;
+  for (uint32_t t : targets) {
+    if (t == legId) throw MediaError("EINVAL", "a leg cannot whisper to itself");
+    legHandle(t);  // ENOLEG if unknown
+    c.whisper.legIds[c.whisper.count++] = t;
+  }
+  postLeg(h, c);
+}
+
 void Engine::stopPlayback(uint32_t legId) {
   LegHandle& h = legHandle(legId);
   postLeg(h, legCommand(CmdType::StopPlayback, h.leg));

@@ -115,6 +115,9 @@ class Engine {
   void setRemote(uint32_t legId, const std::string& address, int port);
   uint32_t play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible);
   void stopPlayback(uint32_t legId);
+  // The leg is heard only by `targets` (legs of its room), or by the room
+  // again when empty.
+  void setWhisper(uint32_t legId, const std::vector<uint32_t>& targets);
   // Sends `digits` (0-9 * # A-D, at most kMaxSendDigits) as RFC 4733 events,
   // each held durationMs with gapMs between keys (both rounded to 20 ms);
   // replaces a request in progress. Returns the id its DigitsSent carries.

@@ -321,7 +321,7 @@ void Leg::detectTalking(EventSink& sink) {
 Leg::Source Leg::source() const {
   if (held_) return Source::Own;
   if (room == nullptr || !hear) return Source::Silence;
-  return mixed ? Source::Own : Source::Shared;
+  return mixed || whispered ? Source::Own : Source::Shared;
 }
 
 void Leg::roomAudioToOut(Source src) {

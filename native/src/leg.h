@@ -194,6 +194,17 @@ class Leg {
   bool speak = false;
   bool hear = false;
   bool mixed = false;      // selected into the room's mix this tick
+  bool whispered = false;  // a whisper was added to `out` this tick (mixRoom)
+  // Whisper: when count > 0 the leg is heard only by these legs of its room
+  // (never in the room's mix).
+  WhisperTargets whisper{};
+  bool whispers() const { return whisper.count > 0; }
+  bool whisperTarget(uint32_t legId) const {
+    for (int i = 0; i < whisper.count; i++) {
+      if (whisper.legIds[i] == legId) return true;
+    }
+    return false;
+  }
   bool wasMixed = false;   // ... the tick before
   float limiterGain = 1.f; // limiter state of this leg's own N-1 mix
   Room* room = nullptr;

@@ -37,6 +37,13 @@ enum class CmdType : uint8_t {
   SendDigits,    // leg, digits (RFC 4733 events; replaces a request in progress)
   StartRecording,  // room, recorder (the JS thread keeps ownership)
   StopRecording,   // room, recorder: recorder->finish(), never touched again
+  SetWhisper,      // leg, whisper (targets; count 0 = heard by the room again)
+};
+
+constexpr int kMaxWhisperTargets = 16;
+struct WhisperTargets {
+  uint32_t legIds[kMaxWhisperTargets];
+  uint8_t count;
 };
 
 struct Command {
@@ -54,6 +61,7 @@ struct Command {
   Recorder* recorder;
   SockAddr addr;
   DigitRequest digits;
+  WhisperTargets whisper;
 };
 
 enum class EventType : uint8_t {

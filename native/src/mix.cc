@@ -94,7 +94,8 @@ int selectTalkers(Room& room, Leg** chosen) {
     const bool was = l->mixed;
     l->wasMixed = was;
     l->mixed = false;
-    if (!l->speak || !l->inActive || !l->talking() || l->held()) continue;
+    l->whispered = false;
+    if (!l->speak || !l->inActive || !l->talking() || l->held() || l->whispers()) continue;
     const float s = was ? l->score() * 2.f : l->score();  // +3 dB to stay
     if (n == cap && s <= score[n - 1]) continue;
     int pos = n < cap ? n++ : cap - 1;  // drop the quietest when full
@@ -136,15 +137,35 @@ void mixRoom(Room& room) {
     limitFrame(room.sum, l->in, l->out, l->limiterGain, samples);
   }
   if (room.recorder != nullptr) record(room, samples);
+  mixWhispers(room, samples);
+}
+
+void mixWhispers(Room& room, int samples) {
+  Leg* whisperers[kMaxWhisperersPerRoom];
+  int w = 0;
+  for (Leg* l = room.head; l != nullptr && w < kMaxWhisperersPerRoom; l = l->roomNext) {
+    if (l->whispers() && l->speak && l->inActive && !l->held()) whisperers[w++] = l;
+  }
+  if (w == 0) return;
+  for (Leg* t = room.head; t != nullptr; t = t->roomNext) {
+    if (!t->hear || t->held()) continue;
+    for (int i = 0; i < w; i++) {
+      if (whisperers[i] == t || !whisperers[i]->whisperTarget(t->id())) continue;
+      // A listener of the shared mix gets its own copy with the whisper in.
+      if (!t->mixed && !t->whispered) std::memcpy(t->out, room.mix, static_cast<size_t>(samples) * sizeof(int16_t));
+      t->whispered = true;
+      addSaturating(t->out, whisperers[i]->in, samples);
+    }
+  }
 }
 
 void record(Room& room, int samples) {
   Recorder& r = *room.recorder;
   r.pushMix(room.mix, samples, room.rate);
-  // A track is what the leg says into the room: nothing while muted, held or
-  // silent (the writer fills silence).
+  // A track is what the leg says into the room: nothing while muted, held,
+  // whispering or silent (the writer fills silence).
   for (Leg* l = room.head; l != nullptr; l = l->roomNext) {
-    if (l->speak && l->inActive && !l->held()) r.pushTrack(l->id(), l->in, samples, room.rate);
+    if (l->speak && l->inActive && !l->held() && !l->whispers()) r.pushTrack(l->id(), l->in, samples, room.rate);
   }
   r.endTick();
 }

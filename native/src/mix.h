@@ -53,6 +53,11 @@ int selectTalkers(Room& room, Leg** chosen);
 // Mixes one 20 ms frame for `room` (see above), then records it if the room
 // is being recorded.
 void mixRoom(Room& room);
+// Whisper: a leg with targets is never mixed; each target that hears gets
+// its audio added to what it hears (own N-1, or a copy of the shared mix),
+// saturating. At most kMaxWhisperersPerRoom whisperers are served per tick.
+constexpr int kMaxWhisperersPerRoom = 8;
+void mixWhispers(Room& room, int samples);
 // Hands this tick's mix (and the speaking legs' tracks) to the recorder's ring.
 void record(Room& room, int samples);
 

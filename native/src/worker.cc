@@ -319,6 +319,9 @@ void Worker::apply(const Command& c) {
       if (c.room->recorder == c.recorder) c.room->recorder = nullptr;
       c.recorder->finish();
       break;
+    case CmdType::SetWhisper:
+      c.leg->whisper = c.whisper;
+      break;
     case CmdType::SendDigits:
       c.leg->sendDigits(c.digits, *this);
       break;

@@ -68,6 +68,7 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
   #held = false;
   #sending = true;
   #talking = false;
+  #whisperTargets: readonly MediaLeg[] = [];
   #closed = false;
 
   /** @internal Use MediaEngine.createLeg. */
@@ -185,6 +186,37 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     const id = callNative(() => this.#owner.native.sendDigits(this.id, digits, durationMs, gapMs));
     this.#logger?.debug({ requestId: id, digits, durationMs, gapMs }, 'media send digits');
     return id;
+  }
+
+  /** The legs this leg whispers to ([] when the room hears it). */
+  get whisperTargets(): readonly MediaLeg[] {
+    return this.#whisperTargets;
+  }
+
+  /**
+   * Whisper (coaching, Q&A): from now on only `targets` (legs of the same
+   * room, at most 16) hear this leg, over whatever they hear; the room's mix
+   * and recording no longer contain it. The leg still hears the room.
+   * `[]` (or `clearWhisper()`) puts it back in the room's mix.
+   */
+  setWhisperTargets(targets: readonly MediaLeg[]): void {
+    this.#assertOpen();
+    if (!Array.isArray(targets) || targets.length > 16) {
+      throw new MediaInvalidArgumentError('whisper targets must be an array of at most 16 legs');
+    }
+    for (const t of targets) {
+      if (t === this) throw new MediaInvalidArgumentError('a leg cannot whisper to itself');
+      if (t.closed) throw new MediaClosedError(`whisper target leg ${t.id} (${t.callId}) is closed`);
+    }
+    const unique = [...new Set(targets)];
+    callNative(() => this.#owner.native.setWhisper(this.id, unique.map((t) => t.id)));
+    this.#whisperTargets = unique;
+    this.#logger?.debug({ targets: unique.map((t) => t.callId) }, 'media leg whisper');
+  }
+
+  /** The room hears this leg again. */
+  clearWhisper(): void {
+    this.setWhisperTargets([]);
   }
 
   /** Stops the current playback, if any (`playbackDone` with interrupted). */

@@ -84,6 +84,8 @@ export interface NativeEngine {
   setRemote(legId: number, address: string, port: number): void;
   play(legId: number, sounds: NativeSound[], interruptible: boolean): number;
   stopPlayback(legId: number): void;
+  /** [] = heard by the room again. */
+  setWhisper(legId: number, targetLegIds: number[]): void;
   /** RFC 4733 events for `digits`; returns the request id its digitsSent event carries. */
   sendDigits(legId: number, digits: string, durationMs: number, gapMs: number): number;
   join(legId: number, roomId: number, speak: boolean, hear: boolean): void;
