@@ -191,6 +191,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::StopPlayback>("stopPlayback"),
                            InstanceMethod<&NativeEngine::SendDigits>("sendDigits"),
                            InstanceMethod<&NativeEngine::SetWhisper>("setWhisper"),
+                           InstanceMethod<&NativeEngine::PlayRoom>("playRoom"),
+                           InstanceMethod<&NativeEngine::StopRoomPlayback>("stopRoomPlayback"),
                            InstanceMethod<&NativeEngine::StartRecording>("startRecording"),
                            InstanceMethod<&NativeEngine::StopRecording>("stopRecording"),
                            InstanceMethod<&NativeEngine::Join>("join"),
@@ -308,10 +310,28 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     const uint32_t id = argU32(info, 0, "legId");
     if (info.Length() < 3 || !info[1].IsArray()) throwError(env, "EINVAL", "play(legId, sounds[], interruptible)");
     const bool interruptible = argBool(info, 2, "interruptible");
+    const bool queue = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
     std::vector<media::SoundPtr> sounds = soundsOf(env, info[1].As<Napi::Array>());
     Engine& e = engine(env);
-    const uint32_t pid = guarded(env, [&] { return e.play(id, std::move(sounds), interruptible); });
+    const uint32_t pid = guarded(env, [&] { return e.play(id, std::move(sounds), interruptible, queue); });
     return Napi::Number::New(env, pid);
+  }
+
+  Napi::Value PlayRoom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "roomId");
+    if (info.Length() < 3 || !info[1].IsArray()) throwError(env, "EINVAL", "playRoom(roomId, sounds[], queue)");
+    const bool queue = argBool(info, 2, "queue");
+    std::vector<media::SoundPtr> sounds = soundsOf(env, info[1].As<Napi::Array>());
+    Engine& e = engine(env);
+    const uint32_t pid = guarded(env, [&] { return e.playRoom(id, std::move(sounds), queue); });
+    return Napi::Number::New(env, pid);
+  }
+
+  Napi::Value StopRoomPlayback(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "roomId");
+    return run(env, [&](Engine& e) { e.stopRoomPlayback(id); });
   }
 
   Napi::Value StartRecording(const Napi::CallbackInfo& info) {
@@ -519,6 +539,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
         case media::UserEvent::Type::PlaybackDone:
           o.Set("type", "playbackDone");
           o.Set("playbackId", Napi::Number::New(env, u.playbackId));
+          if (u.roomId != 0) o.Set("roomId", Napi::Number::New(env, u.roomId));
           o.Set("interrupted", Napi::Boolean::New(env, u.interrupted));
           break;
         case media::UserEvent::Type::RecordingDone: {

@@ -217,7 +217,36 @@ void Engine::setRemote(uint32_t legId, const std::string& address, int port) {
   postLeg(h, c);
 }
 
-uint32_t Engine::play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible) {
+uint32_t Engine::playRoom(uint32_t roomId, std::vector<SoundPtr> sounds, bool queue) {
+  RoomHandle& r = roomHandle(roomId);
+  for (const SoundPtr& s : sounds) {
+    if (!s) throw MediaError("EINVAL", "null sound");
+  }
+  auto p = std::make_unique<Playback>();
+  p->id = nextPlaybackId_++;
+  if (nextPlaybackId_ == 0) nextPlaybackId_ = 1;
+  p->sounds = std::move(sounds);
+  p->interruptible = false;
+  const uint32_t id = p->id;
+  Command c{};
+  c.type = CmdType::PlayRoom;
+  c.room = r.room;
+  c.playback = p.get();
+  c.flag = queue;
+  post(r.worker, c);  // throws EBUSY without taking ownership
+  p.release();
+  return id;
+}
+
+void Engine::stopRoomPlayback(uint32_t roomId) {
+  RoomHandle& r = roomHandle(roomId);
+  Command c{};
+  c.type = CmdType::StopRoomPlayback;
+  c.room = r.room;
+  post(r.worker, c);
+}
+
+uint32_t Engine::play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible, bool queue) {
   LegHandle& h = legHandle(legId);
   for (const SoundPtr& s : sounds) {
     if (!s) throw MediaError("EINVAL", "null sound");
@@ -230,6 +259,7 @@ uint32_t Engine::play(uint32_t legId, std::vector<SoundPtr> sounds, bool interru
   const uint32_t id = p->id;
   Command c = legCommand(CmdType::Play, h.leg);
   c.playback = p;
+  c.flag = queue;
   postLegOwning(h, c);
   return id;
 }
@@ -598,6 +628,7 @@ void Engine::drainEvents(std::vector<UserEvent>& out) {
           break;
         case EventType::PlaybackDone:
           u.type = UserEvent::Type::PlaybackDone;
+          u.roomId = e.roomId;
           u.playbackId = e.playbackId;
           u.interrupted = e.interrupted;
           out.push_back(u);
@@ -663,7 +694,7 @@ void Engine::close() {
         bool inMap = false;
         for (auto& kv : legs_) inMap = inMap || kv.second.leg == c.leg;
         if (!inMap) freeLeg(c.leg);
-      } else if (c.type == CmdType::Play || c.type == CmdType::Hold) {
+      } else if (c.type == CmdType::Play || c.type == CmdType::Hold || c.type == CmdType::PlayRoom) {
         delete c.playback;
       } else if (c.type == CmdType::CloseRoom) {
         delete c.room;

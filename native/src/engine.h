@@ -76,6 +76,7 @@ struct UserEvent {
   bool dtmfInband = false;  // else RFC 4733
   uint32_t durationMs = 0;
   uint32_t playbackId = 0;
+  uint32_t roomId = 0;     // PlaybackDone of a room announcement
   uint32_t requestId = 0;  // DigitsSent
   bool interrupted = false;
   bool talking = false;
@@ -113,7 +114,13 @@ class Engine {
 
   LegInfo createLeg(const LegParams& params);
   void setRemote(uint32_t legId, const std::string& address, int port);
-  uint32_t play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible);
+  // queue: after the current playback and those already queued; else
+  // replaces them (their PlaybackDone report interrupted).
+  uint32_t play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible, bool queue = false);
+  // An announcement every hearing member of the room hears (and the
+  // recording gets); PlaybackDone carries the room id.
+  uint32_t playRoom(uint32_t roomId, std::vector<SoundPtr> sounds, bool queue);
+  void stopRoomPlayback(uint32_t roomId);
   void stopPlayback(uint32_t legId);
   // The leg is heard only by `targets` (legs of its room), or by the room
   // again when empty.

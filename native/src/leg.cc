@@ -41,7 +41,7 @@ const double kTalkStopMs = dbToMeanSquare(kTalkStopDb);
 }  // namespace
 
 Leg::~Leg() {
-  delete playback_;
+  player_.clear();
   delete hold_;
   if (fd_ >= 0) ::close(fd_);
 }
@@ -129,7 +129,29 @@ void Leg::reportDigit(char digit, DtmfSource source, uint32_t durationMs, int64_
   e.dtmfSource = source;
   e.durationMs = durationMs;
   sink.emit(e);
-  if (playback_ != nullptr && playback_->interruptible) stopPlayback(true, sink);
+  // Type-ahead: a key skips the prompt playing and the interruptible ones
+  // queued behind it.
+  if (player_.current != nullptr && player_.current->interruptible) {
+    endPlayback(player_, true, false, config_.id, 0, sink);
+    Playback* keep = nullptr;
+    Playback* keepTail = nullptr;
+    while (Playback* p = player_.popWaiting()) {
+      if (p->interruptible) {
+        player_.current = p;
+        endPlayback(player_, true, false, config_.id, 0, sink);
+      } else if (keepTail == nullptr) {
+        keep = keepTail = p;
+      } else {
+        keepTail->nextQueued = p;
+        keepTail = p;
+      }
+    }
+    for (Playback* p = keep; p != nullptr;) {
+      Playback* next = p->nextQueued;
+      player_.append(p);
+      p = next;
+    }
+  }
 }
 
 void Leg::screenDtmf(int64_t nowMs, EventSink& sink) {
@@ -199,21 +221,32 @@ void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
   }
 }
 
-void Leg::startPlayback(Playback* playback, EventSink& sink) {
-  if (playback_ != nullptr) stopPlayback(true, sink);
-  playback_ = playback;
+void endPlayback(PlaybackQueue& q, bool interrupted, bool all, uint32_t legId, uint32_t roomId, EventSink& sink) {
+  for (;;) {
+    if (q.current != nullptr) {
+      Event e{};
+      e.type = EventType::PlaybackDone;
+      e.legId = legId;
+      e.roomId = roomId;
+      e.playbackId = q.current->id;
+      e.interrupted = interrupted;
+      e.playback = q.current;  // freed on the JS thread
+      q.current = nullptr;
+      sink.emit(e);
+    }
+    if (!all) return;
+    q.current = q.popWaiting();
+    if (q.current == nullptr) return;
+  }
+}
+
+void Leg::startPlayback(Playback* playback, EventSink& sink, bool queue) {
+  if (!queue) stopPlayback(true, sink);
+  player_.append(playback);
 }
 
 void Leg::stopPlayback(bool interrupted, EventSink& sink) {
-  if (playback_ == nullptr) return;
-  Event e{};
-  e.type = EventType::PlaybackDone;
-  e.legId = config_.id;
-  e.playbackId = playback_->id;
-  e.interrupted = interrupted;
-  e.playback = playback_;  // freed on the JS thread
-  playback_ = nullptr;
-  sink.emit(e);
+  endPlayback(player_, interrupted, true, config_.id, 0, sink);
 }
 
 bool renderSounds(Playback& p, int16_t* out, bool add, int rate) {
@@ -256,8 +289,11 @@ bool renderSounds(Playback& p, int16_t* out, bool add, int rate) {
 }
 
 void Leg::renderPlayback(EventSink& sink) {
-  if (playback_ == nullptr) return;
-  if (renderSounds(*playback_, out, true, rate())) stopPlayback(false, sink);
+  if (player_.current == nullptr) return;
+  if (renderSounds(*player_.current, out, true, rate())) {
+    endPlayback(player_, false, false, config_.id, 0, sink);
+    player_.current = player_.popWaiting();  // the next one starts next tick
+  }
 }
 
 void Leg::releaseHoldMusic(EventSink& sink) {
@@ -347,7 +383,7 @@ void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
     roomAudioToOut(src);
   }
   // G.722 keeps encoder state: every leg encodes its own stream.
-  if (playback_ != nullptr || gainOut_ != 1.f || config_.codec == Codec::G722) {
+  if (player_.current != nullptr || gainOut_ != 1.f || config_.codec == Codec::G722) {
     if (src != Source::Own) roomAudioToOut(src);
     src = Source::Own;
     renderPlayback(sink);  // prompts over what the leg hears

@@ -37,8 +37,45 @@ struct Playback {
   bool loop = false;  // hold music: restarts at the end, never finishes
   size_t index = 0;  // worker-side cursor
   size_t pos = 0;
+  Playback* nextQueued = nullptr;  // worker-side queue of a leg or room
   OwnedEventNode node{};  // worker's overflow FIFO of ownership events
 };
+
+// A queue of playbacks (intrusive: queuing never allocates). Worker-side.
+struct PlaybackQueue {
+  Playback* current = nullptr;
+  Playback* head = nullptr;  // waiting, in order
+  Playback* tail = nullptr;
+  void append(Playback* p) {
+    p->nextQueued = nullptr;
+    if (current == nullptr) {
+      current = p;
+      return;
+    }
+    if (tail != nullptr) tail->nextQueued = p;
+    else head = p;
+    tail = p;
+  }
+  Playback* popWaiting() {
+    Playback* p = head;
+    if (p != nullptr) {
+      head = p->nextQueued;
+      if (head == nullptr) tail = nullptr;
+      p->nextQueued = nullptr;
+    }
+    return p;
+  }
+  // Frees everything (JS thread, teardown).
+  void clear() {
+    delete current;
+    current = nullptr;
+    while (Playback* p = popWaiting()) delete p;
+  }
+};
+
+// Emits PlaybackDone (handing the playback back) for the current playback
+// and, when `all`, every waiting one; `roomId` != 0 for a room's queue.
+void endPlayback(PlaybackQueue& q, bool interrupted, bool all, uint32_t legId, uint32_t roomId, EventSink& sink);
 
 // Renders one 20 ms frame (rate / 50 samples) of `p`, from the sounds'
 // version at `rate`, into `out` (adding, saturating, when `add`; otherwise
@@ -146,17 +183,12 @@ class Leg {
   enum class Source : uint8_t { Silence, Shared, Own };
   Source source() const;
 
-  // Replaces the current playback (its PlaybackDone reports interrupted).
-  void startPlayback(Playback* playback, EventSink& sink);
+  // Replaces the current playback and the queue (their PlaybackDone report
+  // interrupted), or with `queue`, plays after what is playing or queued.
+  void startPlayback(Playback* playback, EventSink& sink, bool queue = false);
+  // Stops the current playback and empties the queue (all interrupted).
   void stopPlayback(bool interrupted, EventSink& sink);
-  bool playing() const { return playback_ != nullptr; }
-
-  // Gives up the playback without an event (engine teardown).
-  Playback* releasePlayback() {
-    Playback* p = playback_;
-    playback_ = nullptr;
-    return p;
-  }
+  bool playing() const { return player_.current != nullptr; }
 
   // Hold: the leg hears `music` looping (or silence when null) instead of the
   // room and never enters the mix. A previous hold playback goes back to the
@@ -256,7 +288,7 @@ class Leg {
   bool rfc4733Seen_ = false;
   char lastInbandDigit_ = 0;
   int64_t lastInbandMs_ = 0;
-  Playback* playback_ = nullptr;
+  PlaybackQueue player_;
   bool haveAudioSsrc_ = false;
   uint32_t audioSsrc_ = 0;
   bool timeoutArmed_ = false;  // remote set or RTP received: the timeout applies

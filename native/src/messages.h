@@ -22,7 +22,7 @@ enum class CmdType : uint8_t {
   DetachLeg,     // leg: stop serving, hand back (LegDetached) for migration
   CloseLeg,      // leg: stop serving, hand back (LegClosed) to be freed
   SetRemote,     // leg, addr
-  Play,          // leg, playback (replaces the current one)
+  Play,          // leg, playback, flag = queue (else replaces the current one and the queue)
   StopPlayback,  // leg
   Join,          // leg, room, speak, hear (leaves any current room)
   Update,        // leg, speak, hear
@@ -38,6 +38,8 @@ enum class CmdType : uint8_t {
   StartRecording,  // room, recorder (the JS thread keeps ownership)
   StopRecording,   // room, recorder: recorder->finish(), never touched again
   SetWhisper,      // leg, whisper (targets; count 0 = heard by the room again)
+  PlayRoom,        // room, playback, flag = queue: an announcement the whole room hears
+  StopRoomPlayback,  // room
 };
 
 constexpr int kMaxWhisperTargets = 16;
@@ -86,6 +88,7 @@ struct Event {
   bool talking;
   uint32_t legId;
   uint32_t playbackId;
+  uint32_t roomId;     // PlaybackDone of a room's announcement (legId 0)
   uint32_t requestId;
   uint32_t durationMs;
   float energy;

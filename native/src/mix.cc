@@ -111,7 +111,7 @@ int selectTalkers(Room& room, Leg** chosen) {
   return n;
 }
 
-void mixRoom(Room& room) {
+void mixRoom(Room& room, EventSink* sink) {
   Leg* chosen[kMaxTalkersLimit];
   const int n = selectTalkers(room, chosen);
   // A leg entering the mix was hearing the shared mix: its own limiter
@@ -136,8 +136,19 @@ void mixRoom(Room& room) {
     if (!l->hear) continue;
     limitFrame(room.sum, l->in, l->out, l->limiterGain, samples);
   }
-  if (room.recorder != nullptr) record(room, samples);
+  if (sink != nullptr && room.player.current != nullptr) {
+    int16_t announcement[kMaxFrameSamples];
+    if (renderSounds(*room.player.current, announcement, false, room.rate)) {
+      endPlayback(room.player, false, false, 0, room.id, *sink);
+      room.player.current = room.player.popWaiting();  // the next one starts next tick
+    }
+    addSaturating(room.mix, announcement, samples);
+    for (int i = 0; i < n; i++) {
+      if (chosen[i]->hear) addSaturating(chosen[i]->out, announcement, samples);
+    }
+  }
   mixWhispers(room, samples);
+  if (room.recorder != nullptr) record(room, samples);
 }
 
 void mixWhispers(Room& room, int samples) {

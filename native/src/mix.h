@@ -21,6 +21,7 @@ namespace media {
 
 struct Room;
 class Leg;
+class EventSink;
 
 inline int16_t clamp16(int32_t v) {
   return static_cast<int16_t>(v > 32767 ? 32767 : (v < -32768 ? -32768 : v));
@@ -50,9 +51,10 @@ void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gai
 // (capacity kMaxTalkersLimit); sets every member's `mixed`. Returns the count.
 int selectTalkers(Room& room, Leg** chosen);
 
-// Mixes one 20 ms frame for `room` (see above), then records it if the room
-// is being recorded.
-void mixRoom(Room& room);
+// Mixes one 20 ms frame for `room` (see above); with a sink, the room's
+// announcement (its playback queue) is added to the shared mix and every
+// N-1; then whispers; then the recorder gets the frame.
+void mixRoom(Room& room, EventSink* sink = nullptr);
 // Whisper: a leg with targets is never mixed; each target that hears gets
 // its audio added to what it hears (own N-1, or a copy of the shared mix),
 // saturating. At most kMaxWhisperersPerRoom whisperers are served per tick.

@@ -15,6 +15,9 @@ constexpr int kMaxTalkersLimit = 32;
 
 struct Room {
   Room() : down(16000, 8000) {}
+  ~Room() { player.clear(); }  // teardown only: a closed room hands its playbacks back first
+  Room(const Room&) = delete;
+  Room& operator=(const Room&) = delete;
   uint32_t id = 0;
   int rate = 8000;
   uint32_t wideMembers = 0;  // members whose codec runs at 16 kHz
@@ -38,6 +41,7 @@ struct Room {
   bool encodedValid[2] = {false, false};
   uint32_t talkersMixed = 0;  // this tick
   Recorder* recorder = nullptr;  // fed by mixRoom while recording (owned by the JS thread)
+  PlaybackQueue player;  // announcements: heard by every hearing member, and recorded
 
   // The shared mix at `legRate` (8000 or 16000 <= rate).
   const int16_t* mixAt(int legRate) {

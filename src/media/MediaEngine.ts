@@ -245,6 +245,26 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
   }
 
   /** @internal MediaRoomOwner */
+  playRoom(room: MediaRoom, sounds: readonly Sound[], queue: boolean): number {
+    this.#assertOpen();
+    const id = callNative(() =>
+      this.native.playRoom(
+        room.id,
+        sounds.map((s) => s.native),
+        queue,
+      ),
+    );
+    this.#logger?.debug({ roomId: room.id, playbackId: id, sounds: sounds.map((s) => s.source), queue }, 'media room play');
+    return id;
+  }
+
+  /** @internal MediaRoomOwner */
+  stopRoomPlayback(room: MediaRoom): void {
+    this.#assertOpen();
+    callNative(() => this.native.stopRoomPlayback(room.id));
+  }
+
+  /** @internal MediaRoomOwner */
   startRecording(room: MediaRoom, options: Required<Omit<RecordingOptions, 'trackDirectory'>> & { trackDirectory: string | undefined }): MediaRecording {
     this.#assertOpen();
     const id = callNative(() => this.native.startRecording(room.id, options.mixFile, options.trackDirectory ?? '', options.sampleRate));
@@ -284,6 +304,14 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
         this.#recordings.delete(ev.recordingId);
         try {
           recording?.finish(ev);
+        } catch (err) {
+          firstError ??= err;
+        }
+        continue;
+      }
+      if (ev.type === 'playbackDone' && ev.roomId !== undefined) {
+        try {
+          this.#rooms.get(ev.roomId)?.emit('playbackDone', { playbackId: ev.playbackId, interrupted: ev.interrupted });
         } catch (err) {
           firstError ??= err;
         }

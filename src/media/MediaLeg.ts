@@ -136,20 +136,23 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
   }
 
   /**
-   * Plays the sounds one after the other, replacing any current playback
-   * (whose `playbackDone` then reports `interrupted: true`). Prompts are mixed
-   * over what the leg hears from its room. Returns the playback id carried by
-   * the matching `playbackDone` event.
+   * Plays the sounds one after the other, replacing any current or queued
+   * playback (whose `playbackDone` then reports `interrupted: true`), or with
+   * `queue: true` after them. Prompts are mixed over what the leg hears from
+   * its room. Returns the playback id carried by the matching `playbackDone`
+   * event.
    */
   play(sounds: Sound | readonly Sound[], options: PlayOptions = {}): number {
     this.#assertOpen();
     const list = Array.isArray(sounds) ? (sounds as readonly Sound[]) : [sounds as Sound];
     const interruptible = options.interruptibleByDtmf ?? true;
+    const queue = options.queue ?? false;
     const id = callNative(() =>
       this.#owner.native.play(
         this.id,
         list.map((s) => s.native),
         interruptible,
+        queue,
       ),
     );
     this.#playbackId = id;
@@ -219,7 +222,7 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     this.setWhisperTargets([]);
   }
 
-  /** Stops the current playback, if any (`playbackDone` with interrupted). */
+  /** Stops the current playback and empties the queue (`playbackDone` with interrupted for each). */
   stopPlayback(): void {
     this.#assertOpen();
     callNative(() => this.#owner.native.stopPlayback(this.id));

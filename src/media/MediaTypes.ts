@@ -128,8 +128,21 @@ export interface PlaybackDoneEvent {
 }
 
 export interface PlayOptions {
-  /** A DTMF digit on the leg stops the playback (type-ahead). Default true. */
+  /**
+   * A DTMF digit on the leg stops the playback, and the interruptible ones
+   * queued after it (type-ahead). Default true.
+   */
   interruptibleByDtmf?: boolean;
+  /**
+   * true: play after the current playback and those already queued; false
+   * (default): replace them (their playbackDone report interrupted).
+   */
+  queue?: boolean;
+}
+
+export interface RoomPlayOptions {
+  /** As PlayOptions.queue. Announcements are not interrupted by DTMF; use `stopPlayback()`. */
+  queue?: boolean;
 }
 
 export interface ToneSpec {

@@ -56,7 +56,7 @@ export interface NativeEngineStats {
 
 export type NativeEvent =
   | { type: 'dtmf'; legId: number; digit: string; source: 'rfc4733' | 'inband'; durationMs: number }
-  | { type: 'playbackDone'; legId: number; playbackId: number; interrupted: boolean }
+  | { type: 'playbackDone'; legId: number; roomId?: number; playbackId: number; interrupted: boolean }
   | { type: 'rtpTimeout'; legId: number }
   | { type: 'digitsSent'; legId: number; requestId: number; interrupted: boolean }
   | {
@@ -82,7 +82,10 @@ export interface NativeEngineOptions {
 export interface NativeEngine {
   createLeg(options: { codec: string; payloadType: number; telephoneEventPayloadType?: number }): NativeLegInfo;
   setRemote(legId: number, address: string, port: number): void;
-  play(legId: number, sounds: NativeSound[], interruptible: boolean): number;
+  play(legId: number, sounds: NativeSound[], interruptible: boolean, queue?: boolean): number;
+  /** An announcement to the whole room (playbackDone carries roomId, legId 0). */
+  playRoom(roomId: number, sounds: NativeSound[], queue: boolean): number;
+  stopRoomPlayback(roomId: number): void;
   stopPlayback(legId: number): void;
   /** [] = heard by the room again. */
   setWhisper(legId: number, targetLegIds: number[]): void;
