@@ -84,28 +84,56 @@ void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gai
   gain = g[kBlocks];
 }
 
+namespace {
+// Inserts `l` with `score` into the descending list chosen/scores of `n`
+// entries (capacity `cap`); drops the quietest when full.
+void rankInsert(Leg* l, float s, Leg** chosen, float* scores, int& n, int cap) {
+  if (n == cap && s <= scores[n - 1]) return;
+  int pos = n < cap ? n++ : cap - 1;
+  while (pos > 0 && scores[pos - 1] < s) {
+    scores[pos] = scores[pos - 1];
+    chosen[pos] = chosen[pos - 1];
+    pos--;
+  }
+  scores[pos] = s;
+  chosen[pos] = l;
+}
+const float kQuietFloorMs = static_cast<float>(32767.0 * 32767.0 * std::pow(10.0, kQuietTalkerFloorDb / 10.0));
+}  // namespace
+
 int selectTalkers(Room& room, Leg** chosen) {
   int n = 0;
   float score[kMaxTalkersLimit];
   const int cap = static_cast<int>(room.maxTalkers < 1 ? 1
                                    : room.maxTalkers > kMaxTalkersLimit ? kMaxTalkersLimit
                                                                         : room.maxTalkers);
+  bool quietCandidates = false;
   for (Leg* l = room.head; l != nullptr; l = l->roomNext) {
     const bool was = l->mixed;
     l->wasMixed = was;
     l->mixed = false;
     l->whispered = false;
-    if (!l->speak || !l->inActive || !l->talking() || l->held() || l->whispers()) continue;
-    const float s = was ? l->score() * 2.f : l->score();  // +3 dB to stay
-    if (n == cap && s <= score[n - 1]) continue;
-    int pos = n < cap ? n++ : cap - 1;  // drop the quietest when full
-    while (pos > 0 && score[pos - 1] < s) {
-      score[pos] = score[pos - 1];
-      chosen[pos] = chosen[pos - 1];
-      pos--;
+    if (!l->speak || !l->inActive || l->held() || l->whispers()) continue;
+    if (!l->talking()) {
+      quietCandidates = quietCandidates || l->score() >= kQuietFloorMs;
+      continue;
     }
-    score[pos] = s;
-    chosen[pos] = l;
+    rankInsert(l, was ? l->score() * 2.f : l->score(), chosen, score, n, cap);  // +3 dB to stay
+  }
+  // Free slots go to the loudest legs that speak too softly to count as
+  // talking but are above the noise floor: a quiet phone is still heard
+  // when nobody else talks.
+  if (n < cap && quietCandidates) {
+    Leg* quiet[kMaxTalkersLimit];
+    float quietScore[kMaxTalkersLimit];
+    int q = 0;
+    const int free = cap - n;
+    for (Leg* l = room.head; l != nullptr; l = l->roomNext) {
+      if (!l->speak || !l->inActive || l->held() || l->whispers() || l->talking()) continue;
+      if (l->score() < kQuietFloorMs) continue;
+      rankInsert(l, l->wasMixed ? l->score() * 2.f : l->score(), quiet, quietScore, q, free);
+    }
+    for (int i = 0; i < q; i++) chosen[n++] = quiet[i];
   }
   for (int i = 0; i < n; i++) chosen[i]->mixed = true;
   return n;

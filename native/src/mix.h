@@ -47,8 +47,15 @@ void applyGain(int16_t* x, int n, float gain);
 constexpr int32_t kLimiterThreshold = 29204;  // -1 dBFS
 void limitFrame(const int32_t* sum, const int16_t* own, int16_t* out, float& gain, int n = 160);
 
-// Picks at most room.maxTalkers candidates, loudest first, into `chosen`
-// (capacity kMaxTalkersLimit); sets every member's `mixed`. Returns the count.
+// Legs that speak but are not detected talking fill the talker slots left
+// free, loudest first, if their peak-hold level is at least this (dBFS,
+// frame RMS re full scale): below it is line noise.
+constexpr double kQuietTalkerFloorDb = -60.0;
+
+// Picks at most room.maxTalkers candidates into `chosen` (capacity
+// kMaxTalkersLimit): talking legs, loudest first, then quiet legs above
+// kQuietTalkerFloorDb in the slots left; sets every member's `mixed`.
+// Returns the count.
 int selectTalkers(Room& room, Leg** chosen);
 
 // Mixes one 20 ms frame for `room` (see above); with a sink, the room's
