@@ -4,13 +4,18 @@
       "target_name": "media",
       "sources": [
         "src/addon.cc",
+        "src/audio_codec.cc",
         "src/engine.cc",
         "src/g711.cc",
+        "src/inband_dtmf.cc",
         "src/jitter_buffer.cc",
         "src/leg.cc",
         "src/mix.cc",
         "src/notifier.cc",
+        "src/recorder.cc",
+        "src/resampler.cc",
         "src/rfc4733.cc",
+        "src/rfc4733_sender.cc",
         "src/rtp.cc",
         "src/sockaddr.cc",
         "src/sound.cc",
@@ -23,7 +28,8 @@
       "cflags!": [ "-fno-exceptions", "-fno-rtti" ],
       "cflags_cc!": [ "-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20" ],
       "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-O2", "-fexceptions" ],
-      "ldflags": [ "-pthread" ]
+      "ldflags": [ "-pthread" ],
+      "libraries": [ "-lspandsp", "-lspeexdsp", "-lm" ]
     }
   ]
 }

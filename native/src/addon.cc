@@ -189,6 +189,12 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                            InstanceMethod<&NativeEngine::SetRemote>("setRemote"),
                            InstanceMethod<&NativeEngine::Play>("play"),
                            InstanceMethod<&NativeEngine::StopPlayback>("stopPlayback"),
+                           InstanceMethod<&NativeEngine::SendDigits>("sendDigits"),
+                           InstanceMethod<&NativeEngine::SetWhisper>("setWhisper"),
+                           InstanceMethod<&NativeEngine::PlayRoom>("playRoom"),
+                           InstanceMethod<&NativeEngine::StopRoomPlayback>("stopRoomPlayback"),
+                           InstanceMethod<&NativeEngine::StartRecording>("startRecording"),
+                           InstanceMethod<&NativeEngine::StopRecording>("stopRecording"),
                            InstanceMethod<&NativeEngine::Join>("join"),
                            InstanceMethod<&NativeEngine::Update>("update"),
                            InstanceMethod<&NativeEngine::Leave>("leave"),
@@ -276,6 +282,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     const std::string c = codec.IsString() ? codec.As<Napi::String>().Utf8Value() : "";
     if (c == "PCMU") p.codec = media::Codec::PCMU;
     else if (c == "PCMA") p.codec = media::Codec::PCMA;
+    else if (c == "G722") p.codec = media::Codec::G722;
     else throwError(env, "EINVAL", "unsupported codec '" + c + "'");
     p.payloadType = optInt(o, "payloadType", -1);
     p.telephoneEventPayloadType = optInt(o, "telephoneEventPayloadType", -1);
@@ -303,10 +310,80 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     const uint32_t id = argU32(info, 0, "legId");
     if (info.Length() < 3 || !info[1].IsArray()) throwError(env, "EINVAL", "play(legId, sounds[], interruptible)");
     const bool interruptible = argBool(info, 2, "interruptible");
+    const bool queue = info.Length() > 3 && info[3].IsBoolean() && info[3].As<Napi::Boolean>().Value();
     std::vector<media::SoundPtr> sounds = soundsOf(env, info[1].As<Napi::Array>());
     Engine& e = engine(env);
-    const uint32_t pid = guarded(env, [&] { return e.play(id, std::move(sounds), interruptible); });
+    const uint32_t pid = guarded(env, [&] { return e.play(id, std::move(sounds), interruptible, queue); });
     return Napi::Number::New(env, pid);
+  }
+
+  Napi::Value PlayRoom(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "roomId");
+    if (info.Length() < 3 || !info[1].IsArray()) throwError(env, "EINVAL", "playRoom(roomId, sounds[], queue)");
+    const bool queue = argBool(info, 2, "queue");
+    std::vector<media::SoundPtr> sounds = soundsOf(env, info[1].As<Napi::Array>());
+    Engine& e = engine(env);
+    const uint32_t pid = guarded(env, [&] { return e.playRoom(id, std::move(sounds), queue); });
+    return Napi::Number::New(env, pid);
+  }
+
+  Napi::Value StopRoomPlayback(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "roomId");
+    return run(env, [&](Engine& e) { e.stopRoomPlayback(id); });
+  }
+
+  Napi::Value StartRecording(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t roomId = argU32(info, 0, "roomId");
+    if (info.Length() < 4 || !info[1].IsString() || !info[2].IsString()) {
+      throwError(env, "EINVAL", "startRecording(roomId, mixFile, trackDirectory, sampleRate)");
+    }
+    const std::string mix = info[1].As<Napi::String>().Utf8Value();
+    const std::string tracks = info[2].As<Napi::String>().Utf8Value();
+    const uint32_t rate = argU32(info, 3, "sampleRate");
+    Engine& e = engine(env);
+    const uint32_t id = guarded(env, [&] { return e.startRecording(roomId, mix, tracks, static_cast<int>(rate)); });
+    return Napi::Number::New(env, id);
+  }
+
+  Napi::Value StopRecording(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "recordingId");
+    return run(env, [&](Engine& e) { e.stopRecording(id); });
+  }
+
+  Napi::Value SetWhisper(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    if (info.Length() < 2 || !info[1].IsArray()) throwError(env, "EINVAL", "setWhisper(legId, targetLegIds[])");
+    Napi::Array arr = info[1].As<Napi::Array>();
+    if (arr.Length() > 64) throwError(env, "EINVAL", "too many whisper targets");
+    std::vector<uint32_t> targets;
+    for (uint32_t i = 0; i < arr.Length(); i++) {
+      Napi::Value v = arr.Get(i);
+      if (!v.IsNumber()) throwError(env, "EINVAL", "whisper targets must be leg ids");
+      const double d = v.As<Napi::Number>().DoubleValue();
+      if (!(d >= 0 && d <= 4294967295.0) || d != static_cast<double>(static_cast<uint32_t>(d))) {
+        throwError(env, "EINVAL", "whisper targets must be leg ids");
+      }
+      targets.push_back(static_cast<uint32_t>(d));
+    }
+    return run(env, [&](Engine& e) { e.setWhisper(id, targets); });
+  }
+
+  Napi::Value SendDigits(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    if (info.Length() < 4 || !info[1].IsString()) throwError(env, "EINVAL", "sendDigits(legId, digits, durationMs, gapMs)");
+    const std::string digits = info[1].As<Napi::String>().Utf8Value();
+    const uint32_t dur = argU32(info, 2, "durationMs");
+    const uint32_t gap = argU32(info, 3, "gapMs");
+    if (dur > 100000 || gap > 100000) throwError(env, "EINVAL", "durationMs and gapMs must be within [20, 5000]");
+    Engine& e = engine(env);
+    const uint32_t rid = guarded(env, [&] { return e.sendDigits(id, digits, static_cast<int>(dur), static_cast<int>(gap)); });
+    return Napi::Number::New(env, rid);
   }
 
   Napi::Value StopPlayback(const Napi::CallbackInfo& info) {
@@ -414,6 +491,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("framesConcealed", static_cast<double>(s.framesConcealed));
     o.Set("dtmfEvents", static_cast<double>(s.dtmfEvents));
     o.Set("dtmfSuppressed", static_cast<double>(s.dtmfSuppressed));
+    o.Set("dtmfInband", static_cast<double>(s.dtmfInband));
+    o.Set("framesDtmfGated", static_cast<double>(s.framesDtmfGated));
     return o;
   }
 
@@ -454,11 +533,34 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
         case media::UserEvent::Type::Dtmf:
           o.Set("type", "dtmf");
           o.Set("digit", std::string(1, u.digit));
+          o.Set("source", u.dtmfInband ? "inband" : "rfc4733");
           o.Set("durationMs", Napi::Number::New(env, u.durationMs));
           break;
         case media::UserEvent::Type::PlaybackDone:
           o.Set("type", "playbackDone");
           o.Set("playbackId", Napi::Number::New(env, u.playbackId));
+          if (u.roomId != 0) o.Set("roomId", Napi::Number::New(env, u.roomId));
+          o.Set("interrupted", Napi::Boolean::New(env, u.interrupted));
+          break;
+        case media::UserEvent::Type::RecordingDone: {
+          o.Set("type", "recordingDone");
+          o.Set("recordingId", Napi::Number::New(env, u.recordingId));
+          if (!u.error.empty()) o.Set("error", u.error);
+          o.Set("durationMs", Napi::Number::New(env, static_cast<double>(u.recordedMs)));
+          o.Set("framesDropped", Napi::Number::New(env, static_cast<double>(u.framesDropped)));
+          Napi::Array tracks = Napi::Array::New(env, u.tracks.size());
+          for (uint32_t k = 0; k < u.tracks.size(); k++) {
+            Napi::Object t = Napi::Object::New(env);
+            t.Set("legId", Napi::Number::New(env, u.tracks[k].legId));
+            t.Set("file", u.tracks[k].path);
+            tracks.Set(k, t);
+          }
+          o.Set("tracks", tracks);
+          break;
+        }
+        case media::UserEvent::Type::DigitsSent:
+          o.Set("type", "digitsSent");
+          o.Set("requestId", Napi::Number::New(env, u.requestId));
           o.Set("interrupted", Napi::Boolean::New(env, u.interrupted));
           break;
         case media::UserEvent::Type::RtpTimeout:

@@ -65,6 +65,7 @@ Engine::Engine(const EngineConfig& config, std::function<void()> wake) : config_
   }
   legsPerWorker_.assign(workers_.size(), 0);
   roomsPerWorker_.assign(workers_.size(), 0);
+  wake_ = wake;
   notifier_.reset(new Notifier(fds, std::move(wake)));
   for (auto& w : workers_) w->start();
 }
@@ -216,7 +217,36 @@ void Engine::setRemote(uint32_t legId, const std::string& address, int port) {
   postLeg(h, c);
 }
 
-uint32_t Engine::play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible) {
+uint32_t Engine::playRoom(uint32_t roomId, std::vector<SoundPtr> sounds, bool queue) {
+  RoomHandle& r = roomHandle(roomId);
+  for (const SoundPtr& s : sounds) {
+    if (!s) throw MediaError("EINVAL", "null sound");
+  }
+  auto p = std::make_unique<Playback>();
+  p->id = nextPlaybackId_++;
+  if (nextPlaybackId_ == 0) nextPlaybackId_ = 1;
+  p->sounds = std::move(sounds);
+  p->interruptible = false;
+  const uint32_t id = p->id;
+  Command c{};
+  c.type = CmdType::PlayRoom;
+  c.room = r.room;
+  c.playback = p.get();
+  c.flag = queue;
+  post(r.worker, c);  // throws EBUSY without taking ownership
+  p.release();
+  return id;
+}
+
+void Engine::stopRoomPlayback(uint32_t roomId) {
+  RoomHandle& r = roomHandle(roomId);
+  Command c{};
+  c.type = CmdType::StopRoomPlayback;
+  c.room = r.room;
+  post(r.worker, c);
+}
+
+uint32_t Engine::play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible, bool queue) {
   LegHandle& h = legHandle(legId);
   for (const SoundPtr& s : sounds) {
     if (!s) throw MediaError("EINVAL", "null sound");
@@ -229,8 +259,55 @@ uint32_t Engine::play(uint32_t legId, std::vector<SoundPtr> sounds, bool interru
   const uint32_t id = p->id;
   Command c = legCommand(CmdType::Play, h.leg);
   c.playback = p;
+  c.flag = queue;
   postLegOwning(h, c);
   return id;
+}
+
+uint32_t Engine::sendDigits(uint32_t legId, const std::string& digits, int durationMs, int gapMs) {
+  LegHandle& h = legHandle(legId);
+  if (h.leg->config().telephoneEventPayloadType < 0) {
+    throw MediaError("EINVAL", "the leg has no telephone-event payload type: RFC 4733 digits cannot be sent");
+  }
+  if (digits.empty() || digits.size() > static_cast<size_t>(kMaxSendDigits)) {
+    throw MediaError("EINVAL", "digits must hold 1 to " + std::to_string(kMaxSendDigits) + " keys");
+  }
+  for (char d : digits) {
+    if (Rfc4733Sender::eventFor(d) < 0) throw MediaError("EINVAL", std::string("not a DTMF key: '") + d + "'");
+  }
+  if (durationMs < kMinDigitMs || durationMs > kMaxDigitMs) {
+    throw MediaError("EINVAL", "durationMs must be within [" + std::to_string(kMinDigitMs) + ", " +
+                                   std::to_string(kMaxDigitMs) + "]");
+  }
+  if (gapMs < kMinDigitGapMs || gapMs > kMaxDigitMs) {
+    throw MediaError("EINVAL", "gapMs must be within [" + std::to_string(kMinDigitGapMs) + ", " +
+                                   std::to_string(kMaxDigitMs) + "]");
+  }
+  Command c = legCommand(CmdType::SendDigits, h.leg);
+  c.digits.id = nextDigitRequestId_++;
+  if (nextDigitRequestId_ == 0) nextDigitRequestId_ = 1;
+  for (size_t i = 0; i < digits.size(); i++) c.digits.digits[i] = digits[i];
+  c.digits.count = static_cast<uint8_t>(digits.size());
+  // Whole 20 ms ticks, rounded to the nearest.
+  c.digits.toneTicks = static_cast<uint16_t>((durationMs + 10) / 20);
+  c.digits.gapTicks = static_cast<uint16_t>((gapMs + 10) / 20);
+  postLeg(h, c);
+  return c.digits.id;
+}
+
+void Engine::setWhisper(uint32_t legId, const std::vector<uint32_t>& targets) {
+  LegHandle& h = legHandle(legId);
+  if (targets.size() > static_cast<size_t>(kMaxWhisperTargets)) {
+    throw MediaError("EINVAL", "at most " + std::to_string(kMaxWhisperTargets) + " whisper targets");
+  }
+  Command c = legCommand(CmdType::SetWhisper, h.leg);
+  c.whisper.count = 0;
+  for (uint32_t t : targets) {
+    if (t == legId) throw MediaError("EINVAL", "a leg cannot whisper to itself");
+    legHandle(t);  // ENOLEG if unknown
+    c.whisper.legIds[c.whisper.count++] = t;
+  }
+  postLeg(h, c);
 }
 
 void Engine::stopPlayback(uint32_t legId) {
@@ -397,8 +474,52 @@ void Engine::setSending(uint32_t legId, bool sending) {
   postLeg(h, c);
 }
 
+uint32_t Engine::startRecording(uint32_t roomId, const std::string& mixPath, const std::string& trackDirectory,
+                                int sampleRate) {
+  RoomHandle& r = roomHandle(roomId);
+  if (r.recordingId != 0) throw MediaError("EBUSY", "room " + std::to_string(roomId) + " is already being recorded");
+  if (mixPath.empty()) throw MediaError("EINVAL", "mixFile is required");
+  if (sampleRate != 8000 && sampleRate != 16000) throw MediaError("EINVAL", "sampleRate must be 8000 or 16000");
+  const uint32_t id = nextRecordingId_++;
+  std::unique_ptr<Recorder> rec;
+  try {
+    rec = std::make_unique<Recorder>(id, mixPath, trackDirectory, sampleRate, wake_);
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw MediaError("EIO", e.what());
+  }
+  Command c{};
+  c.type = CmdType::StartRecording;
+  c.room = r.room;
+  c.recorder = rec.get();
+  post(r.worker, c);
+  RecordingHandle h;
+  h.recorder = std::move(rec);
+  h.roomId = roomId;
+  recordings_.emplace(id, std::move(h));
+  r.recordingId = id;
+  return id;
+}
+
+void Engine::stopRecording(uint32_t recordingId) {
+  ensureOpen();
+  auto it = recordings_.find(recordingId);
+  if (it == recordings_.end() || it->second.stopped) return;
+  it->second.stopped = true;
+  RoomHandle& r = rooms_.at(it->second.roomId);  // a recording not stopped has its room open
+  r.recordingId = 0;
+  Command c{};
+  c.type = CmdType::StopRecording;
+  c.room = r.room;
+  c.recorder = it->second.recorder.get();
+  post(r.worker, c);
+}
+
 void Engine::closeRoom(uint32_t roomId) {
   const RoomHandle r = roomHandle(roomId);
+  // The worker finishes the room's recorder when it closes the room.
+  if (r.recordingId != 0) recordings_.at(r.recordingId).stopped = true;
   Command c{};
   c.type = CmdType::CloseRoom;
   c.room = r.room;
@@ -418,6 +539,8 @@ LegStatsSnapshot snapshot(const LegCounters& c) {
   s.framesConcealed = c.framesConcealed.load(std::memory_order_relaxed);
   s.dtmfEvents = c.dtmfEvents.load(std::memory_order_relaxed);
   s.dtmfSuppressed = c.dtmfSuppressed.load(std::memory_order_relaxed);
+  s.dtmfInband = c.dtmfInband.load(std::memory_order_relaxed);
+  s.framesDtmfGated = c.framesDtmfGated.load(std::memory_order_relaxed);
   return s;
 }
 void addTo(LegStatsSnapshot& t, const LegStatsSnapshot& s) {
@@ -429,6 +552,8 @@ void addTo(LegStatsSnapshot& t, const LegStatsSnapshot& s) {
   t.framesConcealed += s.framesConcealed;
   t.dtmfEvents += s.dtmfEvents;
   t.dtmfSuppressed += s.dtmfSuppressed;
+  t.dtmfInband += s.dtmfInband;
+  t.framesDtmfGated += s.framesDtmfGated;
 }
 }  // namespace
 
@@ -497,12 +622,20 @@ void Engine::drainEvents(std::vector<UserEvent>& out) {
         case EventType::Dtmf:
           u.type = UserEvent::Type::Dtmf;
           u.digit = e.digit;
+          u.dtmfInband = e.dtmfSource == DtmfSource::Inband;
           u.durationMs = e.durationMs;
           out.push_back(u);
           break;
         case EventType::PlaybackDone:
           u.type = UserEvent::Type::PlaybackDone;
+          u.roomId = e.roomId;
           u.playbackId = e.playbackId;
+          u.interrupted = e.interrupted;
+          out.push_back(u);
+          break;
+        case EventType::DigitsSent:
+          u.type = UserEvent::Type::DigitsSent;
+          u.requestId = e.requestId;
           u.interrupted = e.interrupted;
           out.push_back(u);
           break;
@@ -525,6 +658,23 @@ void Engine::drainEvents(std::vector<UserEvent>& out) {
       freeEventPayload(e);
     }
   }
+  // Recordings whose writer has closed every file (it wakes us when done).
+  for (auto it = recordings_.begin(); it != recordings_.end();) {
+    if (!it->second.recorder->finished()) {
+      ++it;
+      continue;
+    }
+    const RecordingResult& res = it->second.recorder->result();
+    UserEvent u;
+    u.type = UserEvent::Type::RecordingDone;
+    u.recordingId = it->first;
+    u.error = res.error;
+    u.recordedMs = res.durationMs;
+    u.framesDropped = res.framesDropped;
+    u.tracks = res.tracks;
+    out.push_back(std::move(u));
+    it = recordings_.erase(it);  // joins the (finished) writer
+  }
 }
 
 void Engine::close() {
@@ -532,6 +682,8 @@ void Engine::close() {
   closed_ = true;
   if (notifier_) notifier_->stop();
   for (auto& w : workers_) w->stop();
+  // Workers are gone: finishing and freeing each recorder closes its files.
+  recordings_.clear();
   // Threads are gone: this thread now owns both ends of every ring.
   for (auto& w : workers_) {
     Command c;
@@ -542,7 +694,7 @@ void Engine::close() {
         bool inMap = false;
         for (auto& kv : legs_) inMap = inMap || kv.second.leg == c.leg;
         if (!inMap) freeLeg(c.leg);
-      } else if (c.type == CmdType::Play || c.type == CmdType::Hold) {
+      } else if (c.type == CmdType::Play || c.type == CmdType::Hold || c.type == CmdType::PlayRoom) {
         delete c.playback;
       } else if (c.type == CmdType::CloseRoom) {
         delete c.room;

@@ -23,6 +23,7 @@
 
 #include "g711.h"
 #include "messages.h"
+#include "recorder.h"
 #include "sound.h"
 
 namespace media {
@@ -69,19 +70,29 @@ struct LegInfo {
 };
 
 struct UserEvent {
-  enum class Type { Dtmf, PlaybackDone, RtpTimeout, Talking } type = Type::Dtmf;
+  enum class Type { Dtmf, PlaybackDone, RtpTimeout, Talking, DigitsSent, RecordingDone } type = Type::Dtmf;
   uint32_t legId = 0;
   char digit = 0;
+  bool dtmfInband = false;  // else RFC 4733
   uint32_t durationMs = 0;
   uint32_t playbackId = 0;
+  uint32_t roomId = 0;     // PlaybackDone of a room announcement
+  uint32_t requestId = 0;  // DigitsSent
   bool interrupted = false;
   bool talking = false;
   double energy = 0;  // Talking: frame level in dB re full scale
+  // RecordingDone (legId 0)
+  uint32_t recordingId = 0;
+  std::string error;
+  uint64_t recordedMs = 0;
+  uint64_t framesDropped = 0;
+  std::vector<RecordingTrack> tracks;
 };
 
 struct LegStatsSnapshot {
   uint64_t packetsReceived = 0, packetsSent = 0, packetsMalformed = 0, packetsFromStrangers = 0,
-           packetsUnknownPayload = 0, framesConcealed = 0, dtmfEvents = 0, dtmfSuppressed = 0;
+           packetsUnknownPayload = 0, framesConcealed = 0, dtmfEvents = 0, dtmfSuppressed = 0,
+           dtmfInband = 0, framesDtmfGated = 0;
 };
 
 struct EngineStatsSnapshot {
@@ -103,8 +114,24 @@ class Engine {
 
   LegInfo createLeg(const LegParams& params);
   void setRemote(uint32_t legId, const std::string& address, int port);
-  uint32_t play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible);
+  // queue: after the current playback and those already queued; else
+  // replaces them (their PlaybackDone report interrupted).
+  uint32_t play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible, bool queue = false);
+  // An announcement every hearing member of the room hears (and the
+  // recording gets); PlaybackDone carries the room id.
+  uint32_t playRoom(uint32_t roomId, std::vector<SoundPtr> sounds, bool queue);
+  void stopRoomPlayback(uint32_t roomId);
   void stopPlayback(uint32_t legId);
+  // The leg is heard only by `targets` (legs of its room), or by the room
+  // again when empty.
+  void setWhisper(uint32_t legId, const std::vector<uint32_t>& targets);
+  // Sends `digits` (0-9 * # A-D, at most kMaxSendDigits) as RFC 4733 events,
+  // each held durationMs with gapMs between keys (both rounded to 20 ms);
+  // replaces a request in progress. Returns the id its DigitsSent carries.
+  uint32_t sendDigits(uint32_t legId, const std::string& digits, int durationMs, int gapMs);
+  static constexpr int kMinDigitMs = 40;
+  static constexpr int kMinDigitGapMs = 20;
+  static constexpr int kMaxDigitMs = 5000;
   void join(uint32_t legId, uint32_t roomId, bool speak, bool hear);
   void update(uint32_t legId, bool speak, bool hear);
   void leave(uint32_t legId);
@@ -120,6 +147,15 @@ class Engine {
   void hold(uint32_t legId, std::vector<SoundPtr> music);
   void unhold(uint32_t legId);
   void setSending(uint32_t legId, bool sending);
+  // Records the room's mix to `mixPath` (and, when `trackDirectory` is not
+  // empty, each speaking leg to trackDirectory/leg-<id>.wav) at `sampleRate`
+  // (8000 or 16000). Files are opened now: a bad path throws EIO. One
+  // recording per room at a time (EBUSY). RecordingDone follows stop, the
+  // room's closing, or an error.
+  uint32_t startRecording(uint32_t roomId, const std::string& mixPath, const std::string& trackDirectory,
+                          int sampleRate);
+  // Idempotent; a no-op once the room is closed (that stopped it already).
+  void stopRecording(uint32_t recordingId);
 
   static constexpr double kMinGainDb = -60;
   static constexpr double kMaxGainDb = 24;
@@ -144,6 +180,12 @@ class Engine {
   struct RoomHandle {
     Room* room = nullptr;
     int worker = 0;
+    uint32_t recordingId = 0;  // recording in progress, 0 if none
+  };
+  struct RecordingHandle {
+    std::unique_ptr<Recorder> recorder;
+    uint32_t roomId = 0;
+    bool stopped = false;  // StopRecording / CloseRoom posted
   };
 
   void ensureOpen() const;
@@ -167,9 +209,13 @@ class Engine {
   std::unique_ptr<Notifier> notifier_;
   std::unordered_map<uint32_t, LegHandle> legs_;
   std::unordered_map<uint32_t, RoomHandle> rooms_;
+  std::unordered_map<uint32_t, RecordingHandle> recordings_;
+  uint32_t nextRecordingId_ = 1;
+  std::function<void()> wake_;  // also called by recorders' writer threads
   uint32_t nextLegId_ = 1;
   uint32_t nextRoomId_ = 1;
   uint32_t nextPlaybackId_ = 1;
+  uint32_t nextDigitRequestId_ = 1;
   int nextPort_ = 0;
   std::mt19937 rng_;
   LegStatsSnapshot closedTotals_;  // counters of legs already freed

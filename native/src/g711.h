@@ -6,7 +6,13 @@
 
 namespace media {
 
-enum class Codec : uint8_t { PCMU = 0, PCMA = 1 };
+// G722 is not G.711, but the enum lives here with the codecs' common
+// facts; the per-leg G.722 state is in audio_codec.h.
+enum class Codec : uint8_t { PCMU = 0, PCMA = 1, G722 = 2 };
+
+// Audio sample rate of a codec (G.722: 16 kHz audio on an 8 kHz RTP clock,
+// RFC 3551 4.5.2; all three send one payload byte per RTP clock tick).
+inline int codecRate(Codec c) { return c == Codec::G722 ? 16000 : 8000; }
 
 namespace g711 {
 

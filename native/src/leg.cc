@@ -14,12 +14,19 @@ namespace media {
 
 Leg::Leg(const LegConfig& config, int fd)
     : config_(config),
+      codec_(config.codec),
       fd_(fd),
       remote_(SockAddr::none()),
       seq_(config.initialSeq),
       timestamp_(config.initialTimestamp) {
   std::memset(in, 0, sizeof in);
   std::memset(out, 0, sizeof out);
+  if (rate() == 8000) {
+    up_ = std::make_unique<Resampler>(8000, 16000);
+    down_ = std::make_unique<Resampler>(16000, 8000);
+  } else {
+    down_ = std::make_unique<Resampler>(16000, 8000);
+  }
 }
 
 double levelDb(double meanSquare) {
@@ -34,7 +41,7 @@ const double kTalkStopMs = dbToMeanSquare(kTalkStopDb);
 }  // namespace
 
 Leg::~Leg() {
-  delete playback_;
+  player_.clear();
   delete hold_;
   if (fd_ >= 0) ::close(fd_);
 }
@@ -75,8 +82,12 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
     haveAudioSsrc_ = true;
     audioSsrc_ = pkt.ssrc;
   }
-  const int n = static_cast<int>(pkt.payloadSize);  // G.711: one byte per sample
-  g711::decode(config_.codec, pkt.payload, decodeBuf_, static_cast<size_t>(n));
+  const int n = static_cast<int>(pkt.payloadSize);  // one byte per RTP tick
+  if (config_.codec == Codec::G722) {
+    for (int i = 0; i < n; i++) decodeBuf_[i] = pkt.payload[i];
+  } else {
+    g711::decode(config_.codec, pkt.payload, decodeBuf_, static_cast<size_t>(n));
+  }
   jitter_.put(pkt.timestamp, decodeBuf_, n);
 }
 
@@ -87,7 +98,20 @@ void Leg::onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink)
     bump(stats.packetsMalformed);
     return;
   }
+  if (r == DtmfFeed::Ignored) return;
+  // Any press packet (new, continuation or retransmitted end) keeps the
+  // leg's audio out of the room until what the jitter buffer holds now has
+  // played out.
+  const int64_t until = nowMs + jitter_.depth() / 8 + kRfc4733GateMarginMs;
+  if (until > rfc4733GateUntilMs_) rfc4733GateUntilMs_ = until;
+  const bool first = !rfc4733Seen_;
+  rfc4733Seen_ = true;
   if (r != DtmfFeed::NewPress) return;
+  if (first && press.digit == lastInbandDigit_ && nowMs - lastInbandMs_ < kDtmfSamePressMs) return;
+  reportDigit(press.digit, DtmfSource::Rfc4733, press.durationMs, nowMs, sink);
+}
+
+void Leg::reportDigit(char digit, DtmfSource source, uint32_t durationMs, int64_t nowMs, EventSink& sink) {
   // Rate limit (GCRA): a flood of distinct presses must not become a flood
   // of events (nor stop every prompt).
   if (dtmfTatMs_ < nowMs) dtmfTatMs_ = nowMs;
@@ -97,23 +121,97 @@ void Leg::onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink)
   }
   dtmfTatMs_ += kDtmfIntervalMs;
   bump(stats.dtmfEvents);
+  if (source == DtmfSource::Inband) bump(stats.dtmfInband);
   Event e{};
   e.type = EventType::Dtmf;
   e.legId = config_.id;
-  e.digit = press.digit;
-  e.durationMs = press.durationMs;
+  e.digit = digit;
+  e.dtmfSource = source;
+  e.durationMs = durationMs;
   sink.emit(e);
-  if (playback_ != nullptr && playback_->interruptible) stopPlayback(true, sink);
+  // Type-ahead: a key skips the prompt playing and the interruptible ones
+  // queued behind it.
+  if (player_.current != nullptr && player_.current->interruptible) {
+    endPlayback(player_, true, false, config_.id, 0, sink);
+    Playback* keep = nullptr;
+    Playback* keepTail = nullptr;
+    while (Playback* p = player_.popWaiting()) {
+      if (p->interruptible) {
+        player_.current = p;
+        endPlayback(player_, true, false, config_.id, 0, sink);
+      } else if (keepTail == nullptr) {
+        keep = keepTail = p;
+      } else {
+        keepTail->nextQueued = p;
+        keepTail = p;
+      }
+    }
+    for (Playback* p = keep; p != nullptr;) {
+      Playback* next = p->nextQueued;
+      player_.append(p);
+      p = next;
+    }
+  }
+}
+
+void Leg::screenDtmf(int64_t nowMs, EventSink& sink) {
+  const int16_t* narrow = in;
+  int16_t down[kFrameSamples];
+  if (inActive && rate() != 8000) {
+    down_->process(in, frameSamples(), down);
+    narrow = down;
+  }
+  const char digit = inband_.process(inActive ? narrow : nullptr, kFrameSamples);
+  const bool rfc4733 = nowMs < rfc4733GateUntilMs_;
+  // The same press sent both ways is reported once, as RFC 4733 (see
+  // rfc4733Seen_).
+  if (digit != 0 && !rfc4733 && !rfc4733Seen_) {
+    lastInbandDigit_ = digit;
+    lastInbandMs_ = nowMs;
+    reportDigit(digit, DtmfSource::Inband, 0, nowMs, sink);
+  }
+  const uint64_t gatedBefore = dtmfGate_.framesGated;
+  inActive = dtmfGate_.exchange(in, frameSamples(), inActive, rfc4733 || inband_.active());
+  if (dtmfGate_.framesGated != gatedBefore) bump(stats.framesDtmfGated);
 }
 
 void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
-  const JitterBuffer::Frame f = jitter_.get(in);
+  JitterBuffer::Frame f;
+  if (config_.codec == Codec::G722) {
+    int16_t words[kFrameSamples];
+    f = jitter_.get(words);
+    if (f == JitterBuffer::Frame::Audio) {
+      uint8_t bytes[kFrameSamples];
+      for (int i = 0; i < kFrameSamples; i++) bytes[i] = static_cast<uint8_t>(words[i]);
+      codec_.decode(bytes, kFrameSamples, in);
+    } else {
+      // The buffer's concealment (scaled samples) means nothing for code
+      // words: a lost G.722 frame is silence.
+      std::memset(in, 0, sizeof in);
+    }
+  } else {
+    f = jitter_.get(in);
+  }
   inActive = f != JitterBuffer::Frame::Silence;
   if (f == JitterBuffer::Frame::Concealed) {
     stats.framesConcealed.store(jitter_.concealed, std::memory_order_relaxed);
   }
-  if (inActive && gainIn_ != 1.f) applyGain(in, kFrameSamples, gainIn_);
+  screenDtmf(nowMs, sink);  // on the audio as sent, before the input gain
+  const int n = frameSamples();
+  if (inActive && gainIn_ != 1.f) applyGain(in, n, gainIn_);
   detectTalking(sink);
+  // To the room's rate (only narrowband legs in wideband rooms differ).
+  inRate = rate();
+  if (room != nullptr && room->rate != inRate) {
+    inRate = room->rate;
+    if (inActive) {
+      int16_t narrow[kFrameSamples];
+      std::memcpy(narrow, in, sizeof narrow);
+      up_->process(narrow, kFrameSamples, in);
+    } else {
+      std::memset(in, 0, sizeof in);
+    }
+  }
   if (timeoutArmed_ && !timedOut_ && rtpTimeoutMs > 0 && nowMs - lastRxMs_ >= rtpTimeoutMs) {
     timedOut_ = true;
     Event e{};
@@ -123,27 +221,39 @@ void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
   }
 }
 
-void Leg::startPlayback(Playback* playback, EventSink& sink) {
-  if (playback_ != nullptr) stopPlayback(true, sink);
-  playback_ = playback;
+void endPlayback(PlaybackQueue& q, bool interrupted, bool all, uint32_t legId, uint32_t roomId, EventSink& sink) {
+  for (;;) {
+    if (q.current != nullptr) {
+      Event e{};
+      e.type = EventType::PlaybackDone;
+      e.legId = legId;
+      e.roomId = roomId;
+      e.playbackId = q.current->id;
+      e.interrupted = interrupted;
+      e.playback = q.current;  // freed on the JS thread
+      q.current = nullptr;
+      sink.emit(e);
+    }
+    if (!all) return;
+    q.current = q.popWaiting();
+    if (q.current == nullptr) return;
+  }
+}
+
+void Leg::startPlayback(Playback* playback, EventSink& sink, bool queue) {
+  if (!queue) stopPlayback(true, sink);
+  player_.append(playback);
 }
 
 void Leg::stopPlayback(bool interrupted, EventSink& sink) {
-  if (playback_ == nullptr) return;
-  Event e{};
-  e.type = EventType::PlaybackDone;
-  e.legId = config_.id;
-  e.playbackId = playback_->id;
-  e.interrupted = interrupted;
-  e.playback = playback_;  // freed on the JS thread
-  playback_ = nullptr;
-  sink.emit(e);
+  endPlayback(player_, interrupted, true, config_.id, 0, sink);
 }
 
-bool renderSounds(Playback& p, int16_t* out, bool add) {
+bool renderSounds(Playback& p, int16_t* out, bool add, int rate) {
+  const int frame = rate / 50;
   int i = 0;
   bool wrapped = false;
-  while (i < kFrameSamples) {
+  while (i < frame) {
     if (p.index >= p.sounds.size()) {
       if (!p.loop || wrapped) break;  // looping over nothing but empty sounds
       p.index = 0;
@@ -151,22 +261,22 @@ bool renderSounds(Playback& p, int16_t* out, bool add) {
       wrapped = true;
       continue;
     }
-    const std::vector<int16_t>& s = p.sounds[p.index]->samples;
+    const std::vector<int16_t>& s = p.sounds[p.index]->at(rate);
     if (p.pos >= s.size()) {
       p.index++;
       p.pos = 0;
       continue;
     }
     size_t take = s.size() - p.pos;
-    if (take > static_cast<size_t>(kFrameSamples - i)) take = static_cast<size_t>(kFrameSamples - i);
+    if (take > static_cast<size_t>(frame - i)) take = static_cast<size_t>(frame - i);
     if (add) addSaturating(out + i, s.data() + p.pos, static_cast<int>(take));
     else std::memcpy(out + i, s.data() + p.pos, take * sizeof(int16_t));
     i += static_cast<int>(take);
     p.pos += take;
     if (take > 0) wrapped = false;
   }
-  if (!add && i < kFrameSamples) std::memset(out + i, 0, static_cast<size_t>(kFrameSamples - i) * sizeof(int16_t));
-  while (p.index < p.sounds.size() && p.pos >= p.sounds[p.index]->samples.size()) {
+  if (!add && i < frame) std::memset(out + i, 0, static_cast<size_t>(frame - i) * sizeof(int16_t));
+  while (p.index < p.sounds.size() && p.pos >= p.sounds[p.index]->at(rate).size()) {
     p.index++;
     p.pos = 0;
   }
@@ -179,8 +289,11 @@ bool renderSounds(Playback& p, int16_t* out, bool add) {
 }
 
 void Leg::renderPlayback(EventSink& sink) {
-  if (playback_ == nullptr) return;
-  if (renderSounds(*playback_, out, true)) stopPlayback(false, sink);
+  if (player_.current == nullptr) return;
+  if (renderSounds(*player_.current, out, true, rate())) {
+    endPlayback(player_, false, false, config_.id, 0, sink);
+    player_.current = player_.popWaiting();  // the next one starts next tick
+  }
 }
 
 void Leg::releaseHoldMusic(EventSink& sink) {
@@ -210,8 +323,9 @@ void Leg::detectTalking(EventSink& sink) {
   double ms = 0;
   if (inActive) {
     int64_t acc = 0;
-    for (int i = 0; i < kFrameSamples; i++) acc += static_cast<int32_t>(in[i]) * in[i];
-    ms = static_cast<double>(acc) / kFrameSamples;
+    const int n = frameSamples();
+    for (int i = 0; i < n; i++) acc += static_cast<int32_t>(in[i]) * in[i];
+    ms = static_cast<double>(acc) / n;
   }
   // Peak hold with a ~100 ms decay: ranks talkers without following every
   // syllable.
@@ -243,27 +357,54 @@ void Leg::detectTalking(EventSink& sink) {
 Leg::Source Leg::source() const {
   if (held_) return Source::Own;
   if (room == nullptr || !hear) return Source::Silence;
-  return mixed ? Source::Own : Source::Shared;
+  return mixed || whispered ? Source::Own : Source::Shared;
+}
+
+void Leg::roomAudioToOut(Source src) {
+  const int n = frameSamples();
+  if (src == Source::Shared) {
+    std::memcpy(out, room->mixAt(rate()), static_cast<size_t>(n) * sizeof(int16_t));
+  } else if (src == Source::Silence) {
+    std::memset(out, 0, sizeof out);
+  } else if (!held_ && room != nullptr && room->rate != rate()) {
+    // Own N-1, written by mixRoom at the (wideband) room's rate.
+    int16_t wide[kMaxFrameSamples];
+    std::memcpy(wide, out, sizeof wide);
+    down_->process(wide, kMaxFrameSamples, out);
+  }
 }
 
 void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
   Source src = source();
   if (held_) {
-    if (hold_ != nullptr) renderSounds(*hold_, out, false);
+    if (hold_ != nullptr) renderSounds(*hold_, out, false, rate());
     else std::memset(out, 0, sizeof out);
+  } else if (src == Source::Own) {
+    roomAudioToOut(src);
   }
-  if (playback_ != nullptr || gainOut_ != 1.f) {
-    if (src == Source::Shared) std::memcpy(out, room->mix, sizeof out);
-    else if (src == Source::Silence) std::memset(out, 0, sizeof out);
+  // G.722 keeps encoder state: every leg encodes its own stream.
+  if (player_.current != nullptr || gainOut_ != 1.f || config_.codec == Codec::G722) {
+    if (src != Source::Own) roomAudioToOut(src);
     src = Source::Own;
     renderPlayback(sink);  // prompts over what the leg hears
-    if (gainOut_ != 1.f) applyGain(out, kFrameSamples, gainOut_);
+    if (gainOut_ != 1.f) applyGain(out, frameSamples(), gainOut_);
   }
+  uint8_t event[4];
+  uint32_t eventTs = 0;
+  bool eventMarker = false, digitsDone = false;
+  const bool sendEvent = digitSender_.tick(timestamp_, event, eventTs, eventMarker, digitsDone);
+  if (digitsDone) digitsSent(false, sink);
   if (!remote_.valid() || fd_ < 0) return;
   if (!sending_) {
     // Time runs on: the receiver sees a timestamp gap, then a marker bit.
     timestamp_ += kFrameSamples;
     firstPacket_ = true;
+    return;
+  }
+  if (sendEvent) {
+    const size_t n = writeEventPacket(scratch, event, eventTs, eventMarker);
+    const ssize_t r = ::sendto(fd_, scratch, n, MSG_DONTWAIT, &remote_.u.sa, remote_.len);
+    if (r == static_cast<ssize_t>(n)) bump(stats.packetsSent);
     return;
   }
   const uint8_t* payload = nullptr;
@@ -278,12 +419,45 @@ void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
   if (r == static_cast<ssize_t>(n)) bump(stats.packetsSent);
 }
 
+void Leg::sendDigits(const DigitRequest& r, EventSink& sink) {
+  uint32_t replaced = 0;
+  const uint32_t keep = digitSender_.requestId();
+  digitSender_.start(r, replaced);
+  if (replaced != 0) {
+    Event e{};
+    e.type = EventType::DigitsSent;
+    e.legId = config_.id;
+    e.requestId = keep;
+    e.interrupted = true;
+    sink.emit(e);
+  }
+}
+
+void Leg::digitsSent(bool interrupted, EventSink& sink) {
+  Event e{};
+  e.type = EventType::DigitsSent;
+  e.legId = config_.id;
+  e.requestId = digitSender_.requestId();
+  e.interrupted = interrupted;
+  sink.emit(e);
+}
+
+size_t Leg::writeEventPacket(uint8_t* buf, const uint8_t* event, uint32_t eventTimestamp, bool marker) {
+  const size_t h = writeRtpHeader(buf, marker, static_cast<uint8_t>(config_.telephoneEventPayloadType), seq_,
+                                  eventTimestamp, config_.ssrc);
+  firstPacket_ = false;
+  seq_++;
+  timestamp_ += kFrameSamples;  // the audio clock runs on under the event
+  std::memcpy(buf + h, event, 4);
+  return h + 4;
+}
+
 size_t Leg::writePacket(uint8_t* buf, const uint8_t* payload) {
   const size_t h = writeRtpHeader(buf, firstPacket_, config_.payloadType, seq_, timestamp_, config_.ssrc);
   firstPacket_ = false;
   seq_++;
   timestamp_ += kFrameSamples;
-  if (payload == nullptr) g711::encode(config_.codec, out, buf + h, kFrameSamples);
+  if (payload == nullptr) codec_.encode(out, frameSamples(), buf + h);
   else if (payload != buf + h) std::memcpy(buf + h, payload, kFrameSamples);
   return h + kFrameSamples;
 }

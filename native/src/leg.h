@@ -5,21 +5,27 @@
 #pragma once
 
 #include <atomic>
+#include <memory>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "audio_codec.h"
 #include "g711.h"
+#include "inband_dtmf.h"
 #include "jitter_buffer.h"
 #include "messages.h"
+#include "resampler.h"
 #include "rfc4733.h"
+#include "rfc4733_sender.h"
 #include "rtp.h"
 #include "sockaddr.h"
 #include "sound.h"
 
 namespace media {
 
-constexpr int kFrameSamples = 160;  // 20 ms at 8 kHz
+constexpr int kFrameSamples = 160;  // 20 ms at 8 kHz; also RTP clock ticks per frame
+constexpr int kMaxFrameSamples = 320;  // 20 ms at 16 kHz (G.722 legs, wideband rooms)
 constexpr int kFrameMs = 20;
 
 // A queue of sounds to play on a leg. Built on the JS thread (which owns the
@@ -31,20 +37,63 @@ struct Playback {
   bool loop = false;  // hold music: restarts at the end, never finishes
   size_t index = 0;  // worker-side cursor
   size_t pos = 0;
+  Playback* nextQueued = nullptr;  // worker-side queue of a leg or room
   OwnedEventNode node{};  // worker's overflow FIFO of ownership events
 };
 
-// Renders up to kFrameSamples samples of `p` into `out` (adding, saturating,
-// when `add`; otherwise overwriting and zero-filling the rest). Returns true
-// when a non-looping playback has reached its end. A looping playback whose
-// sounds are all empty renders silence.
-bool renderSounds(Playback& p, int16_t* out, bool add);
+// A queue of playbacks (intrusive: queuing never allocates). Worker-side.
+struct PlaybackQueue {
+  Playback* current = nullptr;
+  Playback* head = nullptr;  // waiting, in order
+  Playback* tail = nullptr;
+  void append(Playback* p) {
+    p->nextQueued = nullptr;
+    if (current == nullptr) {
+      current = p;
+      return;
+    }
+    if (tail != nullptr) tail->nextQueued = p;
+    else head = p;
+    tail = p;
+  }
+  Playback* popWaiting() {
+    Playback* p = head;
+    if (p != nullptr) {
+      head = p->nextQueued;
+      if (head == nullptr) tail = nullptr;
+      p->nextQueued = nullptr;
+    }
+    return p;
+  }
+  // Frees everything (JS thread, teardown).
+  void clear() {
+    delete current;
+    current = nullptr;
+    while (Playback* p = popWaiting()) delete p;
+  }
+};
+
+// Emits PlaybackDone (handing the playback back) for the current playback
+// and, when `all`, every waiting one; `roomId` != 0 for a room's queue.
+void endPlayback(PlaybackQueue& q, bool interrupted, bool all, uint32_t legId, uint32_t roomId, EventSink& sink);
+
+// Renders one 20 ms frame (rate / 50 samples) of `p`, from the sounds'
+// version at `rate`, into `out` (adding, saturating, when `add`; otherwise
+// overwriting and zero-filling the rest). Returns true when a non-looping
+// playback has reached its end. A looping playback whose sounds are all
+// empty renders silence.
+bool renderSounds(Playback& p, int16_t* out, bool add, int rate = 8000);
 
 // Talker detection (energy with hysteresis). Levels are the frame RMS in dB
 // relative to full scale (an RMS of 32767 = 0 dB; a full-scale sine is -3 dB).
 constexpr double kTalkStartDb = -38.0;  // a frame at or above this starts talking
 constexpr double kTalkStopDb = -46.0;   // frames below this count toward the hangover
 constexpr int kTalkHangoverFrames = 20;  // 400 ms below kTalkStopDb ends talking
+// After the last telephone-event packet, audio stays gated for what the
+// jitter buffer holds plus this margin.
+constexpr int64_t kRfc4733GateMarginMs = 60;
+// An RFC 4733 press this soon after the same in-band digit is that digit.
+constexpr int64_t kDtmfSamePressMs = 300;
 // DTMF key presses: at most one per kDtmfIntervalMs on average, bursts of
 // kDtmfBurst presses (GCRA); the rest are counted in dtmfSuppressed.
 constexpr int64_t kDtmfIntervalMs = 50;
@@ -62,6 +111,8 @@ struct LegCounters {
   std::atomic<uint64_t> framesConcealed{0};
   std::atomic<uint64_t> dtmfEvents{0};
   std::atomic<uint64_t> dtmfSuppressed{0};
+  std::atomic<uint64_t> dtmfInband{0};       // of dtmfEvents, detected in the audio
+  std::atomic<uint64_t> framesDtmfGated{0};  // audio frames kept out of the mix as DTMF
 };
 
 // Increment without a locked RMW: only one thread writes a given counter.
@@ -90,6 +141,9 @@ class Leg {
   Leg& operator=(const Leg&) = delete;
 
   uint32_t id() const { return config_.id; }
+  // Audio rate of the leg's codec (8000, or 16000 for G.722) and its frame.
+  int rate() const { return codec_.rate(); }
+  int frameSamples() const { return codec_.frameSamples(); }
   int fd() const { return fd_; }
   const LegConfig& config() const { return config_; }
 
@@ -108,8 +162,9 @@ class Leg {
   // One received datagram. `truncated`: it did not fit the receive buffer.
   void onDatagram(const uint8_t* data, size_t size, bool truncated, const SockAddr& from,
                   int64_t nowMs, EventSink& sink);
-  // Tick step 1: pull one frame from the jitter buffer into `in`, apply the
-  // input gain, detect talking (events); RTP timeout.
+  // Tick step 1: pull one frame from the jitter buffer into `in` (decoded,
+  // DTMF-screened, input gain, talker detection at the leg's rate, then at
+  // the rate of its room: `inRate`); RTP timeout.
   void pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink);
   // Tick step 3 (after the rooms are mixed): what the leg hears this tick
   // (hold music, its N-1 mix, the room's shared mix, or silence), prompts
@@ -121,22 +176,19 @@ class Leg {
   // Encodes `out` (or `payload` when not null) into an RTP packet in `buf`
   // (>= 12 + 160 bytes).
   size_t writePacket(uint8_t* buf, const uint8_t* payload = nullptr);
+  // This tick's telephone-event packet instead of audio (RFC 4733 send).
+  size_t writeEventPacket(uint8_t* buf, const uint8_t* event, uint32_t eventTimestamp, bool marker);
 
   // What produceAndSend takes the leg's audio from this tick.
   enum class Source : uint8_t { Silence, Shared, Own };
   Source source() const;
 
-  // Replaces the current playback (its PlaybackDone reports interrupted).
-  void startPlayback(Playback* playback, EventSink& sink);
+  // Replaces the current playback and the queue (their PlaybackDone report
+  // interrupted), or with `queue`, plays after what is playing or queued.
+  void startPlayback(Playback* playback, EventSink& sink, bool queue = false);
+  // Stops the current playback and empties the queue (all interrupted).
   void stopPlayback(bool interrupted, EventSink& sink);
-  bool playing() const { return playback_ != nullptr; }
-
-  // Gives up the playback without an event (engine teardown).
-  Playback* releasePlayback() {
-    Playback* p = playback_;
-    playback_ = nullptr;
-    return p;
-  }
+  bool playing() const { return player_.current != nullptr; }
 
   // Hold: the leg hears `music` looping (or silence when null) instead of the
   // room and never enters the mix. A previous hold playback goes back to the
@@ -153,6 +205,10 @@ class Leg {
   // false: no RTP is sent (the phone put the call on hold); time still runs,
   // and the first packet after resuming carries the marker bit.
   void setSending(bool on) { sending_ = on; }
+  // Sends `r` as RFC 4733 events on the leg's telephone-event PT (see
+  // rfc4733_sender.h), replacing a request in progress (DigitsSent with
+  // interrupted). DigitsSent follows the last end packet.
+  void sendDigits(const DigitRequest& r, EventSink& sink);
   bool sending() const { return sending_; }
 
   // Talker detection on the current `in` frame (part of pullInput; public
@@ -163,12 +219,24 @@ class Leg {
   float score() const { return score_; }
 
   // ---- mixer state (owning worker) ----
-  int16_t in[kFrameSamples];
+  int16_t in[kMaxFrameSamples];
   bool inActive = false;  // `in` holds decoded or concealed audio this tick
-  int16_t out[kFrameSamples];
+  int inRate = 8000;      // rate of `in` after pullInput (the room's)
+  int16_t out[kMaxFrameSamples];  // N-1 at the room's rate (mixRoom), then what the leg hears
   bool speak = false;
   bool hear = false;
   bool mixed = false;      // selected into the room's mix this tick
+  bool whispered = false;  // a whisper was added to `out` this tick (mixRoom)
+  // Whisper: when count > 0 the leg is heard only by these legs of its room
+  // (never in the room's mix).
+  WhisperTargets whisper{};
+  bool whispers() const { return whisper.count > 0; }
+  bool whisperTarget(uint32_t legId) const {
+    for (int i = 0; i < whisper.count; i++) {
+      if (whisper.legIds[i] == legId) return true;
+    }
+    return false;
+  }
   bool wasMixed = false;   // ... the tick before
   float limiterGain = 1.f; // limiter state of this leg's own N-1 mix
   Room* room = nullptr;
@@ -184,13 +252,43 @@ class Leg {
   // Hands the hold music (if any) back to the JS thread to free.
   void releaseHoldMusic(EventSink& sink);
   void onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink);
+  void digitsSent(bool interrupted, EventSink& sink);
+  // Rate limit, event, prompt interruption: one press from either source.
+  void reportDigit(char digit, DtmfSource source, uint32_t durationMs, int64_t nowMs, EventSink& sink);
+  // In-band detection on this tick's decoded frame, then the hold-back gate
+  // (inband_dtmf.h): `in` becomes the frame from kDtmfHoldBackFrames ago,
+  // without audio if it was part of a digit.
+  void screenDtmf(int64_t nowMs, EventSink& sink);
+
+  // The room's audio (N-1 or shared, at the room's rate) into `out` at the
+  // leg's rate.
+  void roomAudioToOut(Source src);
 
   LegConfig config_;
+  AudioCodec codec_;
+  // Narrowband legs in a wideband room: up for what they say, down for
+  // their N-1. Wideband legs: down for the DTMF detector (8 kHz only).
+  std::unique_ptr<Resampler> up_;
+  std::unique_ptr<Resampler> down_;
   int fd_;
   SockAddr remote_;
   JitterBuffer jitter_;
   Rfc4733Decoder dtmf_;
-  Playback* playback_ = nullptr;
+  Rfc4733Sender digitSender_;
+  InbandDtmfDetector inband_;
+  DtmfGate dtmfGate_;
+  // Audio is gated while an RFC 4733 press goes on and until its audio has
+  // left the jitter buffer (phones often send the tone in-band as well).
+  int64_t rfc4733GateUntilMs_ = 0;
+  // A phone that sends RFC 4733 sends every key that way: from its first
+  // telephone-event on, in-band digits are still gated but not reported (its
+  // audio copy of a key would otherwise be a second press whenever the audio
+  // lags the events). Before that, an RFC 4733 press repeating the in-band
+  // digit just reported is the same press.
+  bool rfc4733Seen_ = false;
+  char lastInbandDigit_ = 0;
+  int64_t lastInbandMs_ = 0;
+  PlaybackQueue player_;
   bool haveAudioSsrc_ = false;
   uint32_t audioSsrc_ = 0;
   bool timeoutArmed_ = false;  // remote set or RTP received: the timeout applies
@@ -211,6 +309,8 @@ class Leg {
   uint16_t seq_;
   uint32_t timestamp_;
   bool firstPacket_ = true;  // marker bit on the next packet
+  // G.711 is decoded on arrival; G.722 (stateful ADPCM) goes through the
+  // jitter buffer as code words, one per RTP tick, and is decoded in order.
   int16_t decodeBuf_[JitterBuffer::kMaxPacket];
 };
 

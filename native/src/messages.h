@@ -7,6 +7,7 @@
 
 #include <cstdint>
 
+#include "rfc4733_sender.h"
 #include "sockaddr.h"
 
 namespace media {
@@ -14,13 +15,14 @@ namespace media {
 class Leg;
 struct Room;
 struct Playback;
+class Recorder;
 
 enum class CmdType : uint8_t {
   AttachLeg,     // leg: start serving it (register socket)
   DetachLeg,     // leg: stop serving, hand back (LegDetached) for migration
   CloseLeg,      // leg: stop serving, hand back (LegClosed) to be freed
   SetRemote,     // leg, addr
-  Play,          // leg, playback (replaces the current one)
+  Play,          // leg, playback, flag = queue (else replaces the current one and the queue)
   StopPlayback,  // leg
   Join,          // leg, room, speak, hear (leaves any current room)
   Update,        // leg, speak, hear
@@ -32,6 +34,18 @@ enum class CmdType : uint8_t {
   Unhold,        // leg
   SetSending,    // leg, flag
   SetRoomConfig, // room, value = maxTalkers
+  SendDigits,    // leg, digits (RFC 4733 events; replaces a request in progress)
+  StartRecording,  // room, recorder (the JS thread keeps ownership)
+  StopRecording,   // room, recorder: recorder->finish(), never touched again
+  SetWhisper,      // leg, whisper (targets; count 0 = heard by the room again)
+  PlayRoom,        // room, playback, flag = queue: an announcement the whole room hears
+  StopRoomPlayback,  // room
+};
+
+constexpr int kMaxWhisperTargets = 16;
+struct WhisperTargets {
+  uint32_t legIds[kMaxWhisperTargets];
+  uint8_t count;
 };
 
 struct Command {
@@ -46,11 +60,14 @@ struct Command {
   Leg* leg;
   Room* room;
   Playback* playback;
+  Recorder* recorder;
   SockAddr addr;
+  DigitRequest digits;
+  WhisperTargets whisper;
 };
 
 enum class EventType : uint8_t {
-  Dtmf,          // legId, digit, durationMs
+  Dtmf,          // legId, digit, dtmfSource, durationMs
   PlaybackDone,  // legId, playbackId, interrupted, playback (to free)
   RtpTimeout,    // legId
   LegDetached,   // leg (now owned by the JS thread until re-attached)
@@ -58,15 +75,21 @@ enum class EventType : uint8_t {
   RoomClosed,    // room (to free)
   Talking,       // legId, talking (start/stop), energy (dBFS)
   FreePlayback,  // playback (to free; no user-visible event): replaced/ended hold music
+  DigitsSent,    // legId, requestId, interrupted (replaced by a newer request)
 };
+
+enum class DtmfSource : uint8_t { Rfc4733 = 0, Inband = 1 };
 
 struct Event {
   EventType type;
   char digit;
+  DtmfSource dtmfSource;
   bool interrupted;
   bool talking;
   uint32_t legId;
   uint32_t playbackId;
+  uint32_t roomId;     // PlaybackDone of a room's announcement (legId 0)
+  uint32_t requestId;
   uint32_t durationMs;
   float energy;
   Leg* leg;

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "g711.h"
+#include "resampler.h"
 
 namespace media {
 namespace {
@@ -24,26 +25,8 @@ constexpr uint16_t kFmtExtensible = 0xFFFE;
 
 }  // namespace
 
-void resampleLinear(const std::vector<int16_t>& in, uint32_t inRate, std::vector<int16_t>& out,
-                    uint32_t outRate) {
-  out.clear();
-  if (in.empty() || inRate == 0 || outRate == 0) return;
-  if (inRate == outRate) {
-    out = in;
-    return;
-  }
-  const size_t n = static_cast<size_t>((static_cast<uint64_t>(in.size()) * outRate) / inRate);
-  out.resize(n);
-  const double step = static_cast<double>(inRate) / outRate;
-  for (size_t i = 0; i < n; i++) {
-    const double pos = i * step;
-    size_t k = static_cast<size_t>(pos);
-    if (k >= in.size()) k = in.size() - 1;
-    const double frac = pos - static_cast<double>(k);
-    const int a = in[k];
-    const int b = k + 1 < in.size() ? in[k + 1] : a;
-    out[i] = static_cast<int16_t>(std::lround(a + (b - a) * frac));
-  }
+void makeWideband(Sound& s) {
+  if (s.samples16.empty() && !s.samples.empty()) Resampler::convert(s.samples, kSampleRate, s.samples16, 16000);
 }
 
 bool parseWav(const uint8_t* data, size_t size, Sound& out, std::string& error) {
@@ -157,7 +140,10 @@ bool parseWav(const uint8_t* data, size_t size, Sound& out, std::string& error) 
     }
     mono[i] = static_cast<int16_t>(sum / static_cast<int>(channels));
   }
-  resampleLinear(mono, rate, out.samples, kSampleRate);
+  Resampler::convert(mono, rate, out.samples, kSampleRate);
+  Resampler::convert(mono, rate, out.samples16, 16000);
+  // Both versions last exactly as long as the 8 kHz one says.
+  out.samples16.resize(out.samples.size() * 2, 0);
   return true;
 }
 
@@ -217,19 +203,22 @@ bool makeTone(const std::vector<double>& frequencies, uint32_t durationMs, doubl
     return false;
   }
   const double amp = 32767.0 * std::pow(10.0, levelDbfs / 20.0);
-  const size_t n = static_cast<size_t>(durationMs) * (kSampleRate / 1000);
-  const size_t fade = std::min<size_t>(n / 2, 40);  // 5 ms
-  out.samples.resize(n);
-  for (size_t i = 0; i < n; i++) {
-    double v = 0;
-    for (double f : frequencies) v += amp * std::sin(2.0 * M_PI * f * static_cast<double>(i) / kSampleRate);
-    double g = 1.0;
-    if (fade > 0 && i < fade) g = 0.5 - 0.5 * std::cos(M_PI * static_cast<double>(i) / fade);
-    if (fade > 0 && n - 1 - i < fade) g = 0.5 - 0.5 * std::cos(M_PI * static_cast<double>(n - 1 - i) / fade);
-    v *= g;
-    if (v > 32767) v = 32767;
-    if (v < -32768) v = -32768;
-    out.samples[i] = static_cast<int16_t>(std::lround(v));
+  for (const int rate : {kSampleRate, 16000}) {
+    std::vector<int16_t>& dst = rate == kSampleRate ? out.samples : out.samples16;
+    const size_t n = static_cast<size_t>(durationMs) * static_cast<size_t>(rate / 1000);
+    const size_t fade = std::min<size_t>(n / 2, static_cast<size_t>(rate / 200));  // 5 ms
+    dst.resize(n);
+    for (size_t i = 0; i < n; i++) {
+      double v = 0;
+      for (double f : frequencies) v += amp * std::sin(2.0 * M_PI * f * static_cast<double>(i) / rate);
+      double g = 1.0;
+      if (fade > 0 && i < fade) g = 0.5 - 0.5 * std::cos(M_PI * static_cast<double>(i) / fade);
+      if (fade > 0 && n - 1 - i < fade) g = 0.5 - 0.5 * std::cos(M_PI * static_cast<double>(n - 1 - i) / fade);
+      v *= g;
+      if (v > 32767) v = 32767;
+      if (v < -32768) v = -32768;
+      dst[i] = static_cast<int16_t>(std::lround(v));
+    }
   }
   return true;
 }

@@ -276,7 +276,14 @@ void Worker::apply(const Command& c) {
       c.leg->setRemote(c.addr, monotonicMs());
       break;
     case CmdType::Play:
-      c.leg->startPlayback(c.playback, *this);
+      c.leg->startPlayback(c.playback, *this, c.flag);
+      break;
+    case CmdType::PlayRoom:
+      if (!c.flag) endPlayback(c.room->player, true, true, 0, c.room->id, *this);
+      c.room->player.append(c.playback);
+      break;
+    case CmdType::StopRoomPlayback:
+      endPlayback(c.room->player, true, true, 0, c.room->id, *this);
       break;
     case CmdType::StopPlayback:
       c.leg->stopPlayback(true, *this);
@@ -312,11 +319,27 @@ void Worker::apply(const Command& c) {
     case CmdType::SetSending:
       c.leg->setSending(c.flag);
       break;
+    case CmdType::StartRecording:
+      c.room->recorder = c.recorder;
+      break;
+    case CmdType::StopRecording:
+      if (c.room->recorder == c.recorder) c.room->recorder = nullptr;
+      c.recorder->finish();
+      break;
+    case CmdType::SetWhisper:
+      c.leg->whisper = c.whisper;
+      break;
+    case CmdType::SendDigits:
+      c.leg->sendDigits(c.digits, *this);
+      break;
     case CmdType::SetRoomConfig:
       c.room->maxTalkers = c.value;
       break;
     case CmdType::CloseRoom: {
       Room* r = c.room;
+      if (r->recorder != nullptr) r->recorder->finish();
+      endPlayback(r->player, true, true, 0, r->id, *this);
+      r->recorder = nullptr;
       while (r->head != nullptr) roomRemove(*r->head);  // back to the lobby
       if (r->prev != nullptr) r->prev->next = r->next;
       else rooms_ = r->next;
@@ -333,7 +356,7 @@ void Worker::apply(const Command& c) {
 void Worker::tick(int64_t nowMs) {
   bump(ticks);
   for (Leg* l = legs_; l != nullptr; l = l->next) l->pullInput(nowMs, rtpTimeoutMs_, *this);
-  for (Room* r = rooms_; r != nullptr; r = r->next) mixRoom(*r);
+  for (Room* r = rooms_; r != nullptr; r = r->next) mixRoom(*r, this);
   for (Leg* l = legs_; l != nullptr; l = l->next) l->produceAndSend(*this, sendBuf_);
 }
 

@@ -117,3 +117,63 @@ TEST(rfc4733_foreign_ssrc_and_events) {
   CHECK(f.dec.feed(1, 1, 1, shortPayload, 2, p) == DtmfFeed::Malformed);
   CHECK(Rfc4733Decoder::digitForEvent(15) == 'D');
 }
+
+// ---- sender ----
+#include "rfc4733_sender.h"
+
+TEST(rfc4733_sender_packets_and_timing) {
+  Rfc4733Sender s;
+  DigitRequest r;
+  r.id = 9;
+  r.digits[0] = '1';
+  r.digits[1] = '#';
+  r.count = 2;
+  r.toneTicks = 3;
+  r.gapTicks = 2;
+  uint32_t replaced = 1;
+  s.start(r, replaced);
+  CHECK_EQ(replaced, 0u);
+  std::vector<std::vector<int>> pk;  // event, end, duration, ts, marker
+  bool done = false;
+  int ticks = 0;
+  for (uint32_t ts = 1000; !done && ticks < 100; ts += 160, ticks++) {
+    uint8_t p[4];
+    uint32_t evTs = 0;
+    bool marker = false;
+    if (s.tick(ts, p, evTs, marker, done)) {
+      pk.push_back({p[0], (p[1] & 0x80) ? 1 : 0, (p[2] << 8) | p[3], static_cast<int>(evTs), marker ? 1 : 0});
+    } else {
+      pk.push_back({-1});
+    }
+  }
+  CHECK(done && !s.active());
+  // key 1: 3 tone + 3 end packets, 2 gap ticks; key #: 3 + 3, no gap after.
+  CHECK_EQ(pk.size(), 6u + 2u + 6u);
+  const std::vector<std::vector<int>> want = {
+      {1, 0, 160, 1000, 1}, {1, 0, 320, 1000, 0}, {1, 0, 480, 1000, 0},
+      {1, 1, 480, 1000, 0}, {1, 1, 480, 1000, 0}, {1, 1, 480, 1000, 0}, {-1}, {-1},
+      {11, 0, 160, 2280, 1}, {11, 0, 320, 2280, 0}, {11, 0, 480, 2280, 0},
+      {11, 1, 480, 2280, 0}, {11, 1, 480, 2280, 0}, {11, 1, 480, 2280, 0}};
+  for (size_t i = 0; i < want.size() && i < pk.size(); i++) CHECK(pk[i] == want[i]);
+}
+
+TEST(rfc4733_sender_replaces_request) {
+  Rfc4733Sender s;
+  DigitRequest a;
+  a.id = 1;
+  a.digits[0] = '5';
+  a.count = 1;
+  uint32_t replaced = 0;
+  s.start(a, replaced);
+  uint8_t p[4];
+  uint32_t ts;
+  bool m, done;
+  s.tick(0, p, ts, m, done);
+  DigitRequest b = a;
+  b.id = 2;
+  s.start(b, replaced);
+  CHECK_EQ(replaced, 1u);
+  CHECK_EQ(s.requestId(), 2u);
+  CHECK_EQ(Rfc4733Sender::eventFor('*'), 10);
+  CHECK_EQ(Rfc4733Sender::eventFor('x'), -1);
+}

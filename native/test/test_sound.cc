@@ -52,14 +52,20 @@ TEST(wav_pcm16_8k) {
 }
 
 TEST(wav_resample_16k_and_stereo) {
+  // 1 kHz at 16 kHz: speexdsp keeps its level at 8 kHz, and keeps the
+  // 16 kHz version as it was.
   std::vector<int16_t> in(1600);
-  for (size_t i = 0; i < in.size(); i++) in[i] = static_cast<int16_t>(i);
+  for (size_t i = 0; i < in.size(); i++) in[i] = static_cast<int16_t>(std::lround(10000 * std::sin(2 * M_PI * 1000 * i / 16000.0)));
   auto w = wav(1, 1, 16000, 16, pcm16(in));
   Sound s;
   std::string err;
   CHECK(parseWav(w.data(), w.size(), s, err));
   CHECK_EQ(s.samples.size(), 800u);
-  CHECK_EQ(s.samples[10], 20);
+  CHECK_EQ(s.samples16.size(), 1600u);
+  int peak = 0;
+  for (size_t i = 100; i < 700; i++) peak = std::max(peak, std::abs(static_cast<int>(s.samples[i])));
+  CHECK(peak > 9500 && peak < 10500);
+  CHECK_EQ(s.samples16[400], in[400]);
   auto st = wav(1, 2, 8000, 16, pcm16({100, 300, -100, -300}));
   CHECK(parseWav(st.data(), st.size(), s, err));
   CHECK_EQ(s.samples.size(), 2u);

@@ -10,12 +10,14 @@ import {
   MediaInvalidArgumentError,
 } from './MediaErrors.js';
 import { MediaLeg, type MediaLegOwner } from './MediaLeg.js';
+import { MediaRecording } from './MediaRecording.js';
 import { MediaRoom, type MediaRoomOwner } from './MediaRoom.js';
 import type {
   MediaEngineOptions,
   MediaEngineStats,
   MediaLegOptions,
   MediaRoomOptions,
+  RecordingOptions,
   ToneSpec,
 } from './MediaTypes.js';
 import { loadNative, type NativeAddon, type NativeEngine, type NativeEvent } from './native.js';
@@ -47,6 +49,7 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
   readonly #logger: Logger | undefined;
   readonly #legs = new Map<number, MediaLeg>();
   readonly #rooms = new Map<number, MediaRoom>();
+  readonly #recordings = new Map<number, MediaRecording>();
   #closed = false;
 
   /**
@@ -241,6 +244,44 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
     callNative(() => this.native.setRoomMaxTalkers(room.id, maxTalkers));
   }
 
+  /** @internal MediaRoomOwner */
+  playRoom(room: MediaRoom, sounds: readonly Sound[], queue: boolean): number {
+    this.#assertOpen();
+    const id = callNative(() =>
+      this.native.playRoom(
+        room.id,
+        sounds.map((s) => s.native),
+        queue,
+      ),
+    );
+    this.#logger?.debug({ roomId: room.id, playbackId: id, sounds: sounds.map((s) => s.source), queue }, 'media room play');
+    return id;
+  }
+
+  /** @internal MediaRoomOwner */
+  stopRoomPlayback(room: MediaRoom): void {
+    this.#assertOpen();
+    callNative(() => this.native.stopRoomPlayback(room.id));
+  }
+
+  /** @internal MediaRoomOwner */
+  startRecording(room: MediaRoom, options: Required<Omit<RecordingOptions, 'trackDirectory'>> & { trackDirectory: string | undefined }): MediaRecording {
+    this.#assertOpen();
+    const id = callNative(() => this.native.startRecording(room.id, options.mixFile, options.trackDirectory ?? '', options.sampleRate));
+    const recording = new MediaRecording({
+      id,
+      native: this.native,
+      mixFile: options.mixFile,
+      trackDirectory: options.trackDirectory,
+      sampleRate: options.sampleRate,
+      legCallId: (legId) => this.#legs.get(legId)?.callId,
+      logger: this.#logger?.child({ roomId: room.id, recordingId: id }),
+    });
+    this.#recordings.set(id, recording);
+    this.#logger?.info({ roomId: room.id, recordingId: id, mixFile: options.mixFile }, 'recording started');
+    return recording;
+  }
+
   #finishRoom(room: MediaRoom): void {
     this.#rooms.delete(room.id);
     for (const leg of room.markClosed()) leg.roomClosed(room);
@@ -258,6 +299,24 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
     }
     let firstError: unknown;
     for (const ev of events) {
+      if (ev.type === 'recordingDone') {
+        const recording = this.#recordings.get(ev.recordingId);
+        this.#recordings.delete(ev.recordingId);
+        try {
+          recording?.finish(ev);
+        } catch (err) {
+          firstError ??= err;
+        }
+        continue;
+      }
+      if (ev.type === 'playbackDone' && ev.roomId !== undefined) {
+        try {
+          this.#rooms.get(ev.roomId)?.emit('playbackDone', { playbackId: ev.playbackId, interrupted: ev.interrupted });
+        } catch (err) {
+          firstError ??= err;
+        }
+        continue;
+      }
       const leg = this.#legs.get(ev.legId);
       if (leg === undefined) continue;
       try {

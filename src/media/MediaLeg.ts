@@ -11,6 +11,7 @@ import type {
   PlayOptions,
   RemoteEndpoint,
   RoomMembership,
+  SendDigitsOptions,
 } from './MediaTypes.js';
 import type { NativeEngine, NativeEvent } from './native.js';
 import type { Sound } from './Sound.js';
@@ -35,7 +36,8 @@ export interface MediaLegInit {
 
 /**
  * One call leg: an RTP socket on the engine, a jitter buffer, a player and
- * an RFC 4733 DTMF detector. Starts in the lobby (hears only its prompts,
+ * DTMF detection (RFC 4733 events and in-band tones; either way the key's
+ * audio is kept out of the room). Starts in the lobby (hears only its prompts,
  * still sends RTP every 20 ms once a remote is set); `join` puts it in a room.
  *
  * Events (see MediaLegEvents): `dtmf`, `playbackDone`, `rtpTimeout`,
@@ -66,6 +68,7 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
   #held = false;
   #sending = true;
   #talking = false;
+  #whisperTargets: readonly MediaLeg[] = [];
   #closed = false;
 
   /** @internal Use MediaEngine.createLeg. */
@@ -133,20 +136,23 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
   }
 
   /**
-   * Plays the sounds one after the other, replacing any current playback
-   * (whose `playbackDone` then reports `interrupted: true`). Prompts are mixed
-   * over what the leg hears from its room. Returns the playback id carried by
-   * the matching `playbackDone` event.
+   * Plays the sounds one after the other, replacing any current or queued
+   * playback (whose `playbackDone` then reports `interrupted: true`), or with
+   * `queue: true` after them. Prompts are mixed over what the leg hears from
+   * its room. Returns the playback id carried by the matching `playbackDone`
+   * event.
    */
   play(sounds: Sound | readonly Sound[], options: PlayOptions = {}): number {
     this.#assertOpen();
     const list = Array.isArray(sounds) ? (sounds as readonly Sound[]) : [sounds as Sound];
     const interruptible = options.interruptibleByDtmf ?? true;
+    const queue = options.queue ?? false;
     const id = callNative(() =>
       this.#owner.native.play(
         this.id,
         list.map((s) => s.native),
         interruptible,
+        queue,
       ),
     );
     this.#playbackId = id;
@@ -154,7 +160,69 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     return id;
   }
 
-  /** Stops the current playback, if any (`playbackDone` with interrupted). */
+  /**
+   * Sends `digits` (0-9 * # A-D, at most 32) to the remote as RFC 4733
+   * telephone events on the negotiated payload type, e.g. to dial into an
+   * IVR on an outbound call. Each key is held `durationMs`, keys are
+   * `gapMs` apart; the event packets take the place of the leg's audio
+   * packets meanwhile. A second call replaces a request still in progress.
+   * Returns the request id carried by the matching `digitsSent` event.
+   * Throws MediaInvalidArgumentError when no telephone-event PT was negotiated
+   * or an argument is invalid.
+   */
+  sendDigits(digits: string, options: SendDigitsOptions = {}): number {
+    this.#assertOpen();
+    if (this.telephoneEventPayloadType === undefined) {
+      throw new MediaInvalidArgumentError(`leg ${this.id} has no telephone-event payload type: it cannot send RFC 4733 digits`);
+    }
+    if (typeof digits !== 'string' || !/^[0-9*#A-D]{1,32}$/.test(digits)) {
+      throw new MediaInvalidArgumentError('digits must be 1 to 32 keys among 0-9 * # A-D');
+    }
+    const durationMs = options.durationMs ?? 100;
+    const gapMs = options.gapMs ?? 100;
+    if (!Number.isInteger(durationMs) || durationMs < 40 || durationMs > 5000) {
+      throw new MediaInvalidArgumentError('durationMs must be an integer within [40, 5000]');
+    }
+    if (!Number.isInteger(gapMs) || gapMs < 20 || gapMs > 5000) {
+      throw new MediaInvalidArgumentError('gapMs must be an integer within [20, 5000]');
+    }
+    const id = callNative(() => this.#owner.native.sendDigits(this.id, digits, durationMs, gapMs));
+    this.#logger?.debug({ requestId: id, digits, durationMs, gapMs }, 'media send digits');
+    return id;
+  }
+
+  /** The legs this leg whispers to ([] when the room hears it). */
+  get whisperTargets(): readonly MediaLeg[] {
+    return this.#whisperTargets;
+  }
+
+  /**
+   * Whisper (coaching, Q&A): from now on only `targets` (legs of the same
+   * room, at most 16) hear this leg, over whatever they hear; the room's mix
+   * and recording no longer contain it. The leg still hears the room.
+   * `[]` (or `clearWhisper()`) puts it back in the room's mix.
+   */
+  setWhisperTargets(targets: readonly MediaLeg[]): void {
+    this.#assertOpen();
+    if (!Array.isArray(targets) || targets.length > 16) {
+      throw new MediaInvalidArgumentError('whisper targets must be an array of at most 16 legs');
+    }
+    for (const t of targets) {
+      if (t === this) throw new MediaInvalidArgumentError('a leg cannot whisper to itself');
+      if (t.closed) throw new MediaClosedError(`whisper target leg ${t.id} (${t.callId}) is closed`);
+    }
+    const unique = [...new Set(targets)];
+    callNative(() => this.#owner.native.setWhisper(this.id, unique.map((t) => t.id)));
+    this.#whisperTargets = unique;
+    this.#logger?.debug({ targets: unique.map((t) => t.callId) }, 'media leg whisper');
+  }
+
+  /** The room hears this leg again. */
+  clearWhisper(): void {
+    this.setWhisperTargets([]);
+  }
+
+  /** Stops the current playback and empties the queue (`playbackDone` with interrupted for each). */
   stopPlayback(): void {
     this.#assertOpen();
     callNative(() => this.#owner.native.stopPlayback(this.id));
@@ -294,12 +362,15 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     if (this.#closed) return;
     switch (ev.type) {
       case 'dtmf':
-        this.#logger?.debug({ digit: ev.digit, durationMs: ev.durationMs }, 'dtmf');
-        this.emit('dtmf', { digit: ev.digit, source: 'rfc4733', durationMs: ev.durationMs });
+        this.#logger?.debug({ digit: ev.digit, source: ev.source, durationMs: ev.durationMs }, 'dtmf');
+        this.emit('dtmf', { digit: ev.digit, source: ev.source, durationMs: ev.durationMs });
         break;
       case 'playbackDone':
         if (this.#playbackId === ev.playbackId) this.#playbackId = undefined;
         this.emit('playbackDone', { playbackId: ev.playbackId, interrupted: ev.interrupted });
+        break;
+      case 'digitsSent':
+        this.emit('digitsSent', { requestId: ev.requestId, interrupted: ev.interrupted });
         break;
       case 'rtpTimeout':
         this.#logger?.warn('rtp timeout');

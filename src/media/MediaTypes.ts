@@ -8,7 +8,18 @@
  */
 import type { Logger } from '../log.js';
 
-export type AudioCodecName = 'PCMU' | 'PCMA';
+export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722';
+
+/** An audio codec the engine can run on a leg (see SUPPORTED_CODECS). */
+export interface SupportedCodec {
+  name: AudioCodecName;
+  /** RTP/AVP static payload type (RFC 3551). */
+  payloadType: number;
+  /** RTP clock rate, as written in SDP a=rtpmap (8000 for G722 too, RFC 3551 4.5.2). */
+  clockRate: number;
+  /** Audio sample rate the engine runs the leg at (rooms mix at their widest leg's rate). */
+  sampleRate: number;
+}
 
 export interface MediaEngineOptions {
   /** Address the RTP sockets bind to, e.g. 127.0.0.1 or 0.0.0.0. */
@@ -79,6 +90,37 @@ export interface DtmfEvent {
   durationMs: number;
 }
 
+export interface RecordingOptions {
+  /** Path of the WAV file for the room's mix (created or truncated now). */
+  mixFile: string;
+  /** When set, each leg that speaks in the room gets trackDirectory/leg-<legId>.wav. */
+  trackDirectory?: string;
+  /** 8000 or 16000 (default): the files' rate, whatever the room mixes at. */
+  sampleRate?: 8000 | 16000;
+}
+
+export interface RecordingDoneEvent {
+  mixFile: string;
+  /** Length of every file (tracks are padded with silence to line up with the mix). */
+  durationMs: number;
+  /** 20 ms frames the writer could not keep up with (written as silence). */
+  framesDropped: number;
+  tracks: Array<{ legId: number; callId: string | undefined; file: string }>;
+}
+
+export interface SendDigitsOptions {
+  /** How long each key is held, in ms (40..5000, rounded to 20 ms). Default 100. */
+  durationMs?: number;
+  /** Silence between keys, in ms (20..5000, rounded to 20 ms). Default 100. */
+  gapMs?: number;
+}
+
+export interface DigitsSentEvent {
+  requestId: number;
+  /** True when a newer `sendDigits` replaced this one before it finished. */
+  interrupted: boolean;
+}
+
 export interface PlaybackDoneEvent {
   playbackId: number;
   /** True when stopped by DTMF, by `stopPlayback()` or by a newer `play()`. */
@@ -86,8 +128,21 @@ export interface PlaybackDoneEvent {
 }
 
 export interface PlayOptions {
-  /** A DTMF digit on the leg stops the playback (type-ahead). Default true. */
+  /**
+   * A DTMF digit on the leg stops the playback, and the interruptible ones
+   * queued after it (type-ahead). Default true.
+   */
   interruptibleByDtmf?: boolean;
+  /**
+   * true: play after the current playback and those already queued; false
+   * (default): replace them (their playbackDone report interrupted).
+   */
+  queue?: boolean;
+}
+
+export interface RoomPlayOptions {
+  /** As PlayOptions.queue. Announcements are not interrupted by DTMF; use `stopPlayback()`. */
+  queue?: boolean;
 }
 
 export interface ToneSpec {
@@ -119,6 +174,10 @@ export interface LegStats {
   dtmfEvents: number;
   /** Key presses dropped by the per-leg DTMF rate limit (about 20 per second, bursts of 10). */
   dtmfSuppressed: number;
+  /** Of dtmfEvents, the presses detected as tones in the audio (source 'inband'). */
+  dtmfInband: number;
+  /** 20 ms frames of the leg's audio kept out of the room because they carried (or surrounded) a key press. */
+  framesDtmfGated: number;
 }
 
 /** Histogram of tick lateness (tick start minus its scheduled time). */
@@ -152,6 +211,8 @@ export interface MediaEngineStats {
 export interface MediaLegEvents {
   dtmf: [DtmfEvent];
   playbackDone: [PlaybackDoneEvent];
+  /** The last end packet of a `sendDigits` request went out (or it was replaced). */
+  digitsSent: [DigitsSentEvent];
   /** RTP stopped arriving for `rtpTimeoutMs`. Reported once until RTP resumes. */
   rtpTimeout: [];
   /** The leg started talking (energy detection with hysteresis; fires whether or not it speaks in a room). */

@@ -1,7 +1,8 @@
 import type { NativeSound } from './native.js';
 
 /**
- * An immutable 8 kHz mono sound (a loaded WAV or a synthesized tone), created
+ * An immutable mono sound, kept at 8 and 16 kHz (a loaded WAV of any rate,
+ * resampled with speexdsp, or a synthesized tone), created
  * by `MediaEngine.loadSound` / `createToneSound`. It stays alive as long as
  * this object or any playback still uses it, and can be played on any leg of
  * any engine.

@@ -32,6 +32,8 @@ export interface NativeLegStats {
   framesConcealed: number;
   dtmfEvents: number;
   dtmfSuppressed: number;
+  dtmfInband: number;
+  framesDtmfGated: number;
 }
 
 export interface NativeEngineStats {
@@ -53,9 +55,19 @@ export interface NativeEngineStats {
 }
 
 export type NativeEvent =
-  | { type: 'dtmf'; legId: number; digit: string; durationMs: number }
-  | { type: 'playbackDone'; legId: number; playbackId: number; interrupted: boolean }
+  | { type: 'dtmf'; legId: number; digit: string; source: 'rfc4733' | 'inband'; durationMs: number }
+  | { type: 'playbackDone'; legId: number; roomId?: number; playbackId: number; interrupted: boolean }
   | { type: 'rtpTimeout'; legId: number }
+  | { type: 'digitsSent'; legId: number; requestId: number; interrupted: boolean }
+  | {
+      type: 'recordingDone';
+      legId: 0;
+      recordingId: number;
+      error?: string;
+      durationMs: number;
+      framesDropped: number;
+      tracks: Array<{ legId: number; file: string }>;
+    }
   | { type: 'talking'; legId: number; talking: boolean; energy: number };
 
 export interface NativeEngineOptions {
@@ -70,8 +82,15 @@ export interface NativeEngineOptions {
 export interface NativeEngine {
   createLeg(options: { codec: string; payloadType: number; telephoneEventPayloadType?: number }): NativeLegInfo;
   setRemote(legId: number, address: string, port: number): void;
-  play(legId: number, sounds: NativeSound[], interruptible: boolean): number;
+  play(legId: number, sounds: NativeSound[], interruptible: boolean, queue?: boolean): number;
+  /** An announcement to the whole room (playbackDone carries roomId, legId 0). */
+  playRoom(roomId: number, sounds: NativeSound[], queue: boolean): number;
+  stopRoomPlayback(roomId: number): void;
   stopPlayback(legId: number): void;
+  /** [] = heard by the room again. */
+  setWhisper(legId: number, targetLegIds: number[]): void;
+  /** RFC 4733 events for `digits`; returns the request id its digitsSent event carries. */
+  sendDigits(legId: number, digits: string, durationMs: number, gapMs: number): number;
   join(legId: number, roomId: number, speak: boolean, hear: boolean): void;
   update(legId: number, speak: boolean, hear: boolean): void;
   leave(legId: number): void;
@@ -79,6 +98,9 @@ export interface NativeEngine {
   createRoom(maxTalkers?: number): number;
   setRoomMaxTalkers(roomId: number, maxTalkers: number): void;
   closeRoom(roomId: number): void;
+  /** trackDirectory '' = no tracks. Opens the files now (EIO on a bad path); EBUSY if the room is being recorded. */
+  startRecording(roomId: number, mixFile: string, trackDirectory: string, sampleRate: number): number;
+  stopRecording(recordingId: number): void;
   setGain(legId: number, inDb: number, outDb: number): void;
   /** [] holds with silence. */
   hold(legId: number, music: NativeSound[]): void;

@@ -7,7 +7,7 @@
 import sdpTransform from 'sdp-transform';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 
-export type AudioCodecName = 'PCMU' | 'PCMA';
+export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722';
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
 export interface NegotiateOptions {
