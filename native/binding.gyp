@@ -4,6 +4,7 @@
       "target_name": "media",
       "sources": [
         "src/addon.cc",
+        "src/batch_io.cc",
         "src/engine.cc",
         "src/g711.cc",
         "src/jitter_buffer.cc",

@@ -436,6 +436,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     h.Set("bucketUs", Napi::Number::New(env, media::Worker::kLatenessBucketUs));
     h.Set("counts", hist);
     o.Set("tickLatenessHistogramUs", h);
+    o.Set("ioBackend", s.ioBackend);
+    o.Set("ioFallbackReason", s.ioFallbackReason);
     return o;
   }
 

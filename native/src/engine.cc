@@ -445,7 +445,12 @@ EngineStatsSnapshot Engine::stats() const {
   }
   s.rooms = rooms_.size();
   s.tickLateness.assign(Worker::kLatenessBuckets + 1, 0);
+  s.ioBackend = "io_uring";
   for (const auto& w : workers_) {
+    if (!w->usingIoUring() && s.ioFallbackReason.empty()) {
+      s.ioBackend = "syscalls";
+      s.ioFallbackReason = w->ioFallbackReason();
+    }
     s.ticks += w->ticks.load(std::memory_order_relaxed);
     s.lateTicks += w->lateTicks.load(std::memory_order_relaxed);
     s.eventsDropped += w->eventsDropped.load(std::memory_order_relaxed);

@@ -90,6 +90,10 @@ struct EngineStatsSnapshot {
            eventsDropped = 0, eventsDeferred = 0;
   // Tick lateness, 100 us buckets, summed over workers; the last is overflow.
   std::vector<uint64_t> tickLateness;
+  // "io_uring" when every worker batches through io_uring, else "syscalls"
+  // and the first worker's reason.
+  std::string ioBackend;
+  std::string ioFallbackReason;
 };
 
 class Engine {

@@ -247,6 +247,13 @@ Leg::Source Leg::source() const {
 }
 
 void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
+  const size_t n = producePacket(sink, scratch);
+  if (n == 0) return;
+  const ssize_t r = ::sendto(fd_, scratch, n, MSG_DONTWAIT, &remote_.u.sa, remote_.len);
+  if (r == static_cast<ssize_t>(n)) countSent();
+}
+
+size_t Leg::producePacket(EventSink& sink, uint8_t* scratch) {
   Source src = source();
   if (held_) {
     if (hold_ != nullptr) renderSounds(*hold_, out, false);
@@ -259,12 +266,12 @@ void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
     renderPlayback(sink);  // prompts over what the leg hears
     if (gainOut_ != 1.f) applyGain(out, kFrameSamples, gainOut_);
   }
-  if (!remote_.valid() || fd_ < 0) return;
+  if (!remote_.valid() || fd_ < 0) return 0;
   if (!sending_) {
     // Time runs on: the receiver sees a timestamp gap, then a marker bit.
     timestamp_ += kFrameSamples;
     firstPacket_ = true;
-    return;
+    return 0;
   }
   const uint8_t* payload = nullptr;
   if (src == Source::Shared) {
@@ -273,9 +280,7 @@ void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
     std::memset(scratch + kRtpHeaderSize, g711::silence(config_.codec), kFrameSamples);
     payload = scratch + kRtpHeaderSize;
   }
-  const size_t n = writePacket(scratch, payload);
-  const ssize_t r = ::sendto(fd_, scratch, n, MSG_DONTWAIT, &remote_.u.sa, remote_.len);
-  if (r == static_cast<ssize_t>(n)) bump(stats.packetsSent);
+  return writePacket(scratch, payload);
 }
 
 size_t Leg::writePacket(uint8_t* buf, const uint8_t* payload) {

@@ -116,6 +116,11 @@ class Leg {
   // over it, output gain; then encode and send. Listeners hearing the shared
   // mix unchanged get the room's payload encoded once per codec.
   void produceAndSend(EventSink& sink, uint8_t* scratch);
+  // produceAndSend without the send: writes the packet into `buf` (>= 1500
+  // bytes) and returns its size, or 0 when nothing is to be sent. The worker
+  // sends it in a batch and calls countSent() for each packet that left.
+  size_t producePacket(EventSink& sink, uint8_t* buf);
+  void countSent() { bump(stats.packetsSent); }
   // Tick step 3 helpers (also used by tests).
   void renderPlayback(EventSink& sink);  // current playback over `out` (saturating)
   // Encodes `out` (or `payload` when not null) into an RTP packet in `buf`

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -49,7 +50,13 @@ OwnedEventNode* nodeOf(const Event& e) {
 }
 }  // namespace
 
-Worker::Worker(int index, int64_t rtpTimeoutMs) : index_(index), rtpTimeoutMs_(rtpTimeoutMs) {
+bool ioUringWanted() {
+  const char* v = std::getenv("MEDIA_IO_URING");
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
+Worker::Worker(int index, int64_t rtpTimeoutMs)
+    : index_(index), rtpTimeoutMs_(rtpTimeoutMs), io_(ioUringWanted()), slots_(new IoSlot[BatchIo::kMaxOps]) {
   epollFd_ = epoll_create1(EPOLL_CLOEXEC);
   timerFd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   eventFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -64,14 +71,20 @@ Worker::Worker(int index, int64_t rtpTimeoutMs) : index_(index), rtpTimeoutMs_(r
   ev.events = EPOLLIN;
   ev.data.ptr = &kTimerTag;
   epoll_ctl(epollFd_, EPOLL_CTL_ADD, timerFd_, &ev);
-  std::memset(msgs_, 0, sizeof msgs_);
-  for (int i = 0; i < kBatch; i++) {
-    iovs_[i].iov_base = bufs_[i];
-    iovs_[i].iov_len = sizeof bufs_[i];
-    msgs_[i].msg_hdr.msg_iov = &iovs_[i];
-    msgs_[i].msg_hdr.msg_iovlen = 1;
-    msgs_[i].msg_hdr.msg_name = &addrs_[i];
+  std::memset(batchLegs_, 0, sizeof batchLegs_);
+  for (unsigned i = 0; i < BatchIo::kMaxOps; i++) {
+    IoSlot& s = slots_[i];
+    std::memset(&s.msg, 0, sizeof s.msg);
+    s.msg.msg_iov = &s.iov;
+    s.msg.msg_iovlen = 1;
+    s.iov.iov_base = s.buf;
   }
+  publishIoState();
+}
+
+void Worker::publishIoState() {
+  usingIoUring_.store(io_.backend() == BatchIo::Backend::IoUring, std::memory_order_relaxed);
+  ioReason_.store(io_.fallbackReason(), std::memory_order_relaxed);
 }
 
 Worker::~Worker() {
@@ -163,9 +176,11 @@ void Worker::recordLateness(int64_t lateNs) {
 }
 
 void Worker::run() {
-  epoll_event events[256];
+  io_.bindToThisThread();
+  publishIoState();
+  epoll_event events[4];
   while (!stop_.load(std::memory_order_acquire)) {
-    const int n = epoll_wait(epollFd_, events, 256, 100);
+    const int n = epoll_wait(epollFd_, events, 4, 100);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
@@ -176,12 +191,8 @@ void Worker::run() {
       if (events[i].data.ptr == &kTimerTag) {
         uint64_t exp = 0;
         if (::read(timerFd_, &exp, sizeof exp) == sizeof exp) expirations += exp;
-      } else {
-        readLeg(static_cast<Leg*>(events[i].data.ptr), now);
       }
     }
-    // Commands are applied only here, after the batch: a leg detached now
-    // cannot appear later in the same epoll batch.
     if (expirations > 0) {
       if (expirations > 1) bump(lateTicks, expirations - 1);
       const uint64_t run = expirations > kMaxCatchUpTicks ? kMaxCatchUpTicks : expirations;
@@ -200,28 +211,78 @@ void Worker::run() {
   flushOwned();
 }
 
-void Worker::readLeg(Leg* leg, int64_t nowMs) {
-  int budget = kMaxPacketsPerWakeup;
-  while (budget > 0) {
-    const int want = budget < kBatch ? budget : kBatch;
-    for (int i = 0; i < want; i++) {
-      msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      msgs_[i].msg_hdr.msg_flags = 0;
+void Worker::receiveAll(int64_t nowMs) {
+  Leg* l = legs_;
+  while (l != nullptr) {
+    unsigned n = 0;
+    for (; l != nullptr && n < BatchIo::kMaxOps; l = l->next) {
+      if (l->fd() >= 0) batchLegs_[n++] = l;
     }
-    const int got = recvmmsg(leg->fd(), msgs_, static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
-    if (got <= 0) return;  // EAGAIN or error: level-triggered epoll retries
-    for (int i = 0; i < got; i++) {
-      SockAddr from = SockAddr::none();
-      socklen_t alen = msgs_[i].msg_hdr.msg_namelen;
-      if (alen > sizeof from.u) alen = sizeof from.u;
-      std::memcpy(&from.u, &addrs_[i], alen);
-      from.len = alen;
-      const bool truncated = (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-      leg->onDatagram(bufs_[i], msgs_[i].msg_len, truncated, from, nowMs, *this);
-    }
-    budget -= got;
-    if (got < want) return;
+    receiveChunk(n, nowMs);
   }
+}
+
+// Reads up to BatchIo::kMaxOps legs round after round: each round is one batch with one
+// receive per leg that had a packet in the previous round, until every
+// socket is empty or has given kMaxPacketsPerWakeup packets this tick.
+void Worker::receiveChunk(unsigned n, int64_t nowMs) {
+  for (int round = 0; n > 0 && round < kMaxPacketsPerWakeup; round++) {
+    for (unsigned i = 0; i < n; i++) {
+      IoSlot& s = slots_[i];
+      s.iov.iov_len = sizeof s.buf;
+      s.msg.msg_name = &s.addr;
+      s.msg.msg_namelen = sizeof s.addr;
+      s.msg.msg_flags = 0;
+      io_.queueRecv(batchLegs_[i]->fd(), &s.msg);
+    }
+    io_.flush();
+    unsigned more = 0;
+    for (unsigned i = 0; i < n; i++) {
+      const int r = io_.result(i);
+      if (r < 0) continue;  // EAGAIN (empty) or a socket error: next tick
+      const IoSlot& s = slots_[i];
+      SockAddr from = SockAddr::none();
+      socklen_t alen = s.msg.msg_namelen;
+      if (alen > sizeof from.u) alen = sizeof from.u;
+      std::memcpy(&from.u, &s.addr, alen);
+      from.len = alen;
+      const bool truncated = (s.msg.msg_flags & MSG_TRUNC) != 0;
+      batchLegs_[i]->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this);
+      batchLegs_[more++] = batchLegs_[i];
+    }
+    n = more;
+  }
+  publishIoState();
+}
+
+void Worker::sendAll() {
+  unsigned n = 0;
+  for (Leg* l = legs_; l != nullptr; l = l->next) {
+    IoSlot& s = slots_[n];
+    const size_t len = l->producePacket(*this, s.buf);
+    if (len == 0) continue;
+    s.iov.iov_len = len;
+    // sendmsg only reads the address.
+    s.msg.msg_name = const_cast<sockaddr*>(&l->remote().u.sa);
+    s.msg.msg_namelen = l->remote().len;
+    s.msg.msg_flags = 0;
+    io_.queueSend(l->fd(), &s.msg);
+    batchLegs_[n++] = l;
+    if (n == BatchIo::kMaxOps) {
+      flushSends(n);
+      n = 0;
+    }
+  }
+  flushSends(n);
+}
+
+void Worker::flushSends(unsigned n) {
+  if (n == 0) return;
+  io_.flush();
+  for (unsigned i = 0; i < n; i++) {
+    if (io_.result(i) == static_cast<int>(slots_[i].iov.iov_len)) batchLegs_[i]->countSent();
+  }
+  publishIoState();
 }
 
 void Worker::drainCommands() {
@@ -235,12 +296,6 @@ void Worker::attach(Leg* leg) {
   leg->next = legs_;
   if (legs_ != nullptr) legs_->prev = leg;
   legs_ = leg;
-  if (leg->fd() >= 0) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = leg;
-    if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, leg->fd(), &ev) != 0) bump(commandErrors);
-  }
 }
 
 void Worker::detach(Leg* leg) {
@@ -249,7 +304,6 @@ void Worker::detach(Leg* leg) {
   else legs_ = leg->next;
   if (leg->next != nullptr) leg->next->prev = leg->prev;
   leg->prev = leg->next = nullptr;
-  if (leg->fd() >= 0) epoll_ctl(epollFd_, EPOLL_CTL_DEL, leg->fd(), nullptr);
 }
 
 void Worker::apply(const Command& c) {
@@ -332,9 +386,10 @@ void Worker::apply(const Command& c) {
 
 void Worker::tick(int64_t nowMs) {
   bump(ticks);
+  receiveAll(nowMs);
   for (Leg* l = legs_; l != nullptr; l = l->next) l->pullInput(nowMs, rtpTimeoutMs_, *this);
   for (Room* r = rooms_; r != nullptr; r = r->next) mixRoom(*r);
-  for (Leg* l = legs_; l != nullptr; l = l->next) l->produceAndSend(*this, sendBuf_);
+  sendAll();
 }
 
 }  // namespace media

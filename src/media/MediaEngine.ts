@@ -84,6 +84,7 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
       () => new this.#addon.NativeEngine({ ...this.options }, () => this.#drain()),
     );
     this.#logger?.info({ ...this.options }, 'media engine started');
+    this.#logIoBackend();
   }
 
   get closed(): boolean {
@@ -268,6 +269,13 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
       }
     }
     if (firstError !== undefined) throw firstError;
+  }
+
+  /** Says once, at start, whether RTP goes through batched io_uring I/O or the slower per-packet fallback, and why. */
+  #logIoBackend(): void {
+    const { ioBackend, ioFallbackReason } = callNative(() => this.native.stats());
+    if (ioBackend === 'io_uring') this.#logger?.info({ ioBackend }, 'media I/O batched through io_uring');
+    else this.#logger?.warn({ ioBackend, reason: ioFallbackReason }, 'media I/O falls back to one system call per packet');
   }
 
   #assertOpen(): void {

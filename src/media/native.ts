@@ -50,6 +50,10 @@ export interface NativeEngineStats {
   tickLatenessCounts: number[];
   /** Same counts, in the shape MediaEngineStats exposes. */
   tickLatenessHistogramUs: { bucketUs: 100; counts: number[] };
+  /** Socket I/O of the mixer threads: batched through io_uring, or one system call per packet. */
+  ioBackend: 'io_uring' | 'syscalls';
+  /** Why not io_uring ('' when it is). */
+  ioFallbackReason: string;
 }
 
 export type NativeEvent =
