@@ -414,6 +414,11 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("framesConcealed", static_cast<double>(s.framesConcealed));
     o.Set("dtmfEvents", static_cast<double>(s.dtmfEvents));
     o.Set("dtmfSuppressed", static_cast<double>(s.dtmfSuppressed));
+    o.Set("jitterBufferMs", static_cast<double>(s.jitterDelaySamples) / 8.0);
+    o.Set("jitterTargetMs", static_cast<double>(s.jitterTargetSamples) / 8.0);
+    o.Set("jitterFramesInserted", static_cast<double>(s.jitterFramesInserted));
+    o.Set("jitterFramesDropped", static_cast<double>(s.jitterFramesDropped));
+    o.Set("packetsLate", static_cast<double>(s.packetsLate));
     return o;
   }
 

@@ -418,6 +418,11 @@ LegStatsSnapshot snapshot(const LegCounters& c) {
   s.framesConcealed = c.framesConcealed.load(std::memory_order_relaxed);
   s.dtmfEvents = c.dtmfEvents.load(std::memory_order_relaxed);
   s.dtmfSuppressed = c.dtmfSuppressed.load(std::memory_order_relaxed);
+  s.jitterDelaySamples = c.jitterDelaySamples.load(std::memory_order_relaxed);
+  s.jitterTargetSamples = c.jitterTargetSamples.load(std::memory_order_relaxed);
+  s.jitterFramesInserted = c.jitterFramesInserted.load(std::memory_order_relaxed);
+  s.jitterFramesDropped = c.jitterFramesDropped.load(std::memory_order_relaxed);
+  s.packetsLate = c.packetsLate.load(std::memory_order_relaxed);
   return s;
 }
 void addTo(LegStatsSnapshot& t, const LegStatsSnapshot& s) {

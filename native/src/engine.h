@@ -82,6 +82,9 @@ struct UserEvent {
 struct LegStatsSnapshot {
   uint64_t packetsReceived = 0, packetsSent = 0, packetsMalformed = 0, packetsFromStrangers = 0,
            packetsUnknownPayload = 0, framesConcealed = 0, dtmfEvents = 0, dtmfSuppressed = 0;
+  // Jitter buffer: gauges (samples) and counters; totals add only counters.
+  uint64_t jitterDelaySamples = 0, jitterTargetSamples = 0, jitterFramesInserted = 0,
+           jitterFramesDropped = 0, packetsLate = 0;
 };
 
 struct EngineStatsSnapshot {

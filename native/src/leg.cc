@@ -112,6 +112,7 @@ void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
   if (f == JitterBuffer::Frame::Concealed) {
     stats.framesConcealed.store(jitter_.concealed, std::memory_order_relaxed);
   }
+  publishJitterStats();
   if (inActive && gainIn_ != 1.f) applyGain(in, kFrameSamples, gainIn_);
   detectTalking(sink);
   if (timeoutArmed_ && !timedOut_ && rtpTimeoutMs > 0 && nowMs - lastRxMs_ >= rtpTimeoutMs) {

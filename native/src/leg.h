@@ -62,6 +62,13 @@ struct LegCounters {
   std::atomic<uint64_t> framesConcealed{0};
   std::atomic<uint64_t> dtmfEvents{0};
   std::atomic<uint64_t> dtmfSuppressed{0};
+  // Jitter buffer (jitter_buffer.h): delay now and its target, in samples;
+  // frames inserted / dropped to follow the target; packets too late.
+  std::atomic<uint64_t> jitterDelaySamples{0};
+  std::atomic<uint64_t> jitterTargetSamples{0};
+  std::atomic<uint64_t> jitterFramesInserted{0};
+  std::atomic<uint64_t> jitterFramesDropped{0};
+  std::atomic<uint64_t> packetsLate{0};
 };
 
 // Increment without a locked RMW: only one thread writes a given counter.
@@ -189,6 +196,13 @@ class Leg {
   // Hands the hold music (if any) back to the JS thread to free.
   void releaseHoldMusic(EventSink& sink);
   void onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink);
+  void publishJitterStats() {
+    stats.jitterDelaySamples.store(static_cast<uint64_t>(jitter_.playoutDepth()), std::memory_order_relaxed);
+    stats.jitterTargetSamples.store(static_cast<uint64_t>(jitter_.targetDelay()), std::memory_order_relaxed);
+    stats.jitterFramesInserted.store(jitter_.inserted, std::memory_order_relaxed);
+    stats.jitterFramesDropped.store(jitter_.dropped, std::memory_order_relaxed);
+    stats.packetsLate.store(jitter_.late, std::memory_order_relaxed);
+  }
 
   LegConfig config_;
   int fd_;

@@ -119,6 +119,16 @@ export interface LegStats {
   dtmfEvents: number;
   /** Key presses dropped by the per-leg DTMF rate limit (about 20 per second, bursts of 10). */
   dtmfSuppressed: number;
+  /** Audio the jitter buffer held when it played the last frame (that frame included): the delay it adds now. */
+  jitterBufferMs: number;
+  /** Delay the adaptive jitter buffer aims for beyond the fastest packets' transit; follows measured arrival jitter. */
+  jitterTargetMs: number;
+  /** 20 ms frames the jitter buffer inserted (delay grew: jitter rose, or the sender's clock is slow). */
+  jitterFramesInserted: number;
+  /** 20 ms frames the jitter buffer skipped (delay shrank: jitter fell, or the sender's clock is fast). */
+  jitterFramesDropped: number;
+  /** Audio packets that arrived after their time had been played. */
+  packetsLate: number;
 }
 
 /** Histogram of tick lateness (tick start minus its scheduled time). */

@@ -32,6 +32,11 @@ export interface NativeLegStats {
   framesConcealed: number;
   dtmfEvents: number;
   dtmfSuppressed: number;
+  jitterBufferMs: number;
+  jitterTargetMs: number;
+  jitterFramesInserted: number;
+  jitterFramesDropped: number;
+  packetsLate: number;
 }
 
 export interface NativeEngineStats {
