@@ -12,6 +12,7 @@
         "src/mix.cc",
         "src/notifier.cc",
         "src/rfc4733.cc",
+        "src/rtcp.cc",
         "src/rtp.cc",
         "src/sockaddr.cc",
         "src/sound.cc",

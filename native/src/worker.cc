@@ -212,13 +212,20 @@ void Worker::run() {
 }
 
 void Worker::receiveAll(int64_t nowMs) {
-  Leg* l = legs_;
-  while (l != nullptr) {
-    unsigned n = 0;
-    for (; l != nullptr && n < BatchIo::kMaxOps; l = l->next) {
-      if (l->fd() >= 0) batchLegs_[n++] = l;
-    }
+  unsigned n = 0;
+  for (Leg* l = legs_; l != nullptr; l = l->next) {
+    if (l->fd() >= 0) addReceive(l, false, n, nowMs);
+    if (l->rtcpFd() >= 0) addReceive(l, true, n, nowMs);
+  }
+  receiveChunk(n, nowMs);
+}
+
+void Worker::addReceive(Leg* leg, bool rtcp, unsigned& n, int64_t nowMs) {
+  batchRtcp_[n] = rtcp;
+  batchLegs_[n++] = leg;
+  if (n == BatchIo::kMaxOps) {
     receiveChunk(n, nowMs);
+    n = 0;
   }
 }
 
@@ -232,22 +239,37 @@ void Worker::receiveChunk(unsigned n, int64_t nowMs) {
       s.iov.iov_len = sizeof s.buf;
       s.msg.msg_name = &s.addr;
       s.msg.msg_namelen = sizeof s.addr;
+      s.msg.msg_control = s.control;
+      s.msg.msg_controllen = sizeof s.control;
       s.msg.msg_flags = 0;
-      io_.queueRecv(batchLegs_[i]->fd(), &s.msg);
+      io_.queueRecv(batchRtcp_[i] ? batchLegs_[i]->rtcpFd() : batchLegs_[i]->fd(), &s.msg);
     }
     io_.flush();
     unsigned more = 0;
     for (unsigned i = 0; i < n; i++) {
       const int r = io_.result(i);
       if (r < 0) continue;  // EAGAIN (empty) or a socket error: next tick
-      const IoSlot& s = slots_[i];
+      IoSlot& s = slots_[i];
       SockAddr from = SockAddr::none();
       socklen_t alen = s.msg.msg_namelen;
       if (alen > sizeof from.u) alen = sizeof from.u;
       std::memcpy(&from.u, &s.addr, alen);
       from.len = alen;
       const bool truncated = (s.msg.msg_flags & MSG_TRUNC) != 0;
-      batchLegs_[i]->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this);
+      if (batchRtcp_[i]) {
+        batchLegs_[i]->onRtcpDatagram(s.buf, static_cast<size_t>(r), truncated, from);
+      } else {
+        int64_t arrivalUs = -1;
+        for (cmsghdr* c = CMSG_FIRSTHDR(&s.msg); c != nullptr; c = CMSG_NXTHDR(&s.msg, c)) {
+          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+            timespec ts;
+            std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+            arrivalUs = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+          }
+        }
+        batchLegs_[i]->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this, arrivalUs);
+      }
+      batchRtcp_[more] = batchRtcp_[i];
       batchLegs_[more++] = batchLegs_[i];
     }
     n = more;
@@ -255,22 +277,44 @@ void Worker::receiveChunk(unsigned n, int64_t nowMs) {
   publishIoState();
 }
 
-void Worker::sendAll() {
+void Worker::sendAll(int64_t nowMs) {
   unsigned n = 0;
   for (Leg* l = legs_; l != nullptr; l = l->next) {
     IoSlot& s = slots_[n];
     const size_t len = l->producePacket(*this, s.buf);
-    if (len == 0) continue;
-    s.iov.iov_len = len;
-    // sendmsg only reads the address.
-    s.msg.msg_name = const_cast<sockaddr*>(&l->remote().u.sa);
-    s.msg.msg_namelen = l->remote().len;
-    s.msg.msg_flags = 0;
-    io_.queueSend(l->fd(), &s.msg);
-    batchLegs_[n++] = l;
-    if (n == BatchIo::kMaxOps) {
-      flushSends(n);
-      n = 0;
+    if (len > 0) {
+      s.iov.iov_len = len;
+      // sendmsg only reads the address.
+      s.msg.msg_name = const_cast<sockaddr*>(&l->remote().u.sa);
+      s.msg.msg_namelen = l->remote().len;
+      s.msg.msg_control = nullptr;
+      s.msg.msg_controllen = 0;
+      s.msg.msg_flags = 0;
+      io_.queueSend(l->fd(), &s.msg);
+      batchRtcp_[n] = false;
+      batchLegs_[n++] = l;
+      if (n == BatchIo::kMaxOps) {
+        flushSends(n);
+        n = 0;
+      }
+    }
+    IoSlot& r = slots_[n];
+    int fd = -1;
+    const size_t rlen = l->produceRtcp(nowMs, rtcpIntervalMs_, r.buf, fd, rtcpTo_[n]);
+    if (rlen > 0) {
+      r.iov.iov_len = rlen;
+      r.msg.msg_name = &rtcpTo_[n].u.sa;
+      r.msg.msg_namelen = rtcpTo_[n].len;
+      r.msg.msg_control = nullptr;
+      r.msg.msg_controllen = 0;
+      r.msg.msg_flags = 0;
+      io_.queueSend(fd, &r.msg);
+      batchRtcp_[n] = true;
+      batchLegs_[n++] = l;
+      if (n == BatchIo::kMaxOps) {
+        flushSends(n);
+        n = 0;
+      }
     }
   }
   flushSends(n);
@@ -280,7 +324,9 @@ void Worker::flushSends(unsigned n) {
   if (n == 0) return;
   io_.flush();
   for (unsigned i = 0; i < n; i++) {
-    if (io_.result(i) == static_cast<int>(slots_[i].iov.iov_len)) batchLegs_[i]->countSent();
+    if (io_.result(i) != static_cast<int>(slots_[i].iov.iov_len)) continue;
+    if (batchRtcp_[i]) bump(batchLegs_[i]->stats.rtcpSent);
+    else batchLegs_[i]->countSent(slots_[i].iov.iov_len);
   }
   publishIoState();
 }
@@ -389,7 +435,7 @@ void Worker::tick(int64_t nowMs) {
   receiveAll(nowMs);
   for (Leg* l = legs_; l != nullptr; l = l->next) l->pullInput(nowMs, rtpTimeoutMs_, *this);
   for (Room* r = rooms_; r != nullptr; r = r->next) mixRoom(*r);
-  sendAll();
+  sendAll(nowMs);
 }
 
 }  // namespace media

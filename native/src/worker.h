@@ -24,6 +24,7 @@
 
 #include "batch_io.h"
 #include "messages.h"
+#include "sockaddr.h"
 #include "spsc_ring.h"
 
 namespace media {
@@ -87,6 +88,8 @@ class Worker final : public EventSink {
   // Socket I/O backend in use (it may fall back while running) and why it is
   // not io_uring ("" when it is). Readable from any thread.
   bool usingIoUring() const { return usingIoUring_.load(std::memory_order_relaxed); }
+  // Before start(): RTCP report interval (0: no reports).
+  void setRtcpIntervalMs(int64_t ms) { rtcpIntervalMs_ = ms; }
   const char* ioFallbackReason() const { return ioReason_.load(std::memory_order_relaxed); }
 
  private:
@@ -96,7 +99,8 @@ class Worker final : public EventSink {
   void tick(int64_t nowMs);
   void receiveAll(int64_t nowMs);
   void receiveChunk(unsigned n, int64_t nowMs);
-  void sendAll();
+  void addReceive(Leg* leg, bool rtcp, unsigned& n, int64_t nowMs);
+  void sendAll(int64_t nowMs);
   void flushSends(unsigned n);
   void publishIoState();
   void attach(Leg* leg);
@@ -126,11 +130,15 @@ class Worker final : public EventSink {
     msghdr msg;
     iovec iov;
     sockaddr_storage addr;
+    alignas(cmsghdr) uint8_t control[64];  // SO_TIMESTAMPNS
     alignas(16) uint8_t buf[1536];
   };
   BatchIo io_;
   std::unique_ptr<IoSlot[]> slots_;  // BatchIo::kMaxOps, preallocated
   Leg* batchLegs_[BatchIo::kMaxOps];  // the leg of each slot in the batch
+  bool batchRtcp_[BatchIo::kMaxOps];  // ... and whether it is its RTCP socket
+  SockAddr rtcpTo_[BatchIo::kMaxOps];  // RTCP destinations of the send batch
+  int64_t rtcpIntervalMs_ = 5000;
   std::atomic<bool> usingIoUring_{false};
   std::atomic<const char*> ioReason_{""};
 };

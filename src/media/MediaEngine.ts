@@ -65,6 +65,7 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
   constructor(options: MediaEngineOptions) {
     const workerThreads = options.workerThreads ?? 1;
     const rtpTimeoutMs = options.rtpTimeoutMs ?? 30_000;
+    const rtcpIntervalMs = options.rtcpIntervalMs ?? 5000;
     const maxTalkers = options.maxTalkers ?? 4;
     const { rtpPortMin, rtpPortMax } = options;
     if (!Number.isInteger(rtpPortMin) || !Number.isInteger(rtpPortMax) || rtpPortMin < 1 || rtpPortMax > 65535 || rtpPortMin > rtpPortMax) {
@@ -77,7 +78,10 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
       throw new MediaInvalidArgumentError('rtpTimeoutMs must be a non-negative integer');
     }
     validateMaxTalkers(maxTalkers);
-    this.options = { bindAddress: options.bindAddress, rtpPortMin, rtpPortMax, workerThreads, rtpTimeoutMs, maxTalkers };
+    if (!Number.isInteger(rtcpIntervalMs) || rtcpIntervalMs < 0) {
+      throw new MediaInvalidArgumentError('rtcpIntervalMs must be a non-negative integer');
+    }
+    this.options = { bindAddress: options.bindAddress, rtpPortMin, rtpPortMax, workerThreads, rtpTimeoutMs, maxTalkers, rtcpIntervalMs };
     this.#logger = options.logger?.child({ component: 'media' });
     this.#addon = loadNative();
     this.native = callNative(
@@ -145,6 +149,7 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
         codec: options.codec,
         payloadType,
         ...(tePt === undefined ? {} : { telephoneEventPayloadType: tePt }),
+        ...(options.rtcpMux === true ? { rtcpMux: true } : {}),
       }),
     );
     const leg = new MediaLeg(this, {
@@ -155,6 +160,7 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
       telephoneEventPayloadType: tePt,
       localAddress: info.address,
       localPort: info.port,
+      localRtcpPort: info.rtcpPort,
       logger: this.#logger?.child({ callId: options.callId, legId: info.id }),
     });
     this.#legs.set(leg.id, leg);

@@ -21,6 +21,8 @@ export interface NativeLegInfo {
   id: number;
   address: string;
   port: number;
+  /** 0 with rtcp-mux. */
+  rtcpPort: number;
 }
 
 export interface NativeLegStats {
@@ -37,6 +39,18 @@ export interface NativeLegStats {
   jitterFramesInserted: number;
   jitterFramesDropped: number;
   packetsLate: number;
+  bytesReceived: number;
+  bytesSent: number;
+  packetsLost: number;
+  fractionLost: number;
+  jitterMs: number;
+  rtcpSent: number;
+  rtcpReceived: number;
+  rtcpMalformed: number;
+  remotePacketsLost: number;
+  remoteFractionLost: number;
+  remoteJitterMs: number;
+  rttMs: number | null;
 }
 
 export interface NativeEngineStats {
@@ -74,10 +88,11 @@ export interface NativeEngineOptions {
   workerThreads: number;
   rtpTimeoutMs: number;
   maxTalkers: number;
+  rtcpIntervalMs: number;
 }
 
 export interface NativeEngine {
-  createLeg(options: { codec: string; payloadType: number; telephoneEventPayloadType?: number }): NativeLegInfo;
+  createLeg(options: { codec: string; payloadType: number; telephoneEventPayloadType?: number; rtcpMux?: boolean }): NativeLegInfo;
   setRemote(legId: number, address: string, port: number): void;
   play(legId: number, sounds: NativeSound[], interruptible: boolean): number;
   stopPlayback(legId: number): void;
