@@ -291,8 +291,10 @@ int main(int argc, char** argv) {
   // Talker j of its meeting, or -1 for a listener.
   auto talkerOf = [&](int i) { return i % roomSize < opt.talkers ? i % roomSize : -1; };
 
-  // Bind: ports from the range, skipping those in use.
-  int port = opt.portMin;
+  // Bind: even ports from the range, skipping those in use. The port above
+  // each is left free: the engine sends its RTCP reports there (RTP + 1),
+  // and they must not land on another phone's RTP socket.
+  int port = opt.portMin + (opt.portMin & 1);
   for (int i = 0; i < n; i++) {
     Phone& p = phones[static_cast<size_t>(i)];
     p.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -304,8 +306,10 @@ int main(int argc, char** argv) {
       const sockaddr_in a = loopback(port);
       if (bind(p.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0) break;
       if (errno != EADDRINUSE && errno != EACCES) die(std::string("bind: ") + std::strerror(errno));
+      port++;  // then +1 below: the next even port
     }
-    p.port = port++;
+    p.port = port;
+    port += 2;
     p.ssrc = 0x10000000u + static_cast<uint32_t>(i);
     p.seq = static_cast<uint16_t>(i * 7919);
   }

@@ -60,8 +60,10 @@ Worker::Worker(int index, int64_t rtpTimeoutMs)
   epollFd_ = epoll_create1(EPOLL_CLOEXEC);
   timerFd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   eventFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (epollFd_ < 0 || timerFd_ < 0 || eventFd_ < 0) {
+  rxEpollFd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epollFd_ < 0 || timerFd_ < 0 || eventFd_ < 0 || rxEpollFd_ < 0) {
     const std::string err = std::strerror(errno);
+    if (rxEpollFd_ >= 0) ::close(rxEpollFd_);
     if (epollFd_ >= 0) ::close(epollFd_);
     if (timerFd_ >= 0) ::close(timerFd_);
     if (eventFd_ >= 0) ::close(eventFd_);
@@ -90,6 +92,7 @@ void Worker::publishIoState() {
 Worker::~Worker() {
   stop();
   ::close(epollFd_);
+  ::close(rxEpollFd_);
   ::close(timerFd_);
   ::close(eventFd_);
 }
@@ -211,70 +214,78 @@ void Worker::run() {
   flushOwned();
 }
 
+// Which sockets to read comes from a second, level-triggered epoll set that
+// is only polled here (timeout 0), never slept on: one call lists the
+// readable sockets, so empty ones cost nothing, and a socket with more than
+// one packet queued shows up again in the next call. Each round reads one
+// packet from each socket listed (up to BatchIo::kMaxOps, in one batch);
+// epoll moves reported sockets to the back of its list, so a flooding leg
+// gets one packet per round like everyone else, and the number of rounds is
+// bounded (kMaxPacketsPerWakeup beyond what it takes to go round once).
 void Worker::receiveAll(int64_t nowMs) {
-  unsigned n = 0;
-  for (Leg* l = legs_; l != nullptr; l = l->next) {
-    if (l->fd() >= 0) addReceive(l, false, n, nowMs);
-    if (l->rtcpFd() >= 0) addReceive(l, true, n, nowMs);
-  }
-  receiveChunk(n, nowMs);
-}
-
-void Worker::addReceive(Leg* leg, bool rtcp, unsigned& n, int64_t nowMs) {
-  batchRtcp_[n] = rtcp;
-  batchLegs_[n++] = leg;
-  if (n == BatchIo::kMaxOps) {
-    receiveChunk(n, nowMs);
-    n = 0;
-  }
-}
-
-// Reads up to BatchIo::kMaxOps legs round after round: each round is one batch with one
-// receive per leg that had a packet in the previous round, until every
-// socket is empty or has given kMaxPacketsPerWakeup packets this tick.
-void Worker::receiveChunk(unsigned n, int64_t nowMs) {
-  for (int round = 0; n > 0 && round < kMaxPacketsPerWakeup; round++) {
-    for (unsigned i = 0; i < n; i++) {
-      IoSlot& s = slots_[i];
-      s.iov.iov_len = sizeof s.buf;
-      s.msg.msg_name = &s.addr;
-      s.msg.msg_namelen = sizeof s.addr;
-      s.msg.msg_control = s.control;
-      s.msg.msg_controllen = sizeof s.control;
-      s.msg.msg_flags = 0;
-      io_.queueRecv(batchRtcp_[i] ? batchLegs_[i]->rtcpFd() : batchLegs_[i]->fd(), &s.msg);
+  const int maxRounds = kMaxPacketsPerWakeup + rxSockets_ / static_cast<int>(BatchIo::kMaxOps) + 1;
+  for (int round = 0; round < maxRounds; round++) {
+    const int n = epoll_wait(rxEpollFd_, rxEvents_, static_cast<int>(BatchIo::kMaxOps), 0);
+    if (n <= 0) break;
+    for (int i = 0; i < n; i++) {
+      const uint64_t tag = rxEvents_[i].data.u64;
+      batchRtcp_[i] = (tag & 1) != 0;
+      batchLegs_[i] = reinterpret_cast<Leg*>(static_cast<uintptr_t>(tag & ~static_cast<uint64_t>(1)));
     }
-    io_.flush();
-    unsigned more = 0;
-    for (unsigned i = 0; i < n; i++) {
-      const int r = io_.result(i);
-      if (r < 0) continue;  // EAGAIN (empty) or a socket error: next tick
-      IoSlot& s = slots_[i];
-      SockAddr from = SockAddr::none();
-      socklen_t alen = s.msg.msg_namelen;
-      if (alen > sizeof from.u) alen = sizeof from.u;
-      std::memcpy(&from.u, &s.addr, alen);
-      from.len = alen;
-      const bool truncated = (s.msg.msg_flags & MSG_TRUNC) != 0;
-      if (batchRtcp_[i]) {
-        batchLegs_[i]->onRtcpDatagram(s.buf, static_cast<size_t>(r), truncated, from);
-      } else {
-        int64_t arrivalUs = -1;
-        for (cmsghdr* c = CMSG_FIRSTHDR(&s.msg); c != nullptr; c = CMSG_NXTHDR(&s.msg, c)) {
-          if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
-            timespec ts;
-            std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
-            arrivalUs = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
-          }
-        }
-        batchLegs_[i]->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this, arrivalUs);
-      }
-      batchRtcp_[more] = batchRtcp_[i];
-      batchLegs_[more++] = batchLegs_[i];
-    }
-    n = more;
+    receiveBatch(static_cast<unsigned>(n), nowMs);
   }
   publishIoState();
+}
+
+void Worker::receiveBatch(unsigned n, int64_t nowMs) {
+  for (unsigned i = 0; i < n; i++) {
+    IoSlot& s = slots_[i];
+    s.iov.iov_len = sizeof s.buf;
+    s.msg.msg_name = &s.addr;
+    s.msg.msg_namelen = sizeof s.addr;
+    s.msg.msg_control = s.control;
+    s.msg.msg_controllen = sizeof s.control;
+    s.msg.msg_flags = 0;
+    io_.queueRecv(batchRtcp_[i] ? batchLegs_[i]->rtcpFd() : batchLegs_[i]->fd(), &s.msg);
+  }
+  io_.flush();
+  for (unsigned i = 0; i < n; i++) {
+    const int r = io_.result(i);
+    if (r < 0) continue;  // EAGAIN (raced) or a socket error: next round/tick
+    IoSlot& s = slots_[i];
+    SockAddr from = SockAddr::none();
+    socklen_t alen = s.msg.msg_namelen;
+    if (alen > sizeof from.u) alen = sizeof from.u;
+    std::memcpy(&from.u, &s.addr, alen);
+    from.len = alen;
+    const bool truncated = (s.msg.msg_flags & MSG_TRUNC) != 0;
+    if (batchRtcp_[i]) {
+      batchLegs_[i]->onRtcpDatagram(s.buf, static_cast<size_t>(r), truncated, from);
+      continue;
+    }
+    int64_t arrivalUs = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&s.msg); c != nullptr; c = CMSG_NXTHDR(&s.msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        arrivalUs = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+      }
+    }
+    batchLegs_[i]->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this, arrivalUs);
+  }
+}
+
+void Worker::watch(Leg* leg, int fd, bool rtcp) {
+  if (fd < 0) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(leg)) | (rtcp ? 1u : 0u);
+  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_ADD, fd, &ev) == 0) rxSockets_++;
+  else bump(commandErrors);
+}
+
+void Worker::unwatch(int fd) {
+  if (fd >= 0 && epoll_ctl(rxEpollFd_, EPOLL_CTL_DEL, fd, nullptr) == 0) rxSockets_--;
 }
 
 void Worker::sendAll(int64_t nowMs) {
@@ -342,6 +353,8 @@ void Worker::attach(Leg* leg) {
   leg->next = legs_;
   if (legs_ != nullptr) legs_->prev = leg;
   legs_ = leg;
+  watch(leg, leg->fd(), false);
+  watch(leg, leg->rtcpFd(), true);
 }
 
 void Worker::detach(Leg* leg) {
@@ -350,6 +363,8 @@ void Worker::detach(Leg* leg) {
   else legs_ = leg->next;
   if (leg->next != nullptr) leg->next->prev = leg->prev;
   leg->prev = leg->next = nullptr;
+  unwatch(leg->fd());
+  unwatch(leg->rtcpFd());
 }
 
 void Worker::apply(const Command& c) {

@@ -14,6 +14,7 @@
 // that into a thread-safe-function call.
 #pragma once
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <atomic>
@@ -98,8 +99,9 @@ class Worker final : public EventSink {
   void apply(const Command& c);
   void tick(int64_t nowMs);
   void receiveAll(int64_t nowMs);
-  void receiveChunk(unsigned n, int64_t nowMs);
-  void addReceive(Leg* leg, bool rtcp, unsigned& n, int64_t nowMs);
+  void receiveBatch(unsigned n, int64_t nowMs);
+  void watch(Leg* leg, int fd, bool rtcp);
+  void unwatch(int fd);
   void sendAll(int64_t nowMs);
   void flushSends(unsigned n);
   void publishIoState();
@@ -111,6 +113,9 @@ class Worker final : public EventSink {
   int epollFd_ = -1;
   int timerFd_ = -1;
   int eventFd_ = -1;
+  int rxEpollFd_ = -1;  // the legs' sockets, polled (timeout 0) at each tick
+  int rxSockets_ = 0;
+  epoll_event rxEvents_[BatchIo::kMaxOps];
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> signaled_{false};
