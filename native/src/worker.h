@@ -2,12 +2,14 @@
 // allocation:
 //  - sleeps on a 20 ms absolute timerfd (CLOCK_MONOTONIC): it wakes once per
 //    tick, not once per packet;
-//  - on each tick: applies queued commands, reads every leg's socket dry (at
-//    most kMaxPacketsPerWakeup packets per leg per tick, so a flooding leg
-//    cannot starve the others) into its jitter buffer, pulls one frame per
-//    leg, mixes each room N-1, renders playbacks, encodes and sends one
-//    packet per leg. Reads and sends go through BatchIo: one io_uring
-//    submission per 256 operations instead of one system call per packet.
+//  - on each tick: applies queued commands, reads the readable RTP/RTCP
+//    sockets (listed by a level-triggered epoll set polled with timeout 0;
+//    one packet per socket per round, rounds bounded, so a flooding leg
+//    cannot starve the others) into the legs' jitter buffers, pulls one
+//    frame per leg, mixes each room N-1, renders playbacks, encodes and
+//    sends one packet per leg (and RTCP reports when due). Reads and sends
+//    go through BatchIo: one io_uring submission per 256 operations instead
+//    of one system call per packet.
 // Commands arrive on an SPSC ring (the JS thread is the only producer).
 // Events leave on an SPSC ring; an eventfd is written only when the consumer
 // has drained since the last signal (atomic flag), and a notifier thread turns
