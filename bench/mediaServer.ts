@@ -1,5 +1,6 @@
 /**
- * The process under measurement: a media engine with one room of N legs,
+ * The process under measurement: a media engine with N legs in meetings
+ * (rooms) of `roomSize` legs (= N: one meeting),
  * each sending to the UDP port the load generator gave it. It answers the
  * driver's IPC requests for its CPU usage (process.cpuUsage: the whole
  * process, every thread) and engine statistics.
@@ -10,6 +11,8 @@ import type { MediaLeg } from '../src/media/MediaLeg.js';
 interface SetupMessage {
   type: 'setup';
   legs: number;
+  /** Legs per room; leg i joins room floor(i / roomSize). */
+  roomSize: number;
   driverPorts: number[];
   rtpPortMin: number;
   rtpPortMax: number;
@@ -54,7 +57,7 @@ async function handle(message: DriverMessage): Promise<void> {
         workerThreads: message.workerThreads,
         rtpTimeoutMs: 60_000,
       });
-      const room = engine.createRoom();
+      const rooms = Array.from({ length: Math.ceil(message.legs / message.roomSize) }, () => engine!.createRoom());
       for (let i = 0; i < message.legs; i++) {
         const leg = engine.createLeg({
           callId: `bench-${i}`,
@@ -63,7 +66,7 @@ async function handle(message: DriverMessage): Promise<void> {
           telephoneEventPayloadType: 101,
           remote: { address: '127.0.0.1', port: message.driverPorts[i]! },
         });
-        leg.join(room, { speak: true, hear: true });
+        leg.join(rooms[Math.floor(i / message.roomSize)]!, { speak: true, hear: true });
         legs.push(leg);
       }
       process.send!({ type: 'ready', ports: legs.map((l) => l.localPort), setupMs: performance.now() - started });

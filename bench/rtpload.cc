@@ -2,7 +2,9 @@
 //
 // Plays N phones on 127.0.0.1, one UDP socket each, no SIP. Every phone
 // sends a 20 ms PCMU packet on an absolute CLOCK_MONOTONIC schedule and
-// receives what the server sends back. Phones 0..T-1 are talkers, at phases
+// receives what the server sends back. Phones come in meetings of R
+// (--room-size; default: one meeting of all N): phone i is in meeting i/R,
+// and the first T of each meeting are its talkers, talker j at phase
 // j*20/T ms; the other phones are spread evenly over the 20 ms frame. The
 // talkers take turns sending tone bursts (talker j: cosine of 500+250*j Hz,
 // 40 ms every T*period); between bursts, and on every other phone, µ-law
@@ -62,6 +64,7 @@ constexpr int64_t kLateSendNs = 20'000'000;  // a whole frame: the phone missed 
 struct Options {
   int legs = 0;
   int talkers = 3;
+  int roomSize = 0;  // legs per meeting; 0: one meeting of all
   int warmupMs = 2000;
   int seconds = 10;
   int portMin = 56000;
@@ -252,6 +255,7 @@ Options parse(int argc, char** argv) {
     };
     if (a == "--legs") o.legs = next();
     else if (a == "--talkers") o.talkers = next();
+    else if (a == "--room-size") o.roomSize = next();
     else if (a == "--warmup-ms") o.warmupMs = next();
     else if (a == "--seconds") o.seconds = next();
     else if (a == "--port-min") o.portMin = next();
@@ -267,7 +271,9 @@ Options parse(int argc, char** argv) {
     } else die("unknown option " + a);
   }
   if (o.legs < 2) die("--legs must be >= 2");
-  if (o.talkers < 1 || o.talkers > 12 || o.talkers >= o.legs) die("--talkers must be 1..12 and < legs");
+  if (o.roomSize == 0) o.roomSize = o.legs;
+  if (o.roomSize < 2 || o.legs % o.roomSize != 0) die("--room-size must be >= 2 and divide --legs");
+  if (o.talkers < 1 || o.talkers > 12 || o.talkers >= o.roomSize) die("--talkers must be 1..12 and < room size");
   if (o.seconds < 1 || o.warmupMs < 0) die("bad --seconds/--warmup-ms");
   if (o.periodMs % 20 != 0 || o.burstMs % 20 != 0 || o.burstMs < 40 || o.burstMs + 40 > o.periodMs)
     die("--period-ms and --burst-ms must be multiples of 20, burst >= 40, period >= burst + 40");
@@ -279,10 +285,16 @@ Options parse(int argc, char** argv) {
 int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
   const int n = opt.legs;
+  const int roomSize = opt.roomSize;
+  const int rooms = n / roomSize;
   std::vector<Phone> phones(static_cast<size_t>(n));
+  // Talker j of its meeting, or -1 for a listener.
+  auto talkerOf = [&](int i) { return i % roomSize < opt.talkers ? i % roomSize : -1; };
 
-  // Bind: ports from the range, skipping those in use.
-  int port = opt.portMin;
+  // Bind: even ports from the range, skipping those in use. The port above
+  // each is left free: the engine sends its RTCP reports there (RTP + 1),
+  // and they must not land on another phone's RTP socket.
+  int port = opt.portMin + (opt.portMin & 1);
   for (int i = 0; i < n; i++) {
     Phone& p = phones[static_cast<size_t>(i)];
     p.fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -294,8 +306,10 @@ int main(int argc, char** argv) {
       const sockaddr_in a = loopback(port);
       if (bind(p.fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) == 0) break;
       if (errno != EADDRINUSE && errno != EACCES) die(std::string("bind: ") + std::strerror(errno));
+      port++;  // then +1 below: the next even port
     }
-    p.port = port++;
+    p.port = port;
+    port += 2;
     p.ssrc = 0x10000000u + static_cast<uint32_t>(i);
     p.seq = static_cast<uint16_t>(i * 7919);
   }
@@ -360,9 +374,11 @@ int main(int argc, char** argv) {
   // sampled at several phases against the mixer tick), listeners spread
   // evenly over the frame. Sends go out in phase order.
   std::vector<int64_t> phaseNs(static_cast<size_t>(n));
-  for (int i = 0; i < n; i++) {
-    const int64_t slot = i < opt.talkers ? static_cast<int64_t>(i) * 20 / opt.talkers
-                                         : static_cast<int64_t>(i - opt.talkers) * 20 / (n - opt.talkers);
+  const int listenersTotal = n - rooms * opt.talkers;
+  for (int i = 0, listener = 0; i < n; i++) {
+    const int j = talkerOf(i);
+    const int64_t slot = j >= 0 ? static_cast<int64_t>(j) * 20 / opt.talkers
+                                : static_cast<int64_t>(listener++) * 20 / listenersTotal;
     phaseNs[static_cast<size_t>(i)] = slot * 1'000'000;
   }
   std::vector<int> order(static_cast<size_t>(n));
@@ -378,7 +394,8 @@ int main(int argc, char** argv) {
   Histogram latency(100'000, 10'000);       // 0.1 ms buckets up to 1 s
   Histogram rxLag(10'000, 20'000);
   uint64_t sends = 0, lateSends = 0, sendErrors = 0, windowSends = 0;
-  std::vector<std::vector<Onset>> onsets(static_cast<size_t>(opt.talkers));
+  // Onsets per (meeting, talker): index room * T + j.
+  std::vector<std::vector<Onset>> onsets(static_cast<size_t>(rooms * opt.talkers));
   uint64_t onsetsInWindow = 0, detected = 0, unidentified = 0, unmatched = 0;
   uint64_t malformed = 0;
 
@@ -398,7 +415,7 @@ int main(int argc, char** argv) {
   uint8_t pkt[12 + kFrameSamples];
   std::vector<epoll_event> events(512);
 
-  auto finishCapture = [&](Phone& p) {
+  auto finishCapture = [&](Phone& p, int room) {
     p.capturing = false;
     // crossings over kIdSamples samples ~= 2 * f * kIdSamples / 8000
     const double f = static_cast<double>(p.idCrossings) * 8000.0 / (2.0 * kIdSamples);
@@ -407,7 +424,7 @@ int main(int argc, char** argv) {
       unidentified++;
       return;
     }
-    const auto& list = onsets[static_cast<size_t>(j)];
+    const auto& list = onsets[static_cast<size_t>(room * opt.talkers + j)];
     // latest onset of that talker sent before the detection
     auto it = std::upper_bound(list.begin(), list.end(), p.onsetNs,
                                [](int64_t t, const Onset& o) { return t < o.sentReal; });
@@ -430,14 +447,15 @@ int main(int argc, char** argv) {
       const int64_t due = start + frameK * kFrameNs + phaseNs[static_cast<size_t>(i)];
       if (due > now) break;
       Phone& p = phones[static_cast<size_t>(i)];
-      const bool isTalker = i < opt.talkers;
+      const int talker = talkerOf(i);
+      const bool isTalker = talker >= 0;
       if (isTalker || opt.listenersSend) {
         const uint8_t* payload = silence;
         bool onset = false;
         if (isTalker) {
-          const int64_t inCycle = frameK % cycleFrames - static_cast<int64_t>(i) * periodFrames;
+          const int64_t inCycle = frameK % cycleFrames - static_cast<int64_t>(talker) * periodFrames;
           if (inCycle >= 0 && inCycle < burstFrames) {
-            payload = tone[static_cast<size_t>(i)].data() + inCycle * kFrameSamples;
+            payload = tone[static_cast<size_t>(talker)].data() + inCycle * kFrameSamples;
             onset = inCycle == 0;
           }
         }
@@ -460,7 +478,7 @@ int main(int argc, char** argv) {
         }
         if (onset) {
           const bool inWin = due >= t0 && due < t1;
-          onsets[static_cast<size_t>(i)].push_back(Onset{after + realOffset, inWin});
+          onsets[static_cast<size_t>((i / roomSize) * opt.talkers + talker)].push_back(Onset{after + realOffset, inWin});
           if (inWin) onsetsInWindow++;
         }
       }
@@ -563,7 +581,7 @@ int main(int argc, char** argv) {
                 if (p.idLastSign != 0 && sign != p.idLastSign) p.idCrossings++;
                 p.idLastSign = sign;
               }
-              if (++p.idCount == kIdSamples) finishCapture(p);
+              if (++p.idCount == kIdSamples) finishCapture(p, static_cast<int>(idx) / roomSize);
             } else if (loud && p.quietRun >= kRearmSamples) {
               p.capturing = true;
               p.onsetNs = at + static_cast<int64_t>(s) * 125'000;
@@ -619,16 +637,16 @@ int main(int argc, char** argv) {
   const double genCpuUs = static_cast<double>(cpuAt1 - cpuAt0) / 1000.0;
   const double machineBusy =
       total1 > total0 ? 100.0 * static_cast<double>(busy1 - busy0) / static_cast<double>(total1 - total0) : -1;
-  const uint64_t expectedDetections = onsetsInWindow * static_cast<uint64_t>(n - 1);
+  const uint64_t expectedDetections = onsetsInWindow * static_cast<uint64_t>(roomSize - 1);
   std::printf(
-      "{\"event\":\"report\",\"legs\":%d,\"talkers\":%d,\"listeners\":\"%s\",\"windowSeconds\":%.3f,"
+      "{\"event\":\"report\",\"legs\":%d,\"roomSize\":%d,\"talkers\":%d,\"listeners\":\"%s\",\"windowSeconds\":%.3f,"
       "\"framesExpected\":%llu,\"framesReceived\":%llu,\"framesLost\":%llu,\"seqGaps\":%llu,\"framesShort\":%llu,"
       "\"duplicates\":%llu,\"reordered\":%llu,\"malformed\":%llu,\"legsWithLoss\":%d,\"worstLeg\":%d,\"worstLegLost\":%llu,"
       "\"arrivalJitterUs\":%s,\"latencyUs\":%s,"
       "\"onsets\":{\"sent\":%llu,\"expectedDetections\":%llu,\"detected\":%llu,\"unidentified\":%llu,\"unmatched\":%llu},"
       "\"generator\":{\"sends\":%llu,\"windowSends\":%llu,\"lateSends\":%llu,\"sendErrors\":%llu,\"sendLatenessUs\":%s,"
       "\"rxLagUs\":%s,\"cpuUs\":%.0f,\"cpuPercentOfCore\":%.1f},\"machineBusyPercent\":%.1f}\n",
-      n, opt.talkers, opt.listenersSend ? "silence" : "none", windowS,
+      n, roomSize, opt.talkers, opt.listenersSend ? "silence" : "none", windowS,
       static_cast<unsigned long long>(expectedPerLeg * static_cast<uint64_t>(n)), static_cast<unsigned long long>(received),
       static_cast<unsigned long long>(lost), static_cast<unsigned long long>(gaps),
       static_cast<unsigned long long>(shortFrames), static_cast<unsigned long long>(dups),

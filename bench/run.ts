@@ -1,5 +1,6 @@
 /**
- * Media benchmark: N legs in one meeting over real UDP on 127.0.0.1, no SIP.
+ * Media benchmark: N legs in one meeting, then M meetings of S legs (default
+ * 200 × 10), over real UDP on 127.0.0.1, no SIP.
  * Three processes, so that each one's CPU is measured alone:
  *   - this driver (orchestration only, nothing on the media path);
  *   - the engine under test (bench/mediaServer.ts, forked);
@@ -8,7 +9,8 @@
  *     talkers take turns sending tone bursts, the other phones send µ-law
  *     silence; it measures loss, arrival jitter and added latency.
  *
- *   npm run bench                                  # N = 100,500,1000,2000, 20 s each
+ *   npm run bench                                  # N = 100,500,1000,2000, then 200 meetings × 10; 20 s each
+ *   npm run bench -- --legs 500 --meetings 50x10,20x50
  *   npm run bench -- --legs 50 --seconds 5         # quick run
  *   npm run bench -- --legs 1000 --talkers 5 --listeners none --json
  *
@@ -35,8 +37,16 @@ const TARGET_TICK_P99_MS = 2;
 const TARGET_LATENCY_P99_MS = 60; // docs/DESIGN "Performance targets"
 const OTHER_LOAD_WARN_PERCENT = 15; // of one core, used by processes other than the bench's three
 
+/** One run: `legs` phones in meetings of `roomSize` (= legs: one meeting). */
+interface Scenario {
+  legs: number;
+  roomSize: number;
+}
+
 interface Options {
   legs: number[];
+  /** Multi-meeting runs after the single-meeting ones. */
+  meetings: Scenario[];
   seconds: number;
   warmupMs: number;
   talkers: number;
@@ -48,6 +58,7 @@ interface Options {
 function parseArgs(argv: string[]): Options {
   const options: Options = {
     legs: [100, 500, 1000, 2000],
+    meetings: [{ legs: 2000, roomSize: 10 }],
     seconds: 20,
     warmupMs: 2000,
     talkers: 3,
@@ -63,7 +74,8 @@ function parseArgs(argv: string[]): Options {
     }
     const value = argv[++i];
     if (value === undefined) throw new Error(`missing value for ${flag}`);
-    if (flag === '--legs') options.legs = value.split(',').map(Number);
+    if (flag === '--legs') options.legs = value === 'none' ? [] : value.split(',').map(Number);
+    else if (flag === '--meetings') options.meetings = value === 'none' ? [] : value.split(',').map(parseMeetings);
     else if (flag === '--seconds') options.seconds = Number(value);
     else if (flag === '--warmup') options.warmupMs = Math.round(Number(value) * 1000);
     else if (flag === '--talkers') options.talkers = Number(value);
@@ -77,7 +89,25 @@ function parseArgs(argv: string[]): Options {
   if (!Number.isInteger(options.seconds) || options.seconds < 1) throw new Error('--seconds takes a positive integer');
   if (!Number.isInteger(options.talkers) || options.talkers < 1 || options.talkers > 12) throw new Error('--talkers takes 1..12');
   if (options.legs.some((n) => n <= options.talkers)) throw new Error('--legs must exceed --talkers');
+  if (options.meetings.some((m) => m.roomSize <= options.talkers)) throw new Error('--meetings: meeting size must exceed --talkers');
+  if (options.legs.length + options.meetings.length === 0) throw new Error('nothing to run');
   return options;
+}
+
+/** `MxS`: M meetings of S legs. */
+function parseMeetings(text: string): Scenario {
+  const m = /^(\d+)x(\d+)$/.exec(text);
+  const rooms = m ? Number(m[1]) : NaN;
+  const roomSize = m ? Number(m[2]) : NaN;
+  if (!(rooms >= 1) || !(roomSize >= 2) || rooms * roomSize > MAX_LEGS) {
+    throw new Error(`--meetings takes MxS (e.g. 200x10) with M*S within 2..${MAX_LEGS}`);
+  }
+  return { legs: rooms * roomSize, roomSize };
+}
+
+/** Row label: `2000` for one meeting, `200×10` for several. */
+function labelOf(s: Scenario): string {
+  return s.roomSize === s.legs ? String(s.legs) : `${s.legs / s.roomSize}×${s.roomSize}`;
 }
 
 // ---------------------------------------------------------------------------
@@ -235,6 +265,8 @@ function latenessPercentiles(first: unknown, last: unknown): { p50: number; p99:
 
 interface Result {
   legs: number;
+  roomSize: number;
+  label: string;
   setupMs: number;
   cpuMicrosPerLegSecond: number;
   serverCpuPercentOfCore: number;
@@ -251,12 +283,13 @@ interface Result {
   gen: GeneratorReport;
 }
 
-async function runOnce(legs: number, options: Options): Promise<Result> {
+async function runOnce({ legs, roomSize }: Scenario, options: Options): Promise<Result> {
   const generator = spawn(
     generatorBinary,
     [
       '--legs', String(legs),
       '--talkers', String(options.talkers),
+      '--room-size', String(roomSize),
       '--seconds', String(options.seconds),
       '--warmup-ms', String(options.warmupMs),
       '--listeners', options.listeners,
@@ -300,6 +333,7 @@ async function runOnce(legs: number, options: Options): Promise<Result> {
     child.send({
       type: 'setup',
       legs,
+      roomSize,
       driverPorts: generatorPorts,
       rtpPortMin: ENGINE_PORT_MIN,
       rtpPortMax: ENGINE_PORT_MAX,
@@ -329,6 +363,8 @@ async function runOnce(legs: number, options: Options): Promise<Result> {
     const driverPercentOfCore = (100 * (driverCpu.user + driverCpu.system)) / (elapsedSeconds * 1e6);
     return {
       legs,
+      roomSize,
+      label: labelOf({ legs, roomSize }),
       setupMs,
       cpuMicrosPerLegSecond: cpuMicros / (legs * elapsedSeconds),
       serverCpuPercentOfCore,
@@ -374,13 +410,14 @@ function generatorHealthy(r: Result): boolean {
 function report(results: Result[], options: Options): void {
   const out = process.stdout;
   out.write(
-    `\nmedia benchmark: ${options.seconds} s window after ${options.warmupMs / 1000} s warm-up, one room, ${options.talkers} talkers ` +
+    `\nmedia benchmark: ${options.seconds} s window after ${options.warmupMs / 1000} s warm-up, one meeting of N legs ` +
+      `(rows M×S: M meetings of S legs), ${options.talkers} talkers per meeting ` +
       `(tone bursts), listeners send ${options.listeners === 'silence' ? 'µ-law silence' : 'nothing'}, ${options.workerThreads} mixer thread(s)\n\n`,
   );
   out.write(
     `${table(
       results.map((r) => ({
-        legs: r.legs,
+        legs: r.label,
         'CPU µs/leg-s': r.cpuMicrosPerLegSecond.toFixed(1),
         'frames lost': r.gen.framesLost,
         'late ticks': r.lateTicks,
@@ -395,7 +432,7 @@ function report(results: Result[], options: Options): void {
   out.write(
     `${table(
       results.map((r) => ({
-        legs: r.legs,
+        legs: r.label,
         'server CPU %core': r.serverCpuPercentOfCore.toFixed(0),
         'server pkts in/out': `${r.serverPacketsIn}/${r.serverPacketsOut}`,
         'gen CPU %core': r.gen.generator.cpuPercentOfCore.toFixed(0),
@@ -421,17 +458,18 @@ function report(results: Result[], options: Options): void {
   const worstCpu = results.reduce((w, r) => (r.cpuMicrosPerLegSecond > w.cpuMicrosPerLegSecond ? r : w));
   verdict(
     results.every((r) => r.cpuMicrosPerLegSecond <= TARGET_CPU_US),
-    `CPU ≤ ${TARGET_CPU_US} µs per leg-second: worst ${worstCpu.cpuMicrosPerLegSecond.toFixed(1)} at N=${worstCpu.legs}`,
+    `CPU ≤ ${TARGET_CPU_US} µs per leg-second: worst ${worstCpu.cpuMicrosPerLegSecond.toFixed(1)} at ${worstCpu.label}`,
   );
-  const big = results.find((r) => r.legs === TARGET_LEGS_NO_LOSS);
-  verdict(
-    big === undefined ? undefined : big.gen.framesLost === 0,
-    big === undefined
-      ? `${TARGET_LEGS_NO_LOSS} legs with 0 lost frames: N=${TARGET_LEGS_NO_LOSS} not run`
-      : `${TARGET_LEGS_NO_LOSS} legs with 0 lost frames: ${big.gen.framesLost} lost` +
-          (big.lateTicks > 0 ? ` (${big.lateTicks} late ticks, run late by the mixer's catch-up)` : ', 0 late ticks') +
-          (generatorHealthy(big) ? '' : ' (generator did not keep up: see below)'),
-  );
+  const bigs = results.filter((r) => r.legs === TARGET_LEGS_NO_LOSS);
+  if (bigs.length === 0) verdict(undefined, `${TARGET_LEGS_NO_LOSS} legs with 0 lost frames: N=${TARGET_LEGS_NO_LOSS} not run`);
+  for (const big of bigs) {
+    verdict(
+      big.gen.framesLost === 0,
+      `${TARGET_LEGS_NO_LOSS} legs (${big.label}) with 0 lost frames: ${big.gen.framesLost} lost` +
+        (big.lateTicks > 0 ? ` (${big.lateTicks} late ticks, run late by the mixer's catch-up)` : ', 0 late ticks') +
+        (generatorHealthy(big) ? '' : ' (generator did not keep up: see below)'),
+    );
+  }
   const withTick = results.filter((r) => r.tickLateness !== undefined);
   verdict(
     withTick.length === 0 ? undefined : withTick.every((r) => r.tickLateness!.p99 <= TARGET_TICK_P99_MS),
@@ -451,14 +489,14 @@ function report(results: Result[], options: Options): void {
     unhealthy.length === 0,
     unhealthy.length === 0
       ? 'generator kept up (no send a whole frame late, no send errors, no receive drops): the figures are the server\'s'
-      : `generator did NOT keep up at N=${unhealthy.map((r) => r.legs).join(',')} ` +
+      : `generator did NOT keep up at ${unhealthy.map((r) => r.label).join(',')} ` +
           `(late sends ${unhealthy.map((r) => r.gen.generator.lateSends).join(',')}, rx drops ${unhealthy.map((r) => r.generatorRxDrops).join(',')}): ` +
           'loss/latency there may be the generator\'s, not the server\'s',
   );
   const noisy = results.filter((r) => r.otherLoadPercentCore > OTHER_LOAD_WARN_PERCENT);
   if (noisy.length > 0) {
     out.write(
-      `WARN  machine not quiet: other processes used ${noisy.map((r) => `${r.otherLoadPercentCore.toFixed(0)}% of a core at N=${r.legs}`).join(', ')} ` +
+      `WARN  machine not quiet: other processes used ${noisy.map((r) => `${r.otherLoadPercentCore.toFixed(0)}% of a core at ${r.label}`).join(', ')} ` +
         `on this ${availableParallelism()}-core machine; timing figures there are contaminated — rerun when it is idle\n`,
     );
   }
@@ -468,9 +506,10 @@ async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   ensureGenerator();
   const results: Result[] = [];
-  for (const legs of options.legs) {
-    process.stderr.write(`bench: N=${legs} ...\n`);
-    results.push(await runOnce(legs, options));
+  const scenarios = [...options.legs.map((legs) => ({ legs, roomSize: legs })), ...options.meetings];
+  for (const scenario of scenarios) {
+    process.stderr.write(`bench: ${labelOf(scenario)} ...\n`);
+    results.push(await runOnce(scenario, options));
   }
   if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   report(results, options);

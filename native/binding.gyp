@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/audio_codec.cc",
+        "src/batch_io.cc",
         "src/engine.cc",
         "src/g711.cc",
         "src/inband_dtmf.cc",
@@ -16,6 +17,7 @@
         "src/resampler.cc",
         "src/rfc4733.cc",
         "src/rfc4733_sender.cc",
+        "src/rtcp.cc",
         "src/rtp.cc",
         "src/sockaddr.cc",
         "src/sound.cc",

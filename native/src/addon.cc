@@ -229,6 +229,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     cfg.workerThreads = optInt(o, "workerThreads", 1);
     cfg.rtpTimeoutMs = optInt(o, "rtpTimeoutMs", 30000);
     cfg.maxTalkers = optInt(o, "maxTalkers", 4);
+    cfg.rtcpIntervalMs = optInt(o, "rtcpIntervalMs", 5000);
+    if (cfg.rtcpIntervalMs < 0) throwError(env, "EINVAL", "rtcpIntervalMs must be >= 0");
     // The JS callback takes no arguments: it calls drainEvents() itself.
     tsfn_ = Napi::ThreadSafeFunction::New(env, info[1].As<Napi::Function>(), "media-events", 0, 1);
     Napi::ThreadSafeFunction tsfn = tsfn_;
@@ -286,12 +288,16 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     else throwError(env, "EINVAL", "unsupported codec '" + c + "'");
     p.payloadType = optInt(o, "payloadType", -1);
     p.telephoneEventPayloadType = optInt(o, "telephoneEventPayloadType", -1);
+    Napi::Value mux = o.Get("rtcpMux");
+    if (!mux.IsUndefined() && !mux.IsBoolean()) throwError(env, "EINVAL", "rtcpMux must be a boolean");
+    p.rtcpMux = mux.IsBoolean() && mux.As<Napi::Boolean>().Value();
     Engine& e = engine(env);
     media::LegInfo li = guarded(env, [&] { return e.createLeg(p); });
     Napi::Object r = Napi::Object::New(env);
     r.Set("id", Napi::Number::New(env, li.id));
     r.Set("address", Napi::String::New(env, li.address));
     r.Set("port", Napi::Number::New(env, li.port));
+    r.Set("rtcpPort", Napi::Number::New(env, li.rtcpPort));
     return r;
   }
 
@@ -493,6 +499,24 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     o.Set("dtmfSuppressed", static_cast<double>(s.dtmfSuppressed));
     o.Set("dtmfInband", static_cast<double>(s.dtmfInband));
     o.Set("framesDtmfGated", static_cast<double>(s.framesDtmfGated));
+    o.Set("jitterBufferMs", static_cast<double>(s.jitterDelaySamples) / 8.0);
+    o.Set("jitterTargetMs", static_cast<double>(s.jitterTargetSamples) / 8.0);
+    o.Set("jitterFramesInserted", static_cast<double>(s.jitterFramesInserted));
+    o.Set("jitterFramesDropped", static_cast<double>(s.jitterFramesDropped));
+    o.Set("packetsLate", static_cast<double>(s.packetsLate));
+    o.Set("bytesReceived", static_cast<double>(s.bytesReceived));
+    o.Set("bytesSent", static_cast<double>(s.bytesSent));
+    o.Set("packetsLost", static_cast<double>(s.packetsLost));
+    o.Set("fractionLost", static_cast<double>(s.fractionLost) / 256.0);
+    o.Set("jitterMs", static_cast<double>(s.jitterRtp) / 8.0);
+    o.Set("rtcpSent", static_cast<double>(s.rtcpSent));
+    o.Set("rtcpReceived", static_cast<double>(s.rtcpReceived));
+    o.Set("rtcpMalformed", static_cast<double>(s.rtcpMalformed));
+    o.Set("remotePacketsLost", static_cast<double>(s.remotePacketsLost));
+    o.Set("remoteFractionLost", static_cast<double>(s.remoteFractionLost) / 256.0);
+    o.Set("remoteJitterMs", static_cast<double>(s.remoteJitterRtp) / 8.0);
+    if (s.rttUs >= 0) o.Set("rttMs", static_cast<double>(s.rttUs) / 1000.0);
+    else o.Set("rttMs", env.Null());
     return o;
   }
 
@@ -515,6 +539,8 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     h.Set("bucketUs", Napi::Number::New(env, media::Worker::kLatenessBucketUs));
     h.Set("counts", hist);
     o.Set("tickLatenessHistogramUs", h);
+    o.Set("ioBackend", s.ioBackend);
+    o.Set("ioFallbackReason", s.ioFallbackReason);
     return o;
   }
 

@@ -57,6 +57,7 @@ Engine::Engine(const EngineConfig& config, std::function<void()> wake) : config_
   for (int i = 0; i < config_.workerThreads; i++) {
     try {
       workers_.emplace_back(new Worker(i, config_.rtpTimeoutMs));
+      workers_.back()->setRtcpIntervalMs(config_.rtcpIntervalMs);
     } catch (const std::exception& e) {
       workers_.clear();
       throw MediaError("ESOCKET", e.what());
@@ -122,37 +123,59 @@ void Engine::postLegOwning(LegHandle& h, const Command& c) {
   }
 }
 
-int Engine::openSocket(int& portOut) {
+int Engine::bindUdp(int port) {
   SockAddr addr;
   SockAddr::parse(config_.bindAddress, 0, addr);
-  const int first = config_.rtpPortMin + (config_.rtpPortMin & 1);
-  if (first > config_.rtpPortMax) throw MediaError("EPORTS", "RTP port range has no even port");
-  const int count = (config_.rtpPortMax - first) / 2 + 1;
-  if (nextPort_ < first || nextPort_ > config_.rtpPortMax) nextPort_ = first;
-  for (int i = 0; i < count; i++) {
-    const int port = nextPort_;
-    nextPort_ += 2;
-    if (nextPort_ > config_.rtpPortMax) nextPort_ = first;
-    const int fd = ::socket(addr.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) throw MediaError("ESOCKET", std::string("socket: ") + std::strerror(errno));
-    if (addr.family() == AF_INET) addr.u.v4.sin_port = htons(static_cast<uint16_t>(port));
-    else addr.u.v6.sin6_port = htons(static_cast<uint16_t>(port));
-    if (::bind(fd, &addr.u.sa, addr.len) == 0) {
-      const int tos = 0xB8;  // DSCP EF, as phones expect for voice
-      if (addr.family() == AF_INET) setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
-      else setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
-      portOut = port;
-      return fd;
-    }
+  const int fd = ::socket(addr.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) throw MediaError("ESOCKET", std::string("socket: ") + std::strerror(errno));
+  if (addr.family() == AF_INET) addr.u.v4.sin_port = htons(static_cast<uint16_t>(port));
+  else addr.u.v6.sin6_port = htons(static_cast<uint16_t>(port));
+  if (::bind(fd, &addr.u.sa, addr.len) != 0) {
     const int err = errno;
     ::close(fd);
     if (err != EADDRINUSE && err != EACCES) {
       throw MediaError("ESOCKET", "cannot bind " + config_.bindAddress + ":" + std::to_string(port) +
                                       ": " + std::strerror(err));
     }
+    return -err;
   }
-  throw MediaError("EPORTS", "no free RTP port in " + std::to_string(config_.rtpPortMin) + "-" +
-                                 std::to_string(config_.rtpPortMax) + " on " + config_.bindAddress);
+  const int tos = 0xB8;  // DSCP EF, as phones expect for voice
+  if (addr.family() == AF_INET) setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+  else setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos);
+  // Kernel receive times for the RFC 3550 interarrival jitter (the worker
+  // reads packets once per tick, so its own clock is 20 ms coarse).
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
+  return fd;
+}
+
+int Engine::openSocket(int& portOut, bool rtcp, int& rtcpFd) {
+  const int first = config_.rtpPortMin + (config_.rtpPortMin & 1);
+  if (first > config_.rtpPortMax) throw MediaError("EPORTS", "RTP port range has no even port");
+  const int count = (config_.rtpPortMax - first) / 2 + 1;
+  if (nextPort_ < first || nextPort_ > config_.rtpPortMax) nextPort_ = first;
+  rtcpFd = -1;
+  for (int i = 0; i < count; i++) {
+    const int port = nextPort_;
+    nextPort_ += 2;
+    if (nextPort_ > config_.rtpPortMax) nextPort_ = first;
+    if (rtcp && port + 1 > config_.rtpPortMax) continue;  // its RTCP port is outside the range
+    const int fd = bindUdp(port);
+    if (fd < 0) continue;
+    if (rtcp) {
+      const int r = bindUdp(port + 1);
+      if (r < 0) {
+        ::close(fd);
+        continue;
+      }
+      rtcpFd = r;
+    }
+    portOut = port;
+    return fd;
+  }
+  throw MediaError("EPORTS", std::string("no free RTP ") + (rtcp ? "+ RTCP port pair" : "port") + " in " +
+                                 std::to_string(config_.rtpPortMin) + "-" + std::to_string(config_.rtpPortMax) +
+                                 " on " + config_.bindAddress);
 }
 
 LegInfo Engine::createLeg(const LegParams& params) {
@@ -162,7 +185,8 @@ LegInfo Engine::createLeg(const LegParams& params) {
     throw MediaError("EINVAL", "invalid telephoneEventPayloadType");
   }
   int port = 0;
-  const int fd = openSocket(port);
+  int rtcpFd = -1;
+  const int fd = openSocket(port, !params.rtcpMux, rtcpFd);
   LegConfig lc;
   lc.id = nextLegId_++;
   lc.codec = params.codec;
@@ -171,7 +195,9 @@ LegInfo Engine::createLeg(const LegParams& params) {
   lc.ssrc = rng_();
   lc.initialSeq = static_cast<uint16_t>(rng_());
   lc.initialTimestamp = rng_();
+  lc.rtcpMux = params.rtcpMux;
   Leg* leg = new Leg(lc, fd);
+  leg->setRtcpFd(rtcpFd);
   size_t best = 0;
   for (size_t i = 1; i < workers_.size(); i++) {
     if (legsPerWorker_[i] < legsPerWorker_[best]) best = i;
@@ -188,7 +214,7 @@ LegInfo Engine::createLeg(const LegParams& params) {
   h.worker = static_cast<int>(best);
   legs_.emplace(lc.id, std::move(h));
   legsPerWorker_[best]++;
-  return LegInfo{lc.id, config_.bindAddress, port};
+  return LegInfo{lc.id, config_.bindAddress, port, rtcpFd >= 0 ? port + 1 : 0};
 }
 
 void Engine::setRemote(uint32_t legId, const std::string& address, int port) {
@@ -541,6 +567,23 @@ LegStatsSnapshot snapshot(const LegCounters& c) {
   s.dtmfSuppressed = c.dtmfSuppressed.load(std::memory_order_relaxed);
   s.dtmfInband = c.dtmfInband.load(std::memory_order_relaxed);
   s.framesDtmfGated = c.framesDtmfGated.load(std::memory_order_relaxed);
+  s.jitterDelaySamples = c.jitterDelaySamples.load(std::memory_order_relaxed);
+  s.jitterTargetSamples = c.jitterTargetSamples.load(std::memory_order_relaxed);
+  s.jitterFramesInserted = c.jitterFramesInserted.load(std::memory_order_relaxed);
+  s.jitterFramesDropped = c.jitterFramesDropped.load(std::memory_order_relaxed);
+  s.packetsLate = c.packetsLate.load(std::memory_order_relaxed);
+  s.bytesReceived = c.bytesReceived.load(std::memory_order_relaxed);
+  s.bytesSent = c.bytesSent.load(std::memory_order_relaxed);
+  s.rtcpSent = c.rtcpSent.load(std::memory_order_relaxed);
+  s.rtcpReceived = c.rtcpReceived.load(std::memory_order_relaxed);
+  s.rtcpMalformed = c.rtcpMalformed.load(std::memory_order_relaxed);
+  s.packetsLost = static_cast<int64_t>(c.packetsLost.load(std::memory_order_relaxed));
+  s.remotePacketsLost = static_cast<int64_t>(c.remotePacketsLost.load(std::memory_order_relaxed));
+  s.rttUs = static_cast<int64_t>(c.rttUsPlus1.load(std::memory_order_relaxed)) - 1;
+  s.fractionLost = c.fractionLost.load(std::memory_order_relaxed);
+  s.jitterRtp = c.jitterRtp.load(std::memory_order_relaxed);
+  s.remoteFractionLost = c.remoteFractionLost.load(std::memory_order_relaxed);
+  s.remoteJitterRtp = c.remoteJitterRtp.load(std::memory_order_relaxed);
   return s;
 }
 void addTo(LegStatsSnapshot& t, const LegStatsSnapshot& s) {
@@ -570,7 +613,12 @@ EngineStatsSnapshot Engine::stats() const {
   }
   s.rooms = rooms_.size();
   s.tickLateness.assign(Worker::kLatenessBuckets + 1, 0);
+  s.ioBackend = "io_uring";
   for (const auto& w : workers_) {
+    if (!w->usingIoUring() && s.ioFallbackReason.empty()) {
+      s.ioBackend = "syscalls";
+      s.ioFallbackReason = w->ioFallbackReason();
+    }
     s.ticks += w->ticks.load(std::memory_order_relaxed);
     s.lateTicks += w->lateTicks.load(std::memory_order_relaxed);
     s.eventsDropped += w->eventsDropped.load(std::memory_order_relaxed);

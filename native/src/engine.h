@@ -55,18 +55,21 @@ struct EngineConfig {
   int workerThreads = 1;
   int rtpTimeoutMs = 30000;
   int maxTalkers = 4;  // default loudest talkers mixed per room
+  int rtcpIntervalMs = 5000;  // RTCP report interval (RFC 3550 minimum); 0: none
 };
 
 struct LegParams {
   Codec codec = Codec::PCMU;
   int payloadType = 0;
   int telephoneEventPayloadType = -1;
+  bool rtcpMux = false;  // RTCP on the RTP port; else on port + 1
 };
 
 struct LegInfo {
   uint32_t id = 0;
   std::string address;
   int port = 0;
+  int rtcpPort = 0;  // 0 with rtcp-mux
 };
 
 struct UserEvent {
@@ -93,6 +96,14 @@ struct LegStatsSnapshot {
   uint64_t packetsReceived = 0, packetsSent = 0, packetsMalformed = 0, packetsFromStrangers = 0,
            packetsUnknownPayload = 0, framesConcealed = 0, dtmfEvents = 0, dtmfSuppressed = 0,
            dtmfInband = 0, framesDtmfGated = 0;
+  // Jitter buffer: gauges (samples) and counters; totals add only counters.
+  uint64_t jitterDelaySamples = 0, jitterTargetSamples = 0, jitterFramesInserted = 0,
+           jitterFramesDropped = 0, packetsLate = 0;
+  // RTP bytes; RTCP counters; receive statistics of the remote's stream
+  // (RFC 3550) and what the remote reports about ours. rttUs -1: unknown.
+  uint64_t bytesReceived = 0, bytesSent = 0, rtcpSent = 0, rtcpReceived = 0, rtcpMalformed = 0;
+  int64_t packetsLost = 0, remotePacketsLost = 0, rttUs = -1;
+  uint64_t fractionLost = 0, jitterRtp = 0, remoteFractionLost = 0, remoteJitterRtp = 0;
 };
 
 struct EngineStatsSnapshot {
@@ -101,6 +112,10 @@ struct EngineStatsSnapshot {
            eventsDropped = 0, eventsDeferred = 0;
   // Tick lateness, 100 us buckets, summed over workers; the last is overflow.
   std::vector<uint64_t> tickLateness;
+  // "io_uring" when every worker batches through io_uring, else "syscalls"
+  // and the first worker's reason.
+  std::string ioBackend;
+  std::string ioFallbackReason;
 };
 
 class Engine {
@@ -198,7 +213,10 @@ class Engine {
   RoomHandle& roomHandle(uint32_t roomId);
   void doJoin(uint32_t legId, LegHandle& h, uint32_t roomId, bool speak, bool hear);
   void onDetached(uint32_t legId);
-  int openSocket(int& port);
+  // Binds an RTP socket on a free even port and, with `rtcp`, an RTCP
+  // socket on the next port (both or neither). Returns the RTP fd.
+  int openSocket(int& port, bool rtcp, int& rtcpFd);
+  int bindUdp(int port);  // fd, or -errno
   void freeLeg(Leg* leg);
   void freeEventPayload(const Event& e);
 

@@ -13,6 +13,8 @@ JitterBuffer::JitterBuffer(int prefetch, int maxDepth)
   if (maxDepth_ > kCap - 2 * kMaxPacket) maxDepth_ = kCap - 2 * kMaxPacket;
   if (prefetch_ > maxDepth_ - kFrame) prefetch_ = maxDepth_ - kFrame;
   if (prefetch_ < 0) prefetch_ = 0;
+  minDelay_ = prefetch_ > kFrame ? prefetch_ - kFrame : 0;
+  target_ = minDelay_;
   std::memset(samples_, 0, sizeof samples_);
   std::memset(filled_, 0, sizeof filled_);
   std::memset(last_, 0, sizeof last_);
@@ -22,6 +24,61 @@ void JitterBuffer::reset() {
   std::memset(filled_, 0, sizeof filled_);
   state_ = State::Empty;
   concealRun_ = 0;
+  resetBase();
+}
+
+void JitterBuffer::resetBase() {
+  haveBase_ = havePrev_ = false;
+  winCount_ = 0;
+  waited_ = 0;
+}
+
+void JitterBuffer::observeArrival(uint32_t timestamp) {
+  const uint32_t transit = clock_ - timestamp;
+  if (!haveBase_) {
+    haveBase_ = true;
+    minCur_ = transit;
+    winCount_ = 0;
+  } else if (tsDiff(transit, minCur_) < 0) {
+    minCur_ = transit;
+  }
+  uint32_t base = minCur_;
+  if (havePrev_ && tsDiff(minPrev_, base) < 0) base = minPrev_;
+  int32_t jitter = tsDiff(transit, base);
+  if (jitter > kMaxDelay) jitter = kMaxDelay;
+  if (jitter * 256 > peakQ8_) {
+    peakQ8_ = jitter * 256;
+    updateTarget();  // a spike raises the target at once
+  }
+  if (++winCount_ >= kBaseWindow) {
+    minPrev_ = minCur_;
+    havePrev_ = true;
+    minCur_ = transit;
+    winCount_ = 0;
+  }
+}
+
+int32_t JitterBuffer::playoutError() const {
+  if (!haveBase_) return 0;
+  uint32_t base = minCur_;
+  if (havePrev_ && tsDiff(minPrev_, base) < 0) base = minPrev_;
+  const uint32_t desired = clock_ - base - static_cast<uint32_t>(target_);
+  return tsDiff(playTs_, desired);
+}
+
+bool JitterBuffer::frameQuiet(uint32_t from) const {
+  int64_t sum = 0;
+  for (int i = 0; i < kFrame; i++) {
+    const uint32_t idx = (from + static_cast<uint32_t>(i)) & kMask;
+    if (filled_[idx]) sum += samples_[idx] < 0 ? -samples_[idx] : samples_[idx];
+  }
+  return sum < static_cast<int64_t>(kQuietAbs) * kFrame;
+}
+
+bool JitterBuffer::lastQuiet() const {
+  int64_t sum = 0;
+  for (int i = 0; i < kFrame; i++) sum += last_[i] < 0 ? -last_[i] : last_[i];
+  return sum < static_cast<int64_t>(kQuietAbs) * kFrame;
 }
 
 int JitterBuffer::depth() const {
@@ -32,6 +89,7 @@ int JitterBuffer::depth() const {
 
 void JitterBuffer::rebase(uint32_t timestamp) {
   std::memset(filled_, 0, sizeof filled_);
+  resetBase();
   state_ = State::Prefetch;
   playTs_ = timestamp;
   newestTs_ = timestamp;
@@ -67,15 +125,18 @@ JitterBuffer::Put JitterBuffer::put(uint32_t timestamp, const int16_t* samples, 
   Put result = Put::Ok;
   if (state_ == State::Empty) {
     rebase(timestamp);
+    observeArrival(timestamp);
     write(timestamp, samples, count);
     return Put::Ok;
   }
   int32_t d = tsDiff(timestamp, playTs_);
   if (d > kJump || d < -kJump) {
     rebase(timestamp);
+    observeArrival(timestamp);
     write(timestamp, samples, count);
     return Put::Rebased;
   }
+  observeArrival(timestamp);
   if (d < 0) {
     if (state_ == State::Prefetch && tsDiff(newestTs_, timestamp) <= maxDepth_) {
       // Reordered at stream start: nothing played yet, so move playout back.
@@ -94,8 +155,8 @@ JitterBuffer::Put JitterBuffer::put(uint32_t timestamp, const int16_t* samples, 
   }
   const uint32_t end = timestamp + static_cast<uint32_t>(count);
   if (tsDiff(end, playTs_) > maxDepth_) {
-    // Too deep: skip playout forward so that `prefetch` samples stay queued.
-    const uint32_t newPlay = end - static_cast<uint32_t>(prefetch_);
+    // Too deep: skip playout forward so that target + 1 frame stay queued.
+    const uint32_t newPlay = end - static_cast<uint32_t>(target_ + kFrame);
     clearRange(playTs_, newPlay);
     playTs_ = newPlay;
     if (tsDiff(newestTs_, playTs_) < 0) newestTs_ = playTs_;
@@ -116,16 +177,65 @@ JitterBuffer::Put JitterBuffer::put(uint32_t timestamp, const int16_t* samples, 
 }
 
 JitterBuffer::Frame JitterBuffer::get(int16_t* out) {
+  const Frame f = play(out);
+  clock_ += kFrame;
+  // Peak jitter decays ~0.4 % per frame: the target shrinks over seconds.
+  peakQ8_ -= peakQ8_ >> 8;
+  updateTarget();
+  return f;
+}
+
+void JitterBuffer::updateTarget() {
+  int t = peakQ8_ >> 8;
+  if (t < minDelay_) t = minDelay_;
+  if (t > kMaxDelay) t = kMaxDelay;
+  if (t > maxDepth_ - 2 * kFrame) t = maxDepth_ - 2 * kFrame;
+  target_ = t;
+}
+
+JitterBuffer::Frame JitterBuffer::play(int16_t* out) {
+  lastDepth_ = 0;
   if (state_ == State::Empty) {
     std::memset(out, 0, kFrame * sizeof(int16_t));
     return Frame::Silence;
   }
   if (state_ == State::Prefetch) {
-    if (tsDiff(newestTs_, playTs_) < prefetch_) {
+    // Start when the clock says the first frame is due (it is here), or at
+    // the latest once target + 1 frame is buffered.
+    const bool due = haveBase_ && playoutError() <= 0 && depth() >= kFrame;
+    if (!due && tsDiff(newestTs_, playTs_) < target_ + kFrame) {
       std::memset(out, 0, kFrame * sizeof(int16_t));
       return Frame::Silence;
     }
     state_ = State::Playing;
+    waited_ = 0;
+  }
+  lastDepth_ = depth();
+  const int32_t error = playoutError();
+  if (error >= kFrame) {
+    // Playing too early for the target: hold playout one frame (the delay
+    // grows by 20 ms). Urgent at two frames, else in a quiet moment.
+    if (error >= 2 * kFrame || lastQuiet() || ++waited_ > kMaxQuietWait) {
+      waited_ = 0;
+      inserted++;
+      if (lastQuiet()) {
+        std::memcpy(out, last_, sizeof last_);
+      } else {
+        for (int i = 0; i < kFrame; i++) out[i] = static_cast<int16_t>(last_[i] >> 1);
+      }
+      return Frame::Audio;
+    }
+  } else if (error <= -kFrame) {
+    // Playing later than needed: skip one frame. Nothing is at risk, so it
+    // waits longer for a quiet frame, unless the excess is large.
+    if (error <= -5 * kFrame || frameQuiet(playTs_) || ++waited_ > kMaxQuietWaitDrop) {
+      waited_ = 0;
+      dropped++;
+      clearRange(playTs_, playTs_ + kFrame);
+      playTs_ += kFrame;
+    }
+  } else {
+    waited_ = 0;
   }
   int have = 0;
   for (int i = 0; i < kFrame; i++) {

@@ -3,13 +3,29 @@
 // playout always pulls one 20 ms frame. Preallocated; no allocation after
 // construction.
 //
-//  - Starts playing once `prefetch` samples (default 40 ms) are buffered.
+//  - Adaptive delay. The buffer keeps its own clock, advanced one frame per
+//    get() (the mixer tick), and stamps each packet with it on arrival
+//    (packets are read at the start of each tick). A packet's transit is
+//    arrival - timestamp; the base is the smallest transit of the last
+//    0.5-1 s (two rotating windows, so it follows sender clock drift both
+//    ways), and a packet's jitter is its transit above the base. The target
+//    delay (beyond the base) follows the peak jitter: up at once on a spike,
+//    down by ~0.4 % per frame (half-life ~3.5 s), within [prefetch - 20 ms,
+//    kMaxDelay]. Each tick the playout point is compared with where the
+//    target puts it: a frame ahead or more, one frame is inserted (playout
+//    holds still); a frame behind or more, one frame is dropped. Both wait
+//    for a quiet frame (insertions up to 0.5 s, drops up to 3 s) unless the
+//    error is large (2 / 5 frames), so adjustments land in pauses. Clock drift of the sender thus costs a
+//    dropped or inserted frame every few seconds instead of a delay that
+//    grows or an underrun.
+//  - Starts playing once target + 20 ms (initially `prefetch`, default 40 ms)
+//    is buffered.
 //  - Reordered packets land in their slot; duplicates are dropped; packets
 //    whose time already played are dropped as late (a straddling packet keeps
 //    its not-yet-played tail).
 //  - Depth is bounded: when the newest sample gets more than `maxDepth`
-//    (default 200 ms) ahead of playout, playout jumps forward to `prefetch`
-//    behind the newest sample, so delay never grows.
+//    (default 200 ms) ahead of playout, playout jumps forward to target +
+//    20 ms behind the newest sample, so delay never grows.
 //  - A missing frame is concealed: the last good frame repeated at -6 dB, then
 //    -12 dB, then silence. After kUnderrunFrames missing frames with nothing
 //    buffered ahead the stream is considered paused: the buffer rebases on the
@@ -29,6 +45,11 @@ class JitterBuffer {
   static constexpr int kMaxPacket = 1024;
   static constexpr int kJump = 8000;   // 1 s: beyond this, rebase
   static constexpr int kUnderrunFrames = 3;
+  static constexpr int kMaxDelay = 1280;      // target delay cap (160 ms)
+  static constexpr int kBaseWindow = 25;      // packets per transit-minimum window (0.5 s)
+  static constexpr int kMaxQuietWait = 25;    // frames an insertion waits for a quiet frame
+  static constexpr int kMaxQuietWaitDrop = 150;  // ... a drop (3 s: it is not urgent)
+  static constexpr int kQuietAbs = 300;       // mean |sample| below this: quiet (~-40 dBFS)
 
   enum class Put { Ok, Late, Duplicate, Overflow, Rebased, Invalid };
   enum class Frame { Audio, Concealed, Silence };
@@ -43,17 +64,32 @@ class JitterBuffer {
   bool playing() const { return state_ == State::Playing; }
   // Samples buffered ahead of the playout point.
   int depth() const;
+  // Target delay beyond the base transit, in samples.
+  int targetDelay() const { return target_; }
+  // Depth when the last frame was played (samples buffered, that frame
+  // included): the delay the buffer adds.
+  int playoutDepth() const { return lastDepth_; }
 
   uint64_t concealed = 0;
   uint64_t late = 0;
   uint64_t duplicates = 0;
   uint64_t overflows = 0;
+  uint64_t inserted = 0;  // frames played without advancing (delay grew)
+  uint64_t dropped = 0;   // frames skipped (delay shrank)
 
  private:
   enum class State { Empty, Prefetch, Playing };
   void rebase(uint32_t timestamp);
   void clearRange(uint32_t from, uint32_t to);
   bool write(uint32_t timestamp, const int16_t* samples, int count);
+  Frame play(int16_t* out);  // get() without the clock and target update
+  void observeArrival(uint32_t timestamp);
+  void updateTarget();
+  void resetBase();
+  // Where playout should be now minus where it is (samples); 0 without a base.
+  int32_t playoutError() const;
+  bool frameQuiet(uint32_t from) const;  // the buffered frame at `from`
+  bool lastQuiet() const;
 
   int prefetch_;
   int maxDepth_;
@@ -61,6 +97,18 @@ class JitterBuffer {
   uint32_t playTs_ = 0;   // next timestamp to play
   uint32_t newestTs_ = 0; // one past the newest buffered sample
   int concealRun_ = 0;
+  // adaptive delay
+  uint32_t clock_ = 0;     // arrival clock in samples, +kFrame per get()
+  bool haveBase_ = false;
+  bool havePrev_ = false;
+  uint32_t minCur_ = 0;    // smallest transit of the current window
+  uint32_t minPrev_ = 0;   // ... of the previous window
+  int winCount_ = 0;
+  int32_t peakQ8_ = 0;     // peak jitter, samples * 256
+  int minDelay_;
+  int target_;
+  int waited_ = 0;         // frames an adjustment has waited for quiet
+  int lastDepth_ = 0;
   int16_t samples_[kCap];
   uint8_t filled_[kCap];
   int16_t last_[kFrame];

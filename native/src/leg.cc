@@ -1,5 +1,6 @@
 #include "leg.h"
 
+#include <arpa/inet.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,7 +19,9 @@ Leg::Leg(const LegConfig& config, int fd)
       fd_(fd),
       remote_(SockAddr::none()),
       seq_(config.initialSeq),
-      timestamp_(config.initialTimestamp) {
+      timestamp_(config.initialTimestamp),
+      rtcp_(config.ssrc),
+      rtcpRand_(config.ssrc | 1) {
   std::memset(in, 0, sizeof in);
   std::memset(out, 0, sizeof out);
   if (rate() == 8000) {
@@ -44,10 +47,15 @@ Leg::~Leg() {
   player_.clear();
   delete hold_;
   if (fd_ >= 0) ::close(fd_);
+  if (rtcpFd_ >= 0) ::close(rtcpFd_);
 }
 
 void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const SockAddr& from,
-                     int64_t nowMs, EventSink& sink) {
+                     int64_t nowMs, EventSink& sink, int64_t arrivalUs) {
+  if (config_.rtcpMux && looksLikeRtcp(data, size)) {
+    onRtcpDatagram(data, size, truncated, from);
+    return;
+  }
   if (remote_.valid() && !from.sameIp(remote_)) {
     bump(stats.packetsFromStrangers);
     return;
@@ -58,6 +66,7 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
     return;
   }
   bump(stats.packetsReceived);
+  bump(stats.bytesReceived, size);
   timeoutArmed_ = true;
   timedOut_ = false;
   lastRxMs_ = nowMs;
@@ -82,6 +91,9 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
     haveAudioSsrc_ = true;
     audioSsrc_ = pkt.ssrc;
   }
+  // RTCP statistics cover the audio stream (RFC 3550 jitter in RTP units).
+  const int64_t atUs = arrivalUs >= 0 ? arrivalUs : nowMs * 1000;
+  rtcp_.onRtp(pkt.ssrc, pkt.seq, pkt.timestamp, static_cast<uint32_t>(atUs / 125));
   const int n = static_cast<int>(pkt.payloadSize);  // one byte per RTP tick
   if (config_.codec == Codec::G722) {
     for (int i = 0; i < n; i++) decodeBuf_[i] = pkt.payload[i];
@@ -197,6 +209,7 @@ void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
     stats.framesConcealed.store(jitter_.concealed, std::memory_order_relaxed);
   }
   screenDtmf(nowMs, sink);  // on the audio as sent, before the input gain
+  publishJitterStats();
   const int n = frameSamples();
   if (inActive && gainIn_ != 1.f) applyGain(in, n, gainIn_);
   detectTalking(sink);
@@ -375,6 +388,13 @@ void Leg::roomAudioToOut(Source src) {
 }
 
 void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
+  const size_t n = producePacket(sink, scratch);
+  if (n == 0) return;
+  const ssize_t r = ::sendto(fd_, scratch, n, MSG_DONTWAIT, &remote_.u.sa, remote_.len);
+  if (r == static_cast<ssize_t>(n)) countSent(n);
+}
+
+size_t Leg::producePacket(EventSink& sink, uint8_t* scratch) {
   Source src = source();
   if (held_) {
     if (hold_ != nullptr) renderSounds(*hold_, out, false, rate());
@@ -394,19 +414,14 @@ void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
   bool eventMarker = false, digitsDone = false;
   const bool sendEvent = digitSender_.tick(timestamp_, event, eventTs, eventMarker, digitsDone);
   if (digitsDone) digitsSent(false, sink);
-  if (!remote_.valid() || fd_ < 0) return;
+  if (!remote_.valid() || fd_ < 0) return 0;
   if (!sending_) {
     // Time runs on: the receiver sees a timestamp gap, then a marker bit.
     timestamp_ += kFrameSamples;
     firstPacket_ = true;
-    return;
+    return 0;
   }
-  if (sendEvent) {
-    const size_t n = writeEventPacket(scratch, event, eventTs, eventMarker);
-    const ssize_t r = ::sendto(fd_, scratch, n, MSG_DONTWAIT, &remote_.u.sa, remote_.len);
-    if (r == static_cast<ssize_t>(n)) bump(stats.packetsSent);
-    return;
-  }
+  if (sendEvent) return writeEventPacket(scratch, event, eventTs, eventMarker);
   const uint8_t* payload = nullptr;
   if (src == Source::Shared) {
     payload = room->sharedPayload(config_.codec);
@@ -414,9 +429,58 @@ void Leg::produceAndSend(EventSink& sink, uint8_t* scratch) {
     std::memset(scratch + kRtpHeaderSize, g711::silence(config_.codec), kFrameSamples);
     payload = scratch + kRtpHeaderSize;
   }
-  const size_t n = writePacket(scratch, payload);
-  const ssize_t r = ::sendto(fd_, scratch, n, MSG_DONTWAIT, &remote_.u.sa, remote_.len);
-  if (r == static_cast<ssize_t>(n)) bump(stats.packetsSent);
+  return writePacket(scratch, payload);
+}
+
+void Leg::onRtcpDatagram(const uint8_t* data, size_t size, bool truncated, const SockAddr& from) {
+  if (remote_.valid() && !from.sameIp(remote_)) {
+    bump(stats.packetsFromStrangers);
+    return;
+  }
+  if (truncated || !rtcp_.onRtcp(data, size, ntpNow())) {
+    bump(stats.rtcpMalformed);
+    return;
+  }
+  bump(stats.rtcpReceived);
+  publishRtcpPeerStats();
+}
+
+void Leg::publishRtcpPeerStats() {
+  const RtcpPeerReport& p = rtcp_.peer();
+  if (!p.have) return;
+  stats.remoteFractionLost.store(p.fractionLost, std::memory_order_relaxed);
+  stats.remotePacketsLost.store(static_cast<uint64_t>(static_cast<int64_t>(p.cumulativeLost)), std::memory_order_relaxed);
+  stats.remoteJitterRtp.store(p.jitter, std::memory_order_relaxed);
+  if (p.rttUs >= 0) stats.rttUsPlus1.store(static_cast<uint64_t>(p.rttUs) + 1, std::memory_order_relaxed);
+}
+
+size_t Leg::produceRtcp(int64_t nowMs, int64_t intervalMs, uint8_t* buf, int& fd, SockAddr& to) {
+  if (intervalMs <= 0 || !remote_.valid()) return 0;
+  const int sock = config_.rtcpMux ? fd_ : rtcpFd_;
+  if (sock < 0) return 0;
+  rtcpRand_ ^= rtcpRand_ << 13;
+  rtcpRand_ ^= rtcpRand_ >> 17;
+  rtcpRand_ ^= rtcpRand_ << 5;
+  // RFC 3550 6.2: randomized over [0.5, 1.5] x the interval; the first
+  // report after half of that.
+  const int64_t next = intervalMs / 2 + static_cast<int64_t>(rtcpRand_ % static_cast<uint32_t>(intervalMs + 1));
+  if (nextRtcpMs_ < 0) {
+    nextRtcpMs_ = nowMs + next / 2;
+    return 0;
+  }
+  if (nowMs < nextRtcpMs_) return 0;
+  nextRtcpMs_ = nowMs + next;
+  to = remote_;
+  if (!config_.rtcpMux) {
+    const int port = remote_.port() + 1;
+    if (port > 65535) return 0;
+    if (to.family() == AF_INET) to.u.v4.sin_port = htons(static_cast<uint16_t>(port));
+    else to.u.v6.sin6_port = htons(static_cast<uint16_t>(port));
+  }
+  fd = sock;
+  const size_t n = rtcp_.buildReport(buf, ntpNow(), timestamp_);
+  stats.fractionLost.store(rtcp_.lastFractionLost(), std::memory_order_relaxed);
+  return n;
 }
 
 void Leg::sendDigits(const DigitRequest& r, EventSink& sink) {

@@ -18,6 +18,7 @@
 #include "resampler.h"
 #include "rfc4733.h"
 #include "rfc4733_sender.h"
+#include "rtcp.h"
 #include "rtp.h"
 #include "sockaddr.h"
 #include "sound.h"
@@ -113,6 +114,27 @@ struct LegCounters {
   std::atomic<uint64_t> dtmfSuppressed{0};
   std::atomic<uint64_t> dtmfInband{0};       // of dtmfEvents, detected in the audio
   std::atomic<uint64_t> framesDtmfGated{0};  // audio frames kept out of the mix as DTMF
+  // Jitter buffer (jitter_buffer.h): delay now and its target, in samples;
+  // frames inserted / dropped to follow the target; packets too late.
+  std::atomic<uint64_t> jitterDelaySamples{0};
+  std::atomic<uint64_t> jitterTargetSamples{0};
+  std::atomic<uint64_t> jitterFramesInserted{0};
+  std::atomic<uint64_t> jitterFramesDropped{0};
+  std::atomic<uint64_t> packetsLate{0};
+  // RTP bytes (headers included) and RTCP (rtcp.h). Signed values are
+  // stored as their two's complement; rttUsPlus1 is 0 while unknown.
+  std::atomic<uint64_t> bytesReceived{0};
+  std::atomic<uint64_t> bytesSent{0};
+  std::atomic<uint64_t> rtcpSent{0};
+  std::atomic<uint64_t> rtcpReceived{0};
+  std::atomic<uint64_t> rtcpMalformed{0};
+  std::atomic<uint64_t> packetsLost{0};
+  std::atomic<uint64_t> fractionLost{0};     // /256, our last report's interval
+  std::atomic<uint64_t> jitterRtp{0};        // RFC 3550 interarrival jitter, RTP units
+  std::atomic<uint64_t> remoteFractionLost{0};
+  std::atomic<uint64_t> remotePacketsLost{0};
+  std::atomic<uint64_t> remoteJitterRtp{0};
+  std::atomic<uint64_t> rttUsPlus1{0};
 };
 
 // Increment without a locked RMW: only one thread writes a given counter.
@@ -128,6 +150,7 @@ struct LegConfig {
   uint32_t ssrc = 0;
   uint16_t initialSeq = 0;
   uint32_t initialTimestamp = 0;
+  bool rtcpMux = false;  // RTCP shares the RTP port (RFC 5761)
 };
 
 struct Room;
@@ -160,8 +183,21 @@ class Leg {
   const SockAddr& remote() const { return remote_; }
 
   // One received datagram. `truncated`: it did not fit the receive buffer.
+  // `arrivalUs`: the kernel's receive time (any clock, µs) when known; the
+  // RTCP jitter is measured on it (else on nowMs).
   void onDatagram(const uint8_t* data, size_t size, bool truncated, const SockAddr& from,
-                  int64_t nowMs, EventSink& sink);
+                  int64_t nowMs, EventSink& sink, int64_t arrivalUs = -1);
+  // One datagram on the RTCP port (or RTCP on the muxed RTP port).
+  void onRtcpDatagram(const uint8_t* data, size_t size, bool truncated, const SockAddr& from);
+  // When an RTCP report is due (every rtcpIntervalMs, randomized 0.5-1.5x,
+  // the first after half of that), writes it into `buf` (>= kRtcpMaxReport)
+  // and returns its size, the socket and the destination (remote port + 1,
+  // or the RTP port with rtcp-mux); else 0. intervalMs 0: never.
+  size_t produceRtcp(int64_t nowMs, int64_t intervalMs, uint8_t* buf, int& fd, SockAddr& to);
+  // The RTCP socket (port + 1); -1 with rtcp-mux or none. Owned.
+  void setRtcpFd(int fd) { rtcpFd_ = fd; }
+  int rtcpFd() const { return rtcpFd_; }
+  const RtcpSession& rtcp() const { return rtcp_; }
   // Tick step 1: pull one frame from the jitter buffer into `in` (decoded,
   // DTMF-screened, input gain, talker detection at the leg's rate, then at
   // the rate of its room: `inRate`); RTP timeout.
@@ -171,6 +207,15 @@ class Leg {
   // over it, output gain; then encode and send. Listeners hearing the shared
   // mix unchanged get the room's payload encoded once per codec.
   void produceAndSend(EventSink& sink, uint8_t* scratch);
+  // produceAndSend without the send: writes the packet into `buf` (>= 1500
+  // bytes) and returns its size, or 0 when nothing is to be sent. The worker
+  // sends it in a batch and calls countSent() for each packet that left.
+  size_t producePacket(EventSink& sink, uint8_t* buf);
+  void countSent(size_t bytes) {
+    bump(stats.packetsSent);
+    bump(stats.bytesSent, bytes);
+    rtcp_.onSent(bytes > kRtpHeaderSize ? bytes - kRtpHeaderSize : 0);
+  }
   // Tick step 3 helpers (also used by tests).
   void renderPlayback(EventSink& sink);  // current playback over `out` (saturating)
   // Encodes `out` (or `payload` when not null) into an RTP packet in `buf`
@@ -263,6 +308,16 @@ class Leg {
   // The room's audio (N-1 or shared, at the room's rate) into `out` at the
   // leg's rate.
   void roomAudioToOut(Source src);
+  void publishRtcpPeerStats();
+  void publishJitterStats() {
+    stats.jitterDelaySamples.store(static_cast<uint64_t>(jitter_.playoutDepth()), std::memory_order_relaxed);
+    stats.jitterTargetSamples.store(static_cast<uint64_t>(jitter_.targetDelay()), std::memory_order_relaxed);
+    stats.jitterFramesInserted.store(jitter_.inserted, std::memory_order_relaxed);
+    stats.jitterFramesDropped.store(jitter_.dropped, std::memory_order_relaxed);
+    stats.packetsLate.store(jitter_.late, std::memory_order_relaxed);
+    stats.packetsLost.store(static_cast<uint64_t>(rtcp_.cumulativeLost()), std::memory_order_relaxed);
+    stats.jitterRtp.store(rtcp_.jitter(), std::memory_order_relaxed);
+  }
 
   LegConfig config_;
   AudioCodec codec_;
@@ -312,6 +367,11 @@ class Leg {
   // G.711 is decoded on arrival; G.722 (stateful ADPCM) goes through the
   // jitter buffer as code words, one per RTP tick, and is decoded in order.
   int16_t decodeBuf_[JitterBuffer::kMaxPacket];
+  // RTCP
+  RtcpSession rtcp_;
+  int rtcpFd_ = -1;
+  int64_t nextRtcpMs_ = -1;  // -1: not scheduled yet
+  uint32_t rtcpRand_;        // xorshift state for the interval randomization
 };
 
 }  // namespace media

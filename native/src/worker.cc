@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -49,12 +50,20 @@ OwnedEventNode* nodeOf(const Event& e) {
 }
 }  // namespace
 
-Worker::Worker(int index, int64_t rtpTimeoutMs) : index_(index), rtpTimeoutMs_(rtpTimeoutMs) {
+bool ioUringWanted() {
+  const char* v = std::getenv("MEDIA_IO_URING");
+  return v == nullptr || std::strcmp(v, "0") != 0;
+}
+
+Worker::Worker(int index, int64_t rtpTimeoutMs)
+    : index_(index), rtpTimeoutMs_(rtpTimeoutMs), io_(ioUringWanted()), slots_(new IoSlot[BatchIo::kMaxOps]) {
   epollFd_ = epoll_create1(EPOLL_CLOEXEC);
   timerFd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   eventFd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (epollFd_ < 0 || timerFd_ < 0 || eventFd_ < 0) {
+  rxEpollFd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epollFd_ < 0 || timerFd_ < 0 || eventFd_ < 0 || rxEpollFd_ < 0) {
     const std::string err = std::strerror(errno);
+    if (rxEpollFd_ >= 0) ::close(rxEpollFd_);
     if (epollFd_ >= 0) ::close(epollFd_);
     if (timerFd_ >= 0) ::close(timerFd_);
     if (eventFd_ >= 0) ::close(eventFd_);
@@ -64,19 +73,26 @@ Worker::Worker(int index, int64_t rtpTimeoutMs) : index_(index), rtpTimeoutMs_(r
   ev.events = EPOLLIN;
   ev.data.ptr = &kTimerTag;
   epoll_ctl(epollFd_, EPOLL_CTL_ADD, timerFd_, &ev);
-  std::memset(msgs_, 0, sizeof msgs_);
-  for (int i = 0; i < kBatch; i++) {
-    iovs_[i].iov_base = bufs_[i];
-    iovs_[i].iov_len = sizeof bufs_[i];
-    msgs_[i].msg_hdr.msg_iov = &iovs_[i];
-    msgs_[i].msg_hdr.msg_iovlen = 1;
-    msgs_[i].msg_hdr.msg_name = &addrs_[i];
+  std::memset(batchLegs_, 0, sizeof batchLegs_);
+  for (unsigned i = 0; i < BatchIo::kMaxOps; i++) {
+    IoSlot& s = slots_[i];
+    std::memset(&s.msg, 0, sizeof s.msg);
+    s.msg.msg_iov = &s.iov;
+    s.msg.msg_iovlen = 1;
+    s.iov.iov_base = s.buf;
   }
+  publishIoState();
+}
+
+void Worker::publishIoState() {
+  usingIoUring_.store(io_.backend() == BatchIo::Backend::IoUring, std::memory_order_relaxed);
+  ioReason_.store(io_.fallbackReason(), std::memory_order_relaxed);
 }
 
 Worker::~Worker() {
   stop();
   ::close(epollFd_);
+  ::close(rxEpollFd_);
   ::close(timerFd_);
   ::close(eventFd_);
 }
@@ -163,9 +179,11 @@ void Worker::recordLateness(int64_t lateNs) {
 }
 
 void Worker::run() {
-  epoll_event events[256];
+  io_.bindToThisThread();
+  publishIoState();
+  epoll_event events[4];
   while (!stop_.load(std::memory_order_acquire)) {
-    const int n = epoll_wait(epollFd_, events, 256, 100);
+    const int n = epoll_wait(epollFd_, events, 4, 100);
     if (n < 0) {
       if (errno == EINTR) continue;
       break;
@@ -176,12 +194,8 @@ void Worker::run() {
       if (events[i].data.ptr == &kTimerTag) {
         uint64_t exp = 0;
         if (::read(timerFd_, &exp, sizeof exp) == sizeof exp) expirations += exp;
-      } else {
-        readLeg(static_cast<Leg*>(events[i].data.ptr), now);
       }
     }
-    // Commands are applied only here, after the batch: a leg detached now
-    // cannot appear later in the same epoll batch.
     if (expirations > 0) {
       if (expirations > 1) bump(lateTicks, expirations - 1);
       const uint64_t run = expirations > kMaxCatchUpTicks ? kMaxCatchUpTicks : expirations;
@@ -200,28 +214,132 @@ void Worker::run() {
   flushOwned();
 }
 
-void Worker::readLeg(Leg* leg, int64_t nowMs) {
-  int budget = kMaxPacketsPerWakeup;
-  while (budget > 0) {
-    const int want = budget < kBatch ? budget : kBatch;
-    for (int i = 0; i < want; i++) {
-      msgs_[i].msg_hdr.msg_namelen = sizeof(sockaddr_storage);
-      msgs_[i].msg_hdr.msg_flags = 0;
+// Which sockets to read comes from a second, level-triggered epoll set that
+// is only polled here (timeout 0), never slept on: one call lists the
+// readable sockets, so empty ones cost nothing, and a socket with more than
+// one packet queued shows up again in the next call. Each round reads one
+// packet from each socket listed (up to BatchIo::kMaxOps, in one batch);
+// epoll moves reported sockets to the back of its list, so a flooding leg
+// gets one packet per round like everyone else, and the number of rounds is
+// bounded (kMaxPacketsPerWakeup beyond what it takes to go round once).
+void Worker::receiveAll(int64_t nowMs) {
+  const int maxRounds = kMaxPacketsPerWakeup + rxSockets_ / static_cast<int>(BatchIo::kMaxOps) + 1;
+  for (int round = 0; round < maxRounds; round++) {
+    const int n = epoll_wait(rxEpollFd_, rxEvents_, static_cast<int>(BatchIo::kMaxOps), 0);
+    if (n <= 0) break;
+    for (int i = 0; i < n; i++) {
+      const uint64_t tag = rxEvents_[i].data.u64;
+      batchRtcp_[i] = (tag & 1) != 0;
+      batchLegs_[i] = reinterpret_cast<Leg*>(static_cast<uintptr_t>(tag & ~static_cast<uint64_t>(1)));
     }
-    const int got = recvmmsg(leg->fd(), msgs_, static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
-    if (got <= 0) return;  // EAGAIN or error: level-triggered epoll retries
-    for (int i = 0; i < got; i++) {
-      SockAddr from = SockAddr::none();
-      socklen_t alen = msgs_[i].msg_hdr.msg_namelen;
-      if (alen > sizeof from.u) alen = sizeof from.u;
-      std::memcpy(&from.u, &addrs_[i], alen);
-      from.len = alen;
-      const bool truncated = (msgs_[i].msg_hdr.msg_flags & MSG_TRUNC) != 0;
-      leg->onDatagram(bufs_[i], msgs_[i].msg_len, truncated, from, nowMs, *this);
-    }
-    budget -= got;
-    if (got < want) return;
+    receiveBatch(static_cast<unsigned>(n), nowMs);
   }
+  publishIoState();
+}
+
+void Worker::receiveBatch(unsigned n, int64_t nowMs) {
+  for (unsigned i = 0; i < n; i++) {
+    IoSlot& s = slots_[i];
+    s.iov.iov_len = sizeof s.buf;
+    s.msg.msg_name = &s.addr;
+    s.msg.msg_namelen = sizeof s.addr;
+    s.msg.msg_control = s.control;
+    s.msg.msg_controllen = sizeof s.control;
+    s.msg.msg_flags = 0;
+    io_.queueRecv(batchRtcp_[i] ? batchLegs_[i]->rtcpFd() : batchLegs_[i]->fd(), &s.msg);
+  }
+  io_.flush();
+  for (unsigned i = 0; i < n; i++) {
+    const int r = io_.result(i);
+    if (r < 0) continue;  // EAGAIN (raced) or a socket error: next round/tick
+    IoSlot& s = slots_[i];
+    SockAddr from = SockAddr::none();
+    socklen_t alen = s.msg.msg_namelen;
+    if (alen > sizeof from.u) alen = sizeof from.u;
+    std::memcpy(&from.u, &s.addr, alen);
+    from.len = alen;
+    const bool truncated = (s.msg.msg_flags & MSG_TRUNC) != 0;
+    if (batchRtcp_[i]) {
+      batchLegs_[i]->onRtcpDatagram(s.buf, static_cast<size_t>(r), truncated, from);
+      continue;
+    }
+    int64_t arrivalUs = -1;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&s.msg); c != nullptr; c = CMSG_NXTHDR(&s.msg, c)) {
+      if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+        timespec ts;
+        std::memcpy(&ts, CMSG_DATA(c), sizeof ts);
+        arrivalUs = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+      }
+    }
+    batchLegs_[i]->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this, arrivalUs);
+  }
+}
+
+void Worker::watch(Leg* leg, int fd, bool rtcp) {
+  if (fd < 0) return;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(leg)) | (rtcp ? 1u : 0u);
+  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_ADD, fd, &ev) == 0) rxSockets_++;
+  else bump(commandErrors);
+}
+
+void Worker::unwatch(int fd) {
+  if (fd >= 0 && epoll_ctl(rxEpollFd_, EPOLL_CTL_DEL, fd, nullptr) == 0) rxSockets_--;
+}
+
+void Worker::sendAll(int64_t nowMs) {
+  unsigned n = 0;
+  for (Leg* l = legs_; l != nullptr; l = l->next) {
+    IoSlot& s = slots_[n];
+    const size_t len = l->producePacket(*this, s.buf);
+    if (len > 0) {
+      s.iov.iov_len = len;
+      // sendmsg only reads the address.
+      s.msg.msg_name = const_cast<sockaddr*>(&l->remote().u.sa);
+      s.msg.msg_namelen = l->remote().len;
+      s.msg.msg_control = nullptr;
+      s.msg.msg_controllen = 0;
+      s.msg.msg_flags = 0;
+      io_.queueSend(l->fd(), &s.msg);
+      batchRtcp_[n] = false;
+      batchLegs_[n++] = l;
+      if (n == BatchIo::kMaxOps) {
+        flushSends(n);
+        n = 0;
+      }
+    }
+    IoSlot& r = slots_[n];
+    int fd = -1;
+    const size_t rlen = l->produceRtcp(nowMs, rtcpIntervalMs_, r.buf, fd, rtcpTo_[n]);
+    if (rlen > 0) {
+      r.iov.iov_len = rlen;
+      r.msg.msg_name = &rtcpTo_[n].u.sa;
+      r.msg.msg_namelen = rtcpTo_[n].len;
+      r.msg.msg_control = nullptr;
+      r.msg.msg_controllen = 0;
+      r.msg.msg_flags = 0;
+      io_.queueSend(fd, &r.msg);
+      batchRtcp_[n] = true;
+      batchLegs_[n++] = l;
+      if (n == BatchIo::kMaxOps) {
+        flushSends(n);
+        n = 0;
+      }
+    }
+  }
+  flushSends(n);
+}
+
+void Worker::flushSends(unsigned n) {
+  if (n == 0) return;
+  io_.flush();
+  for (unsigned i = 0; i < n; i++) {
+    if (io_.result(i) != static_cast<int>(slots_[i].iov.iov_len)) continue;
+    if (batchRtcp_[i]) bump(batchLegs_[i]->stats.rtcpSent);
+    else batchLegs_[i]->countSent(slots_[i].iov.iov_len);
+  }
+  publishIoState();
 }
 
 void Worker::drainCommands() {
@@ -235,12 +353,8 @@ void Worker::attach(Leg* leg) {
   leg->next = legs_;
   if (legs_ != nullptr) legs_->prev = leg;
   legs_ = leg;
-  if (leg->fd() >= 0) {
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.ptr = leg;
-    if (epoll_ctl(epollFd_, EPOLL_CTL_ADD, leg->fd(), &ev) != 0) bump(commandErrors);
-  }
+  watch(leg, leg->fd(), false);
+  watch(leg, leg->rtcpFd(), true);
 }
 
 void Worker::detach(Leg* leg) {
@@ -249,7 +363,8 @@ void Worker::detach(Leg* leg) {
   else legs_ = leg->next;
   if (leg->next != nullptr) leg->next->prev = leg->prev;
   leg->prev = leg->next = nullptr;
-  if (leg->fd() >= 0) epoll_ctl(epollFd_, EPOLL_CTL_DEL, leg->fd(), nullptr);
+  unwatch(leg->fd());
+  unwatch(leg->rtcpFd());
 }
 
 void Worker::apply(const Command& c) {
@@ -355,9 +470,10 @@ void Worker::apply(const Command& c) {
 
 void Worker::tick(int64_t nowMs) {
   bump(ticks);
+  receiveAll(nowMs);
   for (Leg* l = legs_; l != nullptr; l = l->next) l->pullInput(nowMs, rtpTimeoutMs_, *this);
   for (Room* r = rooms_; r != nullptr; r = r->next) mixRoom(*r, this);
-  for (Leg* l = legs_; l != nullptr; l = l->next) l->produceAndSend(*this, sendBuf_);
+  sendAll(nowMs);
 }
 
 }  // namespace media

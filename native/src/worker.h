@@ -1,25 +1,33 @@
 // A mixer thread. It owns a set of legs and rooms and, without locks or
 // allocation:
-//  - waits on epoll for its legs' UDP sockets and a 20 ms absolute timerfd
-//    (CLOCK_MONOTONIC);
-//  - drains readable sockets with recvmmsg (at most kMaxPacketsPerWakeup per
-//    leg per wakeup, so a flooding leg cannot starve the others) into each
-//    leg's jitter buffer;
-//  - on each tick: applies queued commands, pulls one frame per leg, mixes
-//    each room N-1, renders playbacks, encodes and sends one packet per leg.
+//  - sleeps on a 20 ms absolute timerfd (CLOCK_MONOTONIC): it wakes once per
+//    tick, not once per packet;
+//  - on each tick: applies queued commands, reads the readable RTP/RTCP
+//    sockets (listed by a level-triggered epoll set polled with timeout 0;
+//    one packet per socket per round, rounds bounded, so a flooding leg
+//    cannot starve the others) into the legs' jitter buffers, pulls one
+//    frame per leg, mixes each room N-1, renders playbacks, encodes and
+//    sends one packet per leg (and RTCP reports when due). Reads and sends
+//    go through BatchIo: one io_uring submission per 256 operations instead
+//    of one system call per packet.
 // Commands arrive on an SPSC ring (the JS thread is the only producer).
 // Events leave on an SPSC ring; an eventfd is written only when the consumer
 // has drained since the last signal (atomic flag), and a notifier thread turns
 // that into a thread-safe-function call.
 #pragma once
 
+#include <sys/epoll.h>
 #include <sys/socket.h>
 
 #include <atomic>
 #include <cstdint>
 #include <thread>
 
+#include <memory>
+
+#include "batch_io.h"
 #include "messages.h"
+#include "sockaddr.h"
 #include "spsc_ring.h"
 
 namespace media {
@@ -31,7 +39,6 @@ class Worker final : public EventSink {
  public:
   static constexpr size_t kCommandRing = 4096;
   static constexpr size_t kEventRing = 8192;
-  static constexpr int kBatch = 32;
   static constexpr int kMaxPacketsPerWakeup = 64;
   static constexpr uint64_t kMaxCatchUpTicks = 5;
   // Event-ring slots only ownership-carrying events may use.
@@ -81,12 +88,25 @@ class Worker final : public EventSink {
   // Records one tick's lateness (worker thread).
   void recordLateness(int64_t lateNs);
 
+  // Socket I/O backend in use (it may fall back while running) and why it is
+  // not io_uring ("" when it is). Readable from any thread.
+  bool usingIoUring() const { return usingIoUring_.load(std::memory_order_relaxed); }
+  // Before start(): RTCP report interval (0: no reports).
+  void setRtcpIntervalMs(int64_t ms) { rtcpIntervalMs_ = ms; }
+  const char* ioFallbackReason() const { return ioReason_.load(std::memory_order_relaxed); }
+
  private:
   void run();
   void drainCommands();
   void apply(const Command& c);
   void tick(int64_t nowMs);
-  void readLeg(Leg* leg, int64_t nowMs);
+  void receiveAll(int64_t nowMs);
+  void receiveBatch(unsigned n, int64_t nowMs);
+  void watch(Leg* leg, int fd, bool rtcp);
+  void unwatch(int fd);
+  void sendAll(int64_t nowMs);
+  void flushSends(unsigned n);
+  void publishIoState();
   void attach(Leg* leg);
   void detach(Leg* leg);
 
@@ -95,6 +115,9 @@ class Worker final : public EventSink {
   int epollFd_ = -1;
   int timerFd_ = -1;
   int eventFd_ = -1;
+  int rxEpollFd_ = -1;  // the legs' sockets, polled (timeout 0) at each tick
+  int rxSockets_ = 0;
+  epoll_event rxEvents_[BatchIo::kMaxOps];
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> signaled_{false};
@@ -109,13 +132,27 @@ class Worker final : public EventSink {
   OwnedEventNode* ownedTail_ = nullptr;
   int64_t nextDueNs_ = 0;  // scheduled time of the next timer expiration
 
-  // recvmmsg / send scratch, preallocated.
-  mmsghdr msgs_[kBatch];
-  iovec iovs_[kBatch];
-  sockaddr_storage addrs_[kBatch];
-  alignas(16) uint8_t bufs_[kBatch][1536];
-  alignas(16) uint8_t sendBuf_[1500];
+  // One batch of socket operations: a datagram buffer and its header each.
+  struct IoSlot {
+    msghdr msg;
+    iovec iov;
+    sockaddr_storage addr;
+    alignas(cmsghdr) uint8_t control[64];  // SO_TIMESTAMPNS
+    alignas(16) uint8_t buf[1536];
+  };
+  BatchIo io_;
+  std::unique_ptr<IoSlot[]> slots_;  // BatchIo::kMaxOps, preallocated
+  Leg* batchLegs_[BatchIo::kMaxOps];  // the leg of each slot in the batch
+  bool batchRtcp_[BatchIo::kMaxOps];  // ... and whether it is its RTCP socket
+  SockAddr rtcpTo_[BatchIo::kMaxOps];  // RTCP destinations of the send batch
+  int64_t rtcpIntervalMs_ = 5000;
+  std::atomic<bool> usingIoUring_{false};
+  std::atomic<const char*> ioReason_{""};
 };
+
+// MEDIA_IO_URING=0 in the environment turns io_uring off (comparisons,
+// kernels where it misbehaves).
+bool ioUringWanted();
 
 int64_t monotonicMs();
 int64_t monotonicNs();

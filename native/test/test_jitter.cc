@@ -42,17 +42,25 @@ TEST(jitter_prefetch_then_in_order) {
 }
 
 TEST(jitter_reorder) {
+  // One packet per 20 ms; 0 and 320 each arrive a tick late, after their
+  // successor. put() calls between get()s are the packets read at that tick.
   JB jb;
   int16_t out[160];
-  put(jb, 160);  // second packet first
+  CHECK(jb.get(out) == JB::Frame::Silence);  // tick 0: 0 is late
+  put(jb, 160);  // tick 1: the second packet first
   put(jb, 0);    // then the first (before playout started)
-  put(jb, 480);
+  CHECK(jb.get(out) == JB::Frame::Audio);
+  CHECK(frameIs(out, 0));
+  CHECK(jb.get(out) == JB::Frame::Audio);  // tick 2: 320 is late
+  CHECK(frameIs(out, 160));
+  put(jb, 480);  // tick 3
   put(jb, 320);
-  for (uint32_t ts = 0; ts <= 480; ts += 160) {
-    CHECK(jb.get(out) == JB::Frame::Audio);
-    CHECK(frameIs(out, ts));
-  }
+  CHECK(jb.get(out) == JB::Frame::Audio);
+  CHECK(frameIs(out, 320));
+  CHECK(jb.get(out) == JB::Frame::Audio);
+  CHECK(frameIs(out, 480));
   CHECK_EQ(jb.concealed, 0u);
+  CHECK_EQ(jb.dropped + jb.inserted, 0u);
 }
 
 TEST(jitter_duplicates_dropped) {
@@ -73,16 +81,19 @@ TEST(jitter_loss_concealed) {
   JB jb;
   int16_t out[160];
   put(jb, 0);
+  CHECK(jb.get(out) == JB::Frame::Silence);  // prefetch
   put(jb, 160);
+  CHECK(jb.get(out) == JB::Frame::Audio);
+  CHECK(frameIs(out, 0));
   // 320 lost
+  CHECK(jb.get(out) == JB::Frame::Audio);
+  CHECK(frameIs(out, 160));
   put(jb, 480);
-  put(jb, 640);
-  CHECK(jb.get(out) == JB::Frame::Audio);
-  CHECK(jb.get(out) == JB::Frame::Audio);
   CHECK(jb.get(out) == JB::Frame::Concealed);
   // -6 dB copy of the previous frame
   const auto prev = samplesFor(160, 160);
   CHECK_EQ(out[10], static_cast<int16_t>(prev[10] >> 1));
+  put(jb, 640);
   CHECK(jb.get(out) == JB::Frame::Audio);
   CHECK(frameIs(out, 480));
   CHECK_EQ(jb.concealed, 1u);
@@ -91,32 +102,29 @@ TEST(jitter_loss_concealed) {
 }
 
 TEST(jitter_ptime_30_and_10) {
-  JB jb;
   int16_t out[160];
-  uint32_t putTs = 0, getTs = 0;
-  // 30 ms packets (240 samples), steady state: put 2 (60 ms) per 3 gets.
-  put(jb, putTs, 240);
-  putTs += 240;
-  put(jb, putTs, 240);
-  putTs += 240;
-  for (int round = 0; round < 20; round++) {
-    for (int g = 0; g < 3; g++) {
-      CHECK(jb.get(out) == JB::Frame::Audio);
+  for (int ptime : {30, 10}) {
+    JB jb;
+    const int per = ptime * 8;
+    uint32_t next = 0;       // next packet's timestamp
+    int64_t sentAtMs = 0;    // its send time
+    int firstAudio = -1;
+    uint32_t getTs = 0;
+    for (int tick = 0; tick < 100; tick++) {
+      for (; sentAtMs <= tick * 20; sentAtMs += ptime, next += static_cast<uint32_t>(per)) put(jb, next, per);
+      const JB::Frame f = jb.get(out);
+      if (firstAudio < 0 && f == JB::Frame::Audio) firstAudio = tick;
+      if (firstAudio < 0) {
+        CHECK(f == JB::Frame::Silence);
+        continue;
+      }
+      CHECK(f == JB::Frame::Audio);
       CHECK(frameIs(out, getTs));
       getTs += 160;
     }
-    put(jb, putTs, 240);
-    putTs += 240;
-    put(jb, putTs, 240);
-    putTs += 240;
-  }
-  CHECK_EQ(jb.concealed, 0u);
-  // 10 ms packets
-  JB jb2;
-  for (uint32_t ts = 0; ts < 480; ts += 80) put(jb2, ts, 80);
-  for (uint32_t ts = 0; ts < 480; ts += 160) {
-    CHECK(jb2.get(out) == JB::Frame::Audio);
-    CHECK(frameIs(out, ts));
+    CHECK(firstAudio >= 0 && firstAudio <= 3);
+    CHECK_EQ(jb.concealed, 0u);
+    CHECK_EQ(jb.dropped + jb.inserted, 0u);
   }
 }
 
@@ -129,8 +137,11 @@ TEST(jitter_depth_bounded) {
   CHECK(depth <= 1600 && depth >= 320);
   CHECK(jb.overflows > 0);
   CHECK(jb.get(out) == JB::Frame::Audio);
-  // Playout resumed near the newest data, not at the start.
-  CHECK(frameIs(out, 8000u - static_cast<uint32_t>(depth)));
+  // Playout resumed near the newest data, not at the start (a frame or two
+  // more may be dropped: the burst looks like far more delay than needed).
+  const uint32_t played = static_cast<uint32_t>(out[0] - 1);
+  CHECK(played >= 8000u - static_cast<uint32_t>(depth) && played + 160 <= 8000u);
+  CHECK(frameIs(out, played));
 }
 
 TEST(jitter_pause_rebases_and_ts_jump) {
@@ -162,12 +173,14 @@ TEST(jitter_timestamp_wraparound) {
   int16_t out[160];
   const uint32_t start = 0xFFFFFFFFu - 200;
   put(jb, start);
-  put(jb, start + 160);
-  put(jb, start + 320);
-  CHECK(jb.get(out) == JB::Frame::Audio);
-  CHECK(jb.get(out) == JB::Frame::Audio);
-  CHECK(jb.get(out) == JB::Frame::Audio);
+  CHECK(jb.get(out) == JB::Frame::Silence);
+  for (uint32_t i = 1; i <= 3; i++) {
+    put(jb, start + 160 * i);
+    CHECK(jb.get(out) == JB::Frame::Audio);
+    CHECK(frameIs(out, start + 160 * (i - 1)));
+  }
   CHECK_EQ(jb.concealed, 0u);
+  CHECK_EQ(jb.dropped + jb.inserted, 0u);
 }
 
 TEST(jitter_invalid_input) {

@@ -68,6 +68,7 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
   constructor(options: MediaEngineOptions) {
     const workerThreads = options.workerThreads ?? 1;
     const rtpTimeoutMs = options.rtpTimeoutMs ?? 30_000;
+    const rtcpIntervalMs = options.rtcpIntervalMs ?? 5000;
     const maxTalkers = options.maxTalkers ?? 4;
     const { rtpPortMin, rtpPortMax } = options;
     if (!Number.isInteger(rtpPortMin) || !Number.isInteger(rtpPortMax) || rtpPortMin < 1 || rtpPortMax > 65535 || rtpPortMin > rtpPortMax) {
@@ -80,13 +81,17 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
       throw new MediaInvalidArgumentError('rtpTimeoutMs must be a non-negative integer');
     }
     validateMaxTalkers(maxTalkers);
-    this.options = { bindAddress: options.bindAddress, rtpPortMin, rtpPortMax, workerThreads, rtpTimeoutMs, maxTalkers };
+    if (!Number.isInteger(rtcpIntervalMs) || rtcpIntervalMs < 0) {
+      throw new MediaInvalidArgumentError('rtcpIntervalMs must be a non-negative integer');
+    }
+    this.options = { bindAddress: options.bindAddress, rtpPortMin, rtpPortMax, workerThreads, rtpTimeoutMs, maxTalkers, rtcpIntervalMs };
     this.#logger = options.logger?.child({ component: 'media' });
     this.#addon = loadNative();
     this.native = callNative(
       () => new this.#addon.NativeEngine({ ...this.options }, () => this.#drain()),
     );
     this.#logger?.info({ ...this.options }, 'media engine started');
+    this.#logIoBackend();
   }
 
   get closed(): boolean {
@@ -147,6 +152,7 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
         codec: options.codec,
         payloadType,
         ...(tePt === undefined ? {} : { telephoneEventPayloadType: tePt }),
+        ...(options.rtcpMux === true ? { rtcpMux: true } : {}),
       }),
     );
     const leg = new MediaLeg(this, {
@@ -157,6 +163,7 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
       telephoneEventPayloadType: tePt,
       localAddress: info.address,
       localPort: info.port,
+      localRtcpPort: info.rtcpPort,
       logger: this.#logger?.child({ callId: options.callId, legId: info.id }),
     });
     this.#legs.set(leg.id, leg);
@@ -327,6 +334,13 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
       }
     }
     if (firstError !== undefined) throw firstError;
+  }
+
+  /** Says once, at start, whether RTP goes through batched io_uring I/O or the slower per-packet fallback, and why. */
+  #logIoBackend(): void {
+    const { ioBackend, ioFallbackReason } = callNative(() => this.native.stats());
+    if (ioBackend === 'io_uring') this.#logger?.info({ ioBackend }, 'media I/O batched through io_uring');
+    else this.#logger?.warn({ ioBackend, reason: ioFallbackReason }, 'media I/O falls back to one system call per packet');
   }
 
   #assertOpen(): void {

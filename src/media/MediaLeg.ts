@@ -31,6 +31,8 @@ export interface MediaLegInit {
   telephoneEventPayloadType: number | undefined;
   localAddress: string;
   localPort: number;
+  /** RTCP port (RTP port + 1); 0 with rtcp-mux. */
+  localRtcpPort?: number;
   logger: Logger | undefined;
 }
 
@@ -57,6 +59,8 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
   /** Address and even port of the leg's RTP socket (put these in the SDP). */
   readonly localAddress: string;
   readonly localPort: number;
+  /** RTCP port (localPort + 1, for an a=rtcp line), or 0 with rtcp-mux (RTCP on localPort). */
+  readonly localRtcpPort: number;
 
   readonly #owner: MediaLegOwner;
   readonly #logger: Logger | undefined;
@@ -82,6 +86,7 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     this.telephoneEventPayloadType = init.telephoneEventPayloadType;
     this.localAddress = init.localAddress;
     this.localPort = init.localPort;
+    this.localRtcpPort = init.localRtcpPort ?? 0;
     this.#logger = init.logger;
   }
 

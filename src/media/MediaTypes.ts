@@ -37,6 +37,8 @@ export interface MediaEngineOptions {
    * 1..32, default 4. Per room: `createRoom({ maxTalkers })`.
    */
   maxTalkers?: number;
+  /** RTCP sender/receiver report interval per leg (randomized 0.5-1.5x, RFC 3550); 0 sends none. Default 5000. */
+  rtcpIntervalMs?: number;
   logger?: Logger;
 }
 
@@ -78,6 +80,12 @@ export interface MediaLegOptions {
   telephoneEventPayloadType?: number;
   /** Where to send RTP; may be set later with `setRemote`. */
   remote?: RemoteEndpoint;
+  /**
+   * RTCP on the RTP port (RFC 5761), when the peer offered a=rtcp-mux.
+   * Otherwise the leg also binds the next port (RTP port + 1) for RTCP and
+   * sends its reports to the remote's port + 1.
+   */
+  rtcpMux?: boolean;
 }
 
 export type DtmfSource = 'rfc4733' | 'inband' | 'sip-info';
@@ -178,6 +186,35 @@ export interface LegStats {
   dtmfInband: number;
   /** 20 ms frames of the leg's audio kept out of the room because they carried (or surrounded) a key press. */
   framesDtmfGated: number;
+  /** Audio the jitter buffer held when it played the last frame (that frame included): the delay it adds now. */
+  jitterBufferMs: number;
+  /** Delay the adaptive jitter buffer aims for beyond the fastest packets' transit; follows measured arrival jitter. */
+  jitterTargetMs: number;
+  /** 20 ms frames the jitter buffer inserted (delay grew: jitter rose, or the sender's clock is slow). */
+  jitterFramesInserted: number;
+  /** 20 ms frames the jitter buffer skipped (delay shrank: jitter fell, or the sender's clock is fast). */
+  jitterFramesDropped: number;
+  /** Audio packets that arrived after their time had been played. */
+  packetsLate: number;
+  /** RTP bytes (headers included). */
+  bytesReceived: number;
+  bytesSent: number;
+  /** RFC 3550 cumulative loss of the remote's audio stream (expected - received; duplicates can make it negative). */
+  packetsLost: number;
+  /** Fraction (0-1) of the remote's packets lost over the interval of our last RTCP report. */
+  fractionLost: number;
+  /** RFC 3550 interarrival jitter of the remote's stream, from kernel receive times. */
+  jitterMs: number;
+  rtcpSent: number;
+  rtcpReceived: number;
+  /** RTCP datagrams that failed RFC 3550 validation; dropped. */
+  rtcpMalformed: number;
+  /** What the peer's last report says about our stream. */
+  remotePacketsLost: number;
+  remoteFractionLost: number;
+  remoteJitterMs: number;
+  /** Round-trip time from the peer's report on our last SR (LSR/DLSR); null until one arrived. */
+  rttMs: number | null;
 }
 
 /** Histogram of tick lateness (tick start minus its scheduled time). */

@@ -21,6 +21,8 @@ export interface NativeLegInfo {
   id: number;
   address: string;
   port: number;
+  /** 0 with rtcp-mux. */
+  rtcpPort: number;
 }
 
 export interface NativeLegStats {
@@ -34,6 +36,23 @@ export interface NativeLegStats {
   dtmfSuppressed: number;
   dtmfInband: number;
   framesDtmfGated: number;
+  jitterBufferMs: number;
+  jitterTargetMs: number;
+  jitterFramesInserted: number;
+  jitterFramesDropped: number;
+  packetsLate: number;
+  bytesReceived: number;
+  bytesSent: number;
+  packetsLost: number;
+  fractionLost: number;
+  jitterMs: number;
+  rtcpSent: number;
+  rtcpReceived: number;
+  rtcpMalformed: number;
+  remotePacketsLost: number;
+  remoteFractionLost: number;
+  remoteJitterMs: number;
+  rttMs: number | null;
 }
 
 export interface NativeEngineStats {
@@ -52,6 +71,10 @@ export interface NativeEngineStats {
   tickLatenessCounts: number[];
   /** Same counts, in the shape MediaEngineStats exposes. */
   tickLatenessHistogramUs: { bucketUs: 100; counts: number[] };
+  /** Socket I/O of the mixer threads: batched through io_uring, or one system call per packet. */
+  ioBackend: 'io_uring' | 'syscalls';
+  /** Why not io_uring ('' when it is). */
+  ioFallbackReason: string;
 }
 
 export type NativeEvent =
@@ -77,10 +100,11 @@ export interface NativeEngineOptions {
   workerThreads: number;
   rtpTimeoutMs: number;
   maxTalkers: number;
+  rtcpIntervalMs: number;
 }
 
 export interface NativeEngine {
-  createLeg(options: { codec: string; payloadType: number; telephoneEventPayloadType?: number }): NativeLegInfo;
+  createLeg(options: { codec: string; payloadType: number; telephoneEventPayloadType?: number; rtcpMux?: boolean }): NativeLegInfo;
   setRemote(legId: number, address: string, port: number): void;
   play(legId: number, sounds: NativeSound[], interruptible: boolean, queue?: boolean): number;
   /** An announcement to the whole room (playbackDone carries roomId, legId 0). */
