@@ -3,18 +3,26 @@
  * call-out, over real HTTP with real sipp callers: muting a number takes
  * its tone out of what the other caller hears, unmuting brings it back,
  * kicking a number hangs it up with BYE. Bad numbers, unknown numbers and
- * a bridge without outbound calls get 4xx/503 answers naming the problem.
+ * get 4xx answers naming the problem; an attendee called out (sipp behind
+ * the outbound trunk) joins with the role and name asked for.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toneAmplitude } from '../support/audio.js';
 import { CallerMedia } from '../support/callerMedia.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller, type SippRun } from '../support/sipp.js';
+import { answeringCallee, runCallee } from '../support/sippCallee.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { apiClient } from './apiClient.js';
 
 const PORTS = { sip: 25870, http: 25970, rtpMin: 24950, rtpMax: 24999 };
+/** sipp as the attendee the API calls out, behind the outbound trunk. */
+const CALLEE = { sipPort: 25875, mediaPort: 24900, sinkPort: 24904 };
+const CALLEE_HZ = 1500;
 const ADMIN: [string, string] = ['admin', 'callers-test-password'];
 const HEARD = 1500;
 const NOT_HEARD = 300;
@@ -22,16 +30,26 @@ const NOT_HEARD = 300;
 let server: TestServer;
 let media: CallerMedia;
 let api: ReturnType<typeof apiClient>;
+let dir: string;
 
 beforeAll(async () => {
   media = new CallerMedia();
-  server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });
+  dir = mkdtempSync(join(tmpdir(), 'callout-'));
+  server = await startTestServer(
+    PORTS,
+    (config) => {
+      const trunk = config.trunks.find((t) => t.outbound)!;
+      trunk.outbound!.proxy = { host: '127.0.0.1', port: CALLEE.sipPort, transport: 'udp' };
+    },
+    { ADMIN_PASSWORD: ADMIN[1] },
+  );
   api = apiClient(PORTS.http, ADMIN);
 });
 
 afterAll(async () => {
   await server?.stop();
   media?.remove();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 const callers = [
@@ -116,11 +134,28 @@ describe('actions by caller number and attendee call-out', () => {
       expect(extra.status).toBe(422);
       expect(extra.json.errors[0].field).toBe('ring');
       expect((await api('POST', '/conference/v1/meetings/4242/calls', { body: { number: '15551230003' } })).status).toBe(404);
-      const unwired = await api('POST', '/conference/v1/meetings/1000/calls', { body: { number: '+15551230003', role: 3 } });
-      expect(unwired.status).toBe(503);
-      expect(unwired.json.errors[0].message).toMatch(/outbound calls are not configured/);
-
-      expect((await api('DELETE', '/conference/v1/meetings/1000')).status).toBe(204);
+      // An answering attendee (sipp as the outbound trunk's far end) joins as a listener with its name:
+      // it hears anna, and nobody hears it.
+      const calleeSink = await RtpSink.open(CALLEE.sinkPort);
+      const callee = runCallee(answeringCallee(CALLEE.sinkPort, media.tone('callee', CALLEE_HZ), 500), CALLEE, dir);
+      try {
+        const placed = await api('POST', '/conference/v1/meetings/1000/calls', { body: { number: '+15551230003', role: 3, customName: 'Carla' } });
+        expect(placed.status, placed.text).toBe(202);
+        const joined = () => server.app.conferenceManager.getMeeting(1000)?.participants.find((p) => p.callId === placed.json.callId);
+        await waitFor(() => joined() !== undefined, 20_000, 'the attendee to answer and join', [runs[0]!]);
+        expect(joined()).toMatchObject({ role: 'listener', customName: 'Carla', caller: '+15551230003' });
+        await sleep(1500);
+        const since = Date.now();
+        await sleep(1500);
+        expect(toneAmplitude(calleeSink.samplesSince(since), callers[0]!.frequency)).toBeGreaterThan(HEARD);
+        expect(toneAmplitude(sinks[0]!.samplesSince(since), CALLEE_HZ)).toBeLessThan(NOT_HEARD);
+        expect((await api('DELETE', '/conference/v1/meetings/1000')).status).toBe(204);
+        const calleeResult = await callee.done; // our BYE ended its scenario
+        expect(calleeResult.code, calleeResult.output).toBe(0);
+      } finally {
+        callee.process.kill();
+        calleeSink.close();
+      }
       const anna = await runs[0]!.done;
       expect(anna.code, anna.errors + anna.output.slice(-2000)).toBe(0);
     } finally {

@@ -34,10 +34,14 @@ describe('subscriber callbacks and DID groups in the store', () => {
     expect(moved.callback).toEqual({ id: firstId, url: 'http://127.0.0.1/a2', secret: 't'.repeat(16) });
     const withB = store.updateSubscriber(b.sid, { callback: { url: 'http://127.0.0.1/b', secret: 'u'.repeat(16) } })!;
     expect(withB.callback!.id).not.toBe(firstId);
-    expect(store.listSubscriberCallbacks()).toEqual([
-      { sid: a.sid, role: 'user', url: 'http://127.0.0.1/a2', secret: 't'.repeat(16) },
-      { sid: b.sid, role: 'operator', url: 'http://127.0.0.1/b', secret: 'u'.repeat(16) },
-    ]);
+    // Listed by creation time, then sid: a and b may share a millisecond, so compare as a set.
+    const bySid = (x: { sid: string }, y: { sid: string }) => x.sid.localeCompare(y.sid);
+    expect([...store.listSubscriberCallbacks()].sort(bySid)).toEqual(
+      [
+        { sid: a.sid, role: 'user', url: 'http://127.0.0.1/a2', secret: 't'.repeat(16) },
+        { sid: b.sid, role: 'operator', url: 'http://127.0.0.1/b', secret: 'u'.repeat(16) },
+      ].sort(bySid),
+    );
     // Other changes leave the callback alone; null removes it.
     expect(store.updateSubscriber(a.sid, { firstName: 'Ann' })!.callback!.url).toBe('http://127.0.0.1/a2');
     expect(store.updateSubscriber(a.sid, { callback: null })!.callback).toBeNull();
