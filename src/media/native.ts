@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LegStats } from './MediaTypes.js';
 
 export interface NativeSound {
   readonly durationMs: number;
@@ -23,36 +24,6 @@ export interface NativeLegInfo {
   port: number;
   /** 0 with rtcp-mux. */
   rtcpPort: number;
-}
-
-export interface NativeLegStats {
-  packetsReceived: number;
-  packetsSent: number;
-  packetsMalformed: number;
-  packetsFromStrangers: number;
-  packetsUnknownPayload: number;
-  framesConcealed: number;
-  dtmfEvents: number;
-  dtmfSuppressed: number;
-  dtmfInband: number;
-  framesDtmfGated: number;
-  jitterBufferMs: number;
-  jitterTargetMs: number;
-  jitterFramesInserted: number;
-  jitterFramesDropped: number;
-  packetsLate: number;
-  bytesReceived: number;
-  bytesSent: number;
-  packetsLost: number;
-  fractionLost: number;
-  jitterMs: number;
-  rtcpSent: number;
-  rtcpReceived: number;
-  rtcpMalformed: number;
-  remotePacketsLost: number;
-  remoteFractionLost: number;
-  remoteJitterMs: number;
-  rttMs: number | null;
 }
 
 export interface NativeEngineStats {
@@ -130,7 +101,7 @@ export interface NativeEngine {
   hold(legId: number, music: NativeSound[]): void;
   unhold(legId: number): void;
   setSending(legId: number, sending: boolean): void;
-  legStats(legId: number): NativeLegStats;
+  legStats(legId: number): LegStats;
   stats(): NativeEngineStats;
   /** Pending events from the mixer threads; [] once closed. */
   drainEvents(): NativeEvent[];
