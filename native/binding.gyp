@@ -5,6 +5,7 @@
       "sources": [
         "src/addon.cc",
         "src/audio_codec.cc",
+        "src/concealer.cc",
         "src/batch_io.cc",
         "src/engine.cc",
         "src/g711.cc",
@@ -13,6 +14,7 @@
         "src/leg.cc",
         "src/mix.cc",
         "src/notifier.cc",
+        "src/opus_codec.cc",
         "src/recorder.cc",
         "src/resampler.cc",
         "src/rfc4733.cc",
@@ -29,9 +31,9 @@
       "defines": [ "NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED" ],
       "cflags!": [ "-fno-exceptions", "-fno-rtti" ],
       "cflags_cc!": [ "-fno-exceptions", "-fno-rtti", "-std=gnu++17", "-std=gnu++20" ],
-      "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-O2", "-fexceptions" ],
+      "cflags_cc": [ "-std=c++17", "-Wall", "-Wextra", "-O3", "-fexceptions" ],
       "ldflags": [ "-pthread" ],
-      "libraries": [ "-lspandsp", "-lspeexdsp", "-lm" ]
+      "libraries": [ "-lspandsp", "-lspeexdsp", "-lopus", "-lm" ]
     }
   ]
 }

@@ -187,6 +187,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
                        {
                            InstanceMethod<&NativeEngine::CreateLeg>("createLeg"),
                            InstanceMethod<&NativeEngine::SetRemote>("setRemote"),
+                           InstanceMethod<&NativeEngine::SetCodec>("setCodec"),
                            InstanceMethod<&NativeEngine::Play>("play"),
                            InstanceMethod<&NativeEngine::StopPlayback>("stopPlayback"),
                            InstanceMethod<&NativeEngine::SendDigits>("sendDigits"),
@@ -280,12 +281,7 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     if (info.Length() < 1 || !info[0].IsObject()) throwError(env, "EINVAL", "createLeg(options)");
     Napi::Object o = info[0].As<Napi::Object>();
     media::LegParams p;
-    Napi::Value codec = o.Get("codec");
-    const std::string c = codec.IsString() ? codec.As<Napi::String>().Utf8Value() : "";
-    if (c == "PCMU") p.codec = media::Codec::PCMU;
-    else if (c == "PCMA") p.codec = media::Codec::PCMA;
-    else if (c == "G722") p.codec = media::Codec::G722;
-    else throwError(env, "EINVAL", "unsupported codec '" + c + "'");
+    p.codec = codecArg(env, o.Get("codec"));
     p.payloadType = optInt(o, "payloadType", -1);
     p.telephoneEventPayloadType = optInt(o, "telephoneEventPayloadType", -1);
     Napi::Value mux = o.Get("rtcpMux");
@@ -299,6 +295,25 @@ class NativeEngine : public Napi::ObjectWrap<NativeEngine> {
     r.Set("port", Napi::Number::New(env, li.port));
     r.Set("rtcpPort", Napi::Number::New(env, li.rtcpPort));
     return r;
+  }
+
+  static media::Codec codecArg(Napi::Env env, Napi::Value codec) {
+    const std::string c = codec.IsString() ? codec.As<Napi::String>().Utf8Value() : "";
+    if (c == "PCMU") return media::Codec::PCMU;
+    if (c == "PCMA") return media::Codec::PCMA;
+    if (c == "G722") return media::Codec::G722;
+    if (c == "opus") return media::Codec::Opus;
+    throwError(env, "EINVAL", "unsupported codec '" + c + "'");
+    return media::Codec::PCMU;
+  }
+
+  Napi::Value SetCodec(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    const uint32_t id = argU32(info, 0, "legId");
+    if (info.Length() < 3) throwError(env, "EINVAL", "setCodec(legId, codec, payloadType)");
+    const media::Codec codec = codecArg(env, info[1]);
+    const uint32_t pt = argU32(info, 2, "payloadType");
+    return run(env, [&](Engine& e) { e.setCodec(id, codec, static_cast<int>(pt)); });
   }
 
   Napi::Value SetRemote(const Napi::CallbackInfo& info) {

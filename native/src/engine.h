@@ -129,6 +129,8 @@ class Engine {
 
   LegInfo createLeg(const LegParams& params);
   void setRemote(uint32_t legId, const std::string& address, int port);
+  // The codec a re-negotiation settled on (the leg's telephone-event PT stays).
+  void setCodec(uint32_t legId, Codec codec, int payloadType);
   // queue: after the current playback and those already queued; else
   // replaces them (their PlaybackDone report interrupted).
   uint32_t play(uint32_t legId, std::vector<SoundPtr> sounds, bool interruptible, bool queue = false);
@@ -190,6 +192,7 @@ class Engine {
     int worker = 0;
     bool migrating = false;
     bool closing = false;  // closed while migrating; freed after replay
+    bool opusGiven = false;  // the leg has Opus state (at most one is ever handed over)
     std::vector<Command> pending;  // held while migrating (Join resolved by roomId on replay)
   };
   struct RoomHandle {

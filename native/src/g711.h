@@ -6,13 +6,17 @@
 
 namespace media {
 
-// G722 is not G.711, but the enum lives here with the codecs' common
-// facts; the per-leg G.722 state is in audio_codec.h.
-enum class Codec : uint8_t { PCMU = 0, PCMA = 1, G722 = 2 };
+// G722 and Opus are not G.711, but the enum lives here with the codecs'
+// common facts; the per-leg codec state is in audio_codec.h.
+enum class Codec : uint8_t { PCMU = 0, PCMA = 1, G722 = 2, Opus = 3 };
 
-// Audio sample rate of a codec (G.722: 16 kHz audio on an 8 kHz RTP clock,
-// RFC 3551 4.5.2; all three send one payload byte per RTP clock tick).
-inline int codecRate(Codec c) { return c == Codec::G722 ? 16000 : 8000; }
+// Audio sample rate of a codec as the leg runs it (G.722: 16 kHz audio on an
+// 8 kHz RTP clock, RFC 3551 4.5.2; Opus: run at 16 kHz, wideband like G.722).
+inline int codecRate(Codec c) { return c == Codec::G722 || c == Codec::Opus ? 16000 : 8000; }
+// RTP clock ticks per 20 ms frame (Opus: 48 kHz clock, RFC 7587).
+inline uint32_t rtpTicksPerFrame(Codec c) { return c == Codec::Opus ? 960 : 160; }
+// Codecs with state in each direction: every leg encodes its own stream.
+inline bool codecStateful(Codec c) { return c == Codec::G722 || c == Codec::Opus; }
 
 namespace g711 {
 

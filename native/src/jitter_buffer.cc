@@ -1,19 +1,48 @@
 #include "jitter_buffer.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace media {
 namespace {
 constexpr uint32_t kMask = JitterBuffer::kCap - 1;
 inline int32_t tsDiff(uint32_t a, uint32_t b) { return static_cast<int32_t>(a - b); }
+// Bits idx..idx+n-1 of one 64-bit word (b = idx & 63, b + n <= 64).
+inline uint64_t wordMask(uint32_t b, uint32_t n) { return (n >= 64 ? ~0ull : ((1ull << n) - 1)) << b; }
 }  // namespace
+
+// The filled flags are a bitset (512 bytes a leg instead of 4 KiB of
+// bytes): the mixer touches every leg's buffer each tick, and what it
+// touches has to come from memory, so less is faster.
+JitterBuffer::Fill JitterBuffer::rangeFill(uint32_t idx, int n) const {
+  bool any = false, all = true;
+  const uint32_t end = idx + static_cast<uint32_t>(n);
+  while (idx < end) {
+    const uint32_t b = idx & 63, take = std::min<uint32_t>(64 - b, end - idx);
+    const uint64_t m = wordMask(b, take), w = filled_[idx >> 6] & m;
+    any = any || w != 0;
+    all = all && w == m;
+    idx += take;
+  }
+  return all ? Fill::All : any ? Fill::Some : Fill::None;
+}
+
+void JitterBuffer::markRange(uint32_t idx, int n, bool on) {
+  const uint32_t end = idx + static_cast<uint32_t>(n);
+  while (idx < end) {
+    const uint32_t b = idx & 63, take = std::min<uint32_t>(64 - b, end - idx);
+    if (on) filled_[idx >> 6] |= wordMask(b, take);
+    else filled_[idx >> 6] &= ~wordMask(b, take);
+    idx += take;
+  }
+}
 
 JitterBuffer::JitterBuffer(int prefetch, int maxDepth)
     : prefetch_(prefetch), maxDepth_(maxDepth) {
   if (maxDepth_ > kCap - 2 * kMaxPacket) maxDepth_ = kCap - 2 * kMaxPacket;
   if (prefetch_ > maxDepth_ - kFrame) prefetch_ = maxDepth_ - kFrame;
   if (prefetch_ < 0) prefetch_ = 0;
-  minDelay_ = prefetch_ > kFrame ? prefetch_ - kFrame : 0;
+  minDelay_ = prefetchMinDelay_ = prefetch_ > kFrame ? prefetch_ - kFrame : 0;
   target_ = minDelay_;
   std::memset(samples_, 0, sizeof samples_);
   std::memset(filled_, 0, sizeof filled_);
@@ -25,6 +54,13 @@ void JitterBuffer::reset() {
   state_ = State::Empty;
   concealRun_ = 0;
   resetBase();
+}
+
+void JitterBuffer::setMinimumDelay(int samples) {
+  int floor = samples > prefetchMinDelay_ ? samples : prefetchMinDelay_;
+  if (floor > maxDepth_ - 2 * kFrame) floor = maxDepth_ - 2 * kFrame;
+  minDelay_ = floor;
+  if (target_ < minDelay_) target_ = minDelay_;
 }
 
 void JitterBuffer::resetBase() {
@@ -70,7 +106,7 @@ bool JitterBuffer::frameQuiet(uint32_t from) const {
   int64_t sum = 0;
   for (int i = 0; i < kFrame; i++) {
     const uint32_t idx = (from + static_cast<uint32_t>(i)) & kMask;
-    if (filled_[idx]) sum += samples_[idx] < 0 ? -samples_[idx] : samples_[idx];
+    if (filled(idx)) sum += samples_[idx] < 0 ? -samples_[idx] : samples_[idx];
   }
   return sum < static_cast<int64_t>(kQuietAbs) * kFrame;
 }
@@ -103,17 +139,39 @@ void JitterBuffer::clearRange(uint32_t from, uint32_t to) {
     std::memset(filled_, 0, sizeof filled_);
     return;
   }
-  for (int32_t i = 0; i < n; i++) filled_[(from + static_cast<uint32_t>(i)) & kMask] = 0;
+  while (n > 0) {
+    const uint32_t idx = from & kMask;
+    int seg = n < kCap - static_cast<int32_t>(idx) ? n : kCap - static_cast<int32_t>(idx);
+    markRange(idx, seg, false);
+    from += static_cast<uint32_t>(seg);
+    n -= seg;
+  }
 }
 
 bool JitterBuffer::write(uint32_t timestamp, const int16_t* samples, int count) {
   bool any = false;
-  for (int i = 0; i < count; i++) {
-    const uint32_t idx = (timestamp + static_cast<uint32_t>(i)) & kMask;
-    if (filled_[idx]) continue;
-    filled_[idx] = 1;
-    samples_[idx] = samples[i];
-    any = true;
+  // The ring wraps at most once within a packet: two contiguous segments.
+  // The usual segment is all new (nothing filled yet): copied in one go;
+  // only a duplicate or overlap takes the per-sample path.
+  int done = 0;
+  while (done < count) {
+    const uint32_t idx = (timestamp + static_cast<uint32_t>(done)) & kMask;
+    int seg = count - done;
+    if (seg > kCap - static_cast<int>(idx)) seg = kCap - static_cast<int>(idx);
+    const size_t n = static_cast<size_t>(seg);
+    if (rangeFill(idx, seg) == Fill::None) {
+      std::memcpy(samples_ + idx, samples + done, n * sizeof(int16_t));
+      markRange(idx, seg, true);
+      any = true;
+    } else {
+      for (int i = 0; i < seg; i++) {
+        if (filled(idx + static_cast<uint32_t>(i))) continue;
+        setFilled(idx + static_cast<uint32_t>(i), true);
+        samples_[idx + static_cast<uint32_t>(i)] = samples[done + i];
+        any = true;
+      }
+    }
+    done += seg;
   }
   const uint32_t end = timestamp + static_cast<uint32_t>(count);
   if (tsDiff(end, newestTs_) > 0) newestTs_ = end;
@@ -187,14 +245,66 @@ JitterBuffer::Frame JitterBuffer::get(int16_t* out) {
 
 void JitterBuffer::updateTarget() {
   int t = peakQ8_ >> 8;
+  // Packets are stamped at the tick, so a sender whose packets sometimes
+  // slip past a tick shows a jitter of one frame, decaying from there. A
+  // target strictly between 0 and one frame would change nothing (playout
+  // moves by whole frames), so a peak above a quarter frame counts as one
+  // frame: the buffer then really takes the extra frame (an insertion) and
+  // keeps it for ~7 s, instead of concealing at every slip.
+  if (t > kFrame / 4 && t < kFrame) t = kFrame;
   if (t < minDelay_) t = minDelay_;
   if (t > kMaxDelay) t = kMaxDelay;
   if (t > maxDepth_ - 2 * kFrame) t = maxDepth_ - 2 * kFrame;
   target_ = t;
 }
 
+bool JitterBuffer::peekNext(int16_t* out) const {
+  if (state_ != State::Playing) return false;
+  for (int i = 0; i < kFrame; i++) {
+    const uint32_t idx = (playTs_ + static_cast<uint32_t>(i)) & kMask;
+    if (!filled(idx)) return false;
+    out[i] = samples_[idx];
+  }
+  return true;
+}
+
+int JitterBuffer::take(uint32_t from, int16_t* out) {
+  // Two contiguous segments at most; a whole segment present (the usual
+  // case) or absent is copied or zeroed in one go.
+  int have = 0;
+  int done = 0;
+  while (done < kFrame) {
+    const uint32_t idx = (from + static_cast<uint32_t>(done)) & kMask;
+    int seg = kFrame - done;
+    if (seg > kCap - static_cast<int>(idx)) seg = kCap - static_cast<int>(idx);
+    const size_t n = static_cast<size_t>(seg);
+    const Fill present = rangeFill(idx, seg);
+    if (present == Fill::All) {
+      std::memcpy(out + done, samples_ + idx, n * sizeof(int16_t));
+      markRange(idx, seg, false);
+      have += seg;
+    } else if (present == Fill::None) {
+      std::memset(out + done, 0, n * sizeof(int16_t));
+    } else {
+      for (int i = 0; i < seg; i++) {
+        const uint32_t k = idx + static_cast<uint32_t>(i);
+        if (filled(k)) {
+          out[done + i] = samples_[k];
+          setFilled(k, false);
+          have++;
+        } else {
+          out[done + i] = 0;
+        }
+      }
+    }
+    done += seg;
+  }
+  return have;
+}
+
 JitterBuffer::Frame JitterBuffer::play(int16_t* out) {
   lastDepth_ = 0;
+  lastInserted_ = false;
   if (state_ == State::Empty) {
     std::memset(out, 0, kFrame * sizeof(int16_t));
     return Frame::Silence;
@@ -218,6 +328,7 @@ JitterBuffer::Frame JitterBuffer::play(int16_t* out) {
     if (error >= 2 * kFrame || lastQuiet() || ++waited_ > kMaxQuietWait) {
       waited_ = 0;
       inserted++;
+      lastInserted_ = true;
       if (lastQuiet()) {
         std::memcpy(out, last_, sizeof last_);
       } else {
@@ -237,17 +348,7 @@ JitterBuffer::Frame JitterBuffer::play(int16_t* out) {
   } else {
     waited_ = 0;
   }
-  int have = 0;
-  for (int i = 0; i < kFrame; i++) {
-    const uint32_t idx = (playTs_ + static_cast<uint32_t>(i)) & kMask;
-    if (filled_[idx]) {
-      out[i] = samples_[idx];
-      filled_[idx] = 0;
-      have++;
-    } else {
-      out[i] = 0;
-    }
-  }
+  const int have = take(playTs_, out);
   playTs_ += kFrame;
   if (have > 0) {
     concealRun_ = 0;

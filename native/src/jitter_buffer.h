@@ -50,13 +50,20 @@ class JitterBuffer {
   static constexpr int kMaxQuietWait = 25;    // frames an insertion waits for a quiet frame
   static constexpr int kMaxQuietWaitDrop = 150;  // ... a drop (3 s: it is not urgent)
   static constexpr int kQuietAbs = 300;       // mean |sample| below this: quiet (~-40 dBFS)
+  // 20 ms: a steady stream plays each frame at the tick it is read (minimum
+  // target 0); any arrival jitter raises the target (see updateTarget).
+  static constexpr int kDefaultPrefetch = kFrame;
 
   enum class Put { Ok, Late, Duplicate, Overflow, Rebased, Invalid };
   enum class Frame { Audio, Concealed, Silence };
 
-  explicit JitterBuffer(int prefetch = 320, int maxDepth = 1600);
+  explicit JitterBuffer(int prefetch = kDefaultPrefetch, int maxDepth = 1600);
 
   void reset();
+  // A floor under the adaptive target (never below the prefetch's own):
+  // Opus legs keep one frame so in-band FEC finds the next packet when one
+  // is lost. Raising it takes effect at once (one inserted frame).
+  void setMinimumDelay(int samples);
   Put put(uint32_t timestamp, const int16_t* samples, int count);
   // Produces exactly kFrame samples into `out`.
   Frame get(int16_t* out);
@@ -66,6 +73,13 @@ class JitterBuffer {
   int depth() const;
   // Target delay beyond the base transit, in samples.
   int targetDelay() const { return target_; }
+  // The last frame get() returned as Audio was an insertion (playout held
+  // still: a copy of the previous frame), which the caller may conceal
+  // better on decoded audio.
+  bool lastInserted() const { return lastInserted_; }
+  // The next frame to play, when it is all buffered (without consuming it):
+  // lets a codec conceal a lost frame from the next packet (Opus FEC).
+  bool peekNext(int16_t* out) const;
   // Depth when the last frame was played (samples buffered, that frame
   // included): the delay the buffer adds.
   int playoutDepth() const { return lastDepth_; }
@@ -82,6 +96,18 @@ class JitterBuffer {
   void rebase(uint32_t timestamp);
   void clearRange(uint32_t from, uint32_t to);
   bool write(uint32_t timestamp, const int16_t* samples, int count);
+  // Moves the frame at `from` out of the ring into `out` (missing samples
+  // 0); returns how many samples were there.
+  int take(uint32_t from, int16_t* out);
+  // The filled bitset; ranges do not wrap (idx + n <= kCap).
+  bool filled(uint32_t idx) const { return (filled_[idx >> 6] >> (idx & 63)) & 1u; }
+  void setFilled(uint32_t idx, bool on) {
+    if (on) filled_[idx >> 6] |= 1ull << (idx & 63);
+    else filled_[idx >> 6] &= ~(1ull << (idx & 63));
+  }
+  enum class Fill { None, Some, All };
+  Fill rangeFill(uint32_t idx, int n) const;
+  void markRange(uint32_t idx, int n, bool on);
   Frame play(int16_t* out);  // get() without the clock and target update
   void observeArrival(uint32_t timestamp);
   void updateTarget();
@@ -106,11 +132,13 @@ class JitterBuffer {
   int winCount_ = 0;
   int32_t peakQ8_ = 0;     // peak jitter, samples * 256
   int minDelay_;
+  int prefetchMinDelay_;
   int target_;
   int waited_ = 0;         // frames an adjustment has waited for quiet
   int lastDepth_ = 0;
+  bool lastInserted_ = false;
   int16_t samples_[kCap];
-  uint8_t filled_[kCap];
+  uint64_t filled_[kCap / 64];  // bit per sample: present in the ring
   int16_t last_[kFrame];
 };
 

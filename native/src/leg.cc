@@ -24,12 +24,59 @@ Leg::Leg(const LegConfig& config, int fd)
       rtcpRand_(config.ssrc | 1) {
   std::memset(in, 0, sizeof in);
   std::memset(out, 0, sizeof out);
-  if (rate() == 8000) {
-    up_ = std::make_unique<Resampler>(8000, 16000);
-    down_ = std::make_unique<Resampler>(16000, 8000);
-  } else {
-    down_ = std::make_unique<Resampler>(16000, 8000);
+  // Both directions whatever the codec: setCodec may change the leg's rate.
+  up_ = std::make_unique<Resampler>(8000, 16000);
+  down_ = std::make_unique<Resampler>(16000, 8000);
+  if (config.codec == Codec::Opus) jitter_.setMinimumDelay(JitterBuffer::kFrame);
+}
+
+void Leg::setCodec(Codec codec, uint8_t payloadType, OpusCodec* opus) {
+  if (codec == config_.codec) {
+    config_.payloadType = payloadType;
+    return;
   }
+  Room* r = room;
+  const bool wasWide = rate() == 16000;
+  if (!codec_.set(codec, opus)) return;  // Opus without state: keep the old codec
+  config_.payloadType = payloadType;
+  config_.codec = codec;
+  if (r != nullptr && wasWide) r->wideMembers--;
+  if (r != nullptr) {
+    if (rate() == 16000) r->wideMembers++;
+    updateRoomRate(*r);
+  }
+  // Buffered audio is in the old codec's units.
+  jitter_.reset();
+  jitter_.setMinimumDelay(codec == Codec::Opus ? JitterBuffer::kFrame : 0);
+  haveAudioSsrc_ = false;
+  up_->reset();
+  down_->reset();
+  std::memset(in, 0, sizeof in);
+  std::memset(out, 0, sizeof out);
+  inActive = false;
+  firstPacket_ = true;
+}
+
+void Leg::setComfortNoiseLevel(int dBov) {
+  // Never louder than kMaxComfortNoiseDb: the noise must not make a talker.
+  const double db = -static_cast<double>(dBov < -kMaxComfortNoiseDb ? -kMaxComfortNoiseDb : dBov);
+  // Uniform noise in [-a, a] has an RMS of a / sqrt(3).
+  cnAmplitude_ = static_cast<int>(32767.0 * std::pow(10.0, db / 20.0) * std::sqrt(3.0));
+}
+
+bool Leg::fillComfortNoise(int n) {
+  if (cnAmplitude_ <= 0) {
+    std::memset(in, 0, sizeof in);
+    return false;
+  }
+  const uint32_t span = static_cast<uint32_t>(2 * cnAmplitude_ + 1);
+  for (int i = 0; i < n; i++) {
+    cnRand_ ^= cnRand_ << 13;
+    cnRand_ ^= cnRand_ >> 17;
+    cnRand_ ^= cnRand_ << 5;
+    in[i] = static_cast<int16_t>(static_cast<int>(cnRand_ % span) - cnAmplitude_);
+  }
+  return true;
 }
 
 double levelDb(double meanSquare) {
@@ -77,9 +124,18 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
     return;
   }
   if (pkt.payloadType != config_.payloadType) {
+    if (pkt.payloadType == kComfortNoisePayloadType) {
+      // RFC 3389: the phone's VAD says silence. Not garbage; the leg plays
+      // comfort noise at the level it names (no concealment of its last
+      // words) until audio resumes.
+      comfortNoise_ = true;
+      setComfortNoiseLevel(pkt.payloadSize > 0 ? pkt.payload[0] & 0x7F : 127);
+      return;
+    }
     bump(stats.packetsUnknownPayload);
     return;
   }
+  comfortNoise_ = false;
   if (pkt.payloadSize == 0) return;
   if (pkt.payloadSize > static_cast<size_t>(JitterBuffer::kMaxPacket)) {
     bump(stats.packetsMalformed);
@@ -93,8 +149,19 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
   }
   // RTCP statistics cover the audio stream (RFC 3550 jitter in RTP units).
   const int64_t atUs = arrivalUs >= 0 ? arrivalUs : nowMs * 1000;
-  rtcp_.onRtp(pkt.ssrc, pkt.seq, pkt.timestamp, static_cast<uint32_t>(atUs / 125));
+  // Arrival on the codec's RTP clock (48 kHz for Opus), as RFC 3550 wants.
+  const int64_t arrival = config_.codec == Codec::Opus ? atUs * 6 / 125 : atUs / 125;
+  rtcp_.onRtp(pkt.ssrc, pkt.seq, pkt.timestamp, static_cast<uint32_t>(arrival));
   const int n = static_cast<int>(pkt.payloadSize);  // one byte per RTP tick
+  if (config_.codec == Codec::Opus) {
+    if (n > OpusCodec::kMaxPayload) {
+      bump(stats.packetsMalformed);
+      return;
+    }
+    packOpus(pkt.payload, n, decodeBuf_);
+    jitter_.put(pkt.timestamp / 6, decodeBuf_, kFrameSamples);
+    return;
+  }
   if (config_.codec == Codec::G722) {
     for (int i = 0; i < n; i++) decodeBuf_[i] = pkt.payload[i];
   } else {
@@ -183,34 +250,54 @@ void Leg::screenDtmf(int64_t nowMs, EventSink& sink) {
     reportDigit(digit, DtmfSource::Inband, 0, nowMs, sink);
   }
   const uint64_t gatedBefore = dtmfGate_.framesGated;
-  inActive = dtmfGate_.exchange(in, frameSamples(), inActive, rfc4733 || inband_.active());
+  inActive = dtmfGate_.exchange(in, frameSamples(), inActive, rfc4733 || inband_.active(), inband_.keyLike());
   if (dtmfGate_.framesGated != gatedBefore) bump(stats.framesDtmfGated);
 }
 
 void Leg::pullInput(int64_t nowMs, int64_t rtpTimeoutMs, EventSink& sink) {
+  // A lost frame, or one the buffer inserts to grow its delay, is concealed
+  // on decoded audio: the buffer's own stand-in (a scaled copy of the last
+  // frame) clicks on G.711 and means nothing for code words or packets.
+  // After RFC 3389 comfort noise nothing was lost: silence instead.
   JitterBuffer::Frame f;
-  if (config_.codec == Codec::G722) {
-    int16_t words[kFrameSamples];
-    f = jitter_.get(words);
-    if (f == JitterBuffer::Frame::Audio) {
-      uint8_t bytes[kFrameSamples];
-      for (int i = 0; i < kFrameSamples; i++) bytes[i] = static_cast<uint8_t>(words[i]);
-      codec_.decode(bytes, kFrameSamples, in);
-    } else {
-      // The buffer's concealment (scaled samples) means nothing for code
-      // words: a lost G.722 frame is silence.
-      std::memset(in, 0, sizeof in);
-    }
+  int16_t words[kFrameSamples];
+  const bool stateful = codecStateful(config_.codec);
+  f = jitter_.get(stateful ? words : in);
+  const int n = frameSamples();
+  const bool missing = f == JitterBuffer::Frame::Concealed || (f == JitterBuffer::Frame::Audio && jitter_.lastInserted());
+  bool noise = false;
+  if (comfortNoise_ && (missing || f == JitterBuffer::Frame::Silence)) {
+    noise = fillComfortNoise(n);
+    f = JitterBuffer::Frame::Silence;
+  } else if (missing && config_.codec == Codec::Opus && f == JitterBuffer::Frame::Concealed &&
+             jitter_.peekNext(words)) {
+    // Lost, and the next packet is here: its in-band FEC rebuilds this frame
+    // (its decoder PLC when it carries none).
+    uint8_t bytes[OpusCodec::kMaxPayload];
+    const int len = unpackOpus(words, bytes);
+    codec_.opus()->conceal(in, bytes, len);
+  } else if (missing) {
+    codec_.conceal(in, n);
+  } else if (f != JitterBuffer::Frame::Audio) {
+    std::memset(in, 0, sizeof in);
+  } else if (config_.codec == Codec::Opus) {
+    uint8_t bytes[OpusCodec::kMaxPayload];
+    const int len = unpackOpus(words, bytes);
+    if (!codec_.opus()->decode(bytes, len, in)) bump(stats.packetsMalformed);  // concealed instead
+  } else if (config_.codec == Codec::G722) {
+    uint8_t bytes[kFrameSamples];
+    for (int i = 0; i < kFrameSamples; i++) bytes[i] = static_cast<uint8_t>(words[i]);
+    codec_.decode(bytes, kFrameSamples, in);
+    codec_.keep(in, n);
   } else {
-    f = jitter_.get(in);
+    codec_.keep(in, n);  // G.711, decoded on arrival
   }
-  inActive = f != JitterBuffer::Frame::Silence;
+  inActive = f != JitterBuffer::Frame::Silence || noise;
   if (f == JitterBuffer::Frame::Concealed) {
     stats.framesConcealed.store(jitter_.concealed, std::memory_order_relaxed);
   }
   screenDtmf(nowMs, sink);  // on the audio as sent, before the input gain
   publishJitterStats();
-  const int n = frameSamples();
   if (inActive && gainIn_ != 1.f) applyGain(in, n, gainIn_);
   detectTalking(sink);
   // To the room's rate (only narrowband legs in wideband rooms differ).
@@ -402,8 +489,8 @@ size_t Leg::producePacket(EventSink& sink, uint8_t* scratch) {
   } else if (src == Source::Own) {
     roomAudioToOut(src);
   }
-  // G.722 keeps encoder state: every leg encodes its own stream.
-  if (player_.current != nullptr || gainOut_ != 1.f || config_.codec == Codec::G722) {
+  // G.722 and Opus keep encoder state: every such leg encodes its own stream.
+  if (player_.current != nullptr || gainOut_ != 1.f || codecStateful(config_.codec)) {
     if (src != Source::Own) roomAudioToOut(src);
     src = Source::Own;
     renderPlayback(sink);  // prompts over what the leg hears
@@ -417,7 +504,7 @@ size_t Leg::producePacket(EventSink& sink, uint8_t* scratch) {
   if (!remote_.valid() || fd_ < 0) return 0;
   if (!sending_) {
     // Time runs on: the receiver sees a timestamp gap, then a marker bit.
-    timestamp_ += kFrameSamples;
+    timestamp_ += rtpTicksPerFrame(config_.codec);
     firstPacket_ = true;
     return 0;
   }
@@ -450,7 +537,7 @@ void Leg::publishRtcpPeerStats() {
   if (!p.have) return;
   stats.remoteFractionLost.store(p.fractionLost, std::memory_order_relaxed);
   stats.remotePacketsLost.store(static_cast<uint64_t>(static_cast<int64_t>(p.cumulativeLost)), std::memory_order_relaxed);
-  stats.remoteJitterRtp.store(p.jitter, std::memory_order_relaxed);
+  stats.remoteJitterRtp.store(static_cast<uint64_t>(p.jitter) * kFrameSamples / rtpTicksPerFrame(config_.codec), std::memory_order_relaxed);
   if (p.rttUs >= 0) stats.rttUsPlus1.store(static_cast<uint64_t>(p.rttUs) + 1, std::memory_order_relaxed);
 }
 
@@ -511,19 +598,48 @@ size_t Leg::writeEventPacket(uint8_t* buf, const uint8_t* event, uint32_t eventT
                                   eventTimestamp, config_.ssrc);
   firstPacket_ = false;
   seq_++;
-  timestamp_ += kFrameSamples;  // the audio clock runs on under the event
+  timestamp_ += rtpTicksPerFrame(config_.codec);  // the audio clock runs on under the event
   std::memcpy(buf + h, event, 4);
   return h + 4;
 }
 
 size_t Leg::writePacket(uint8_t* buf, const uint8_t* payload) {
+  size_t bytes = kFrameSamples;  // G.711 and G.722: one byte per 8 kHz tick
+  if (payload == nullptr) {
+    const int n = codec_.encode(out, frameSamples(), buf + kRtpHeaderSize);
+    if (n <= 0) {  // an encoder error: a gap the receiver conceals
+      timestamp_ += rtpTicksPerFrame(config_.codec);
+      return 0;
+    }
+    bytes = static_cast<size_t>(n);
+  } else if (payload != buf + kRtpHeaderSize) {
+    std::memcpy(buf + kRtpHeaderSize, payload, kFrameSamples);
+  }
   const size_t h = writeRtpHeader(buf, firstPacket_, config_.payloadType, seq_, timestamp_, config_.ssrc);
   firstPacket_ = false;
   seq_++;
-  timestamp_ += kFrameSamples;
-  if (payload == nullptr) codec_.encode(out, frameSamples(), buf + h);
-  else if (payload != buf + h) std::memcpy(buf + h, payload, kFrameSamples);
-  return h + kFrameSamples;
+  timestamp_ += rtpTicksPerFrame(config_.codec);
+  return h + bytes;
+}
+
+void packOpus(const uint8_t* payload, int bytes, int16_t* words) {
+  words[0] = static_cast<int16_t>(bytes);
+  for (int i = 0; i < bytes; i += 2) {
+    const int hi = payload[i];
+    const int lo = i + 1 < bytes ? payload[i + 1] : 0;
+    words[1 + i / 2] = static_cast<int16_t>(static_cast<uint16_t>(hi << 8 | lo));
+  }
+}
+
+int unpackOpus(const int16_t* words, uint8_t* payload) {
+  int bytes = words[0];
+  if (bytes < 0 || bytes > OpusCodec::kMaxPayload) bytes = 0;
+  for (int i = 0; i < bytes; i += 2) {
+    const uint16_t w = static_cast<uint16_t>(words[1 + i / 2]);
+    payload[i] = static_cast<uint8_t>(w >> 8);
+    if (i + 1 < bytes) payload[i + 1] = static_cast<uint8_t>(w & 0xFF);
+  }
+  return bytes;
 }
 
 

@@ -130,7 +130,7 @@ struct LegCounters {
   std::atomic<uint64_t> rtcpMalformed{0};
   std::atomic<uint64_t> packetsLost{0};
   std::atomic<uint64_t> fractionLost{0};     // /256, our last report's interval
-  std::atomic<uint64_t> jitterRtp{0};        // RFC 3550 interarrival jitter, RTP units
+  std::atomic<uint64_t> jitterRtp{0};        // RFC 3550 interarrival jitter, in 8 kHz units (Opus: scaled from 48 kHz)
   std::atomic<uint64_t> remoteFractionLost{0};
   std::atomic<uint64_t> remotePacketsLost{0};
   std::atomic<uint64_t> remoteJitterRtp{0};
@@ -154,6 +154,18 @@ struct LegConfig {
 };
 
 struct Room;
+
+// RFC 3389 comfort noise, static payload type 13 (CN/8000, RFC 3551).
+constexpr uint8_t kComfortNoisePayloadType = 13;
+// Loudest comfort noise a leg plays (dBov): well under kTalkStopDb, so
+// noise never makes a talker, but within the quiet-talker floor (-60 dBFS)
+// so listeners hear it when a mix slot is free.
+constexpr int kMaxComfortNoiseDb = -50;
+
+// An Opus packet (<= OpusCodec::kMaxPayload bytes) as 160 jitter-buffer
+// words and back: word 0 its length, then two bytes a word.
+void packOpus(const uint8_t* payload, int bytes, int16_t* words);
+int unpackOpus(const int16_t* words, uint8_t* payload);
 
 class Leg {
  public:
@@ -250,6 +262,13 @@ class Leg {
   // false: no RTP is sent (the phone put the call on hold); time still runs,
   // and the first packet after resuming carries the marker bit.
   void setSending(bool on) { sending_ = on; }
+  // A re-negotiated codec (re-INVITE, or the answer to our offer): fresh
+  // codec state and jitter buffer, the room's rate follows. No allocation.
+  // `opus`: Opus state made on the JS thread, handed over (owned from here
+  // on) the first time the leg switches to Opus; ignored when it has one.
+  void setCodec(Codec codec, uint8_t payloadType, OpusCodec* opus = nullptr);
+  // Lost Opus frames rebuilt from the next packet's FEC (worker thread; tests).
+  uint64_t opusFecRecovered() { return codec_.hasOpus() ? codec_.opus()->fecRecovered : 0; }
   // Sends `r` as RFC 4733 events on the leg's telephone-event PT (see
   // rfc4733_sender.h), replacing a request in progress (DigitsSent with
   // interrupted). DigitsSent follows the last end packet.
@@ -316,7 +335,8 @@ class Leg {
     stats.jitterFramesDropped.store(jitter_.dropped, std::memory_order_relaxed);
     stats.packetsLate.store(jitter_.late, std::memory_order_relaxed);
     stats.packetsLost.store(static_cast<uint64_t>(rtcp_.cumulativeLost()), std::memory_order_relaxed);
-    stats.jitterRtp.store(rtcp_.jitter(), std::memory_order_relaxed);
+    // Stats keep 8 kHz units whatever the codec's clock (the binding's ms = /8).
+    stats.jitterRtp.store(static_cast<uint64_t>(rtcp_.jitter()) * kFrameSamples / rtpTicksPerFrame(config_.codec), std::memory_order_relaxed);
   }
 
   LegConfig config_;
@@ -344,6 +364,12 @@ class Leg {
   char lastInbandDigit_ = 0;
   int64_t lastInbandMs_ = 0;
   PlaybackQueue player_;
+  bool comfortNoise_ = false;  // RFC 3389 CN received since the last audio packet
+  int cnAmplitude_ = 0;        // peak of the uniform comfort noise (0: none)
+  uint32_t cnRand_ = 0x9E3779B9u;  // xorshift state of the noise
+  void setComfortNoiseLevel(int dBov);
+  // Comfort noise into `in` (n samples); false when the level is silence.
+  bool fillComfortNoise(int n);
   bool haveAudioSsrc_ = false;
   uint32_t audioSsrc_ = 0;
   bool timeoutArmed_ = false;  // remote set or RTP received: the timeout applies
@@ -366,6 +392,8 @@ class Leg {
   bool firstPacket_ = true;  // marker bit on the next packet
   // G.711 is decoded on arrival; G.722 (stateful ADPCM) goes through the
   // jitter buffer as code words, one per RTP tick, and is decoded in order.
+  // Opus goes through it packed: one 20 ms packet per 160 words (length,
+  // then two bytes a word) at timestamp / 6, decoded in order too.
   int16_t decodeBuf_[JitterBuffer::kMaxPacket];
   // RTCP
   RtcpSession rtcp_;

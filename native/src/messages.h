@@ -16,6 +16,7 @@ class Leg;
 struct Room;
 struct Playback;
 class Recorder;
+class OpusCodec;
 
 enum class CmdType : uint8_t {
   AttachLeg,     // leg: start serving it (register socket)
@@ -40,6 +41,7 @@ enum class CmdType : uint8_t {
   SetWhisper,      // leg, whisper (targets; count 0 = heard by the room again)
   PlayRoom,        // room, playback, flag = queue: an announcement the whole room hears
   StopRoomPlayback,  // room
+  SetCodec,          // leg, value = codec | payloadType << 8, opus (state to adopt, may be null)
 };
 
 constexpr int kMaxWhisperTargets = 16;
@@ -61,6 +63,7 @@ struct Command {
   Room* room;
   Playback* playback;
   Recorder* recorder;
+  OpusCodec* opus;
   SockAddr addr;
   DigitRequest digits;
   WhisperTargets whisper;

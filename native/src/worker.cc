@@ -434,6 +434,9 @@ void Worker::apply(const Command& c) {
     case CmdType::SetSending:
       c.leg->setSending(c.flag);
       break;
+    case CmdType::SetCodec:
+      c.leg->setCodec(static_cast<Codec>(c.value & 0xFF), static_cast<uint8_t>(c.value >> 8), c.opus);
+      break;
     case CmdType::StartRecording:
       c.room->recorder = c.recorder;
       break;

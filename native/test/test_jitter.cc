@@ -27,7 +27,7 @@ bool frameIs(const int16_t* f, uint32_t ts) {
 }  // namespace
 
 TEST(jitter_prefetch_then_in_order) {
-  JB jb;
+  JB jb(320);  // the 40 ms prefetch these mechanics were written for
   int16_t out[160];
   put(jb, 1000);
   CHECK(jb.get(out) == JB::Frame::Silence);  // 20 ms < 40 ms prefetch
@@ -44,7 +44,7 @@ TEST(jitter_prefetch_then_in_order) {
 TEST(jitter_reorder) {
   // One packet per 20 ms; 0 and 320 each arrive a tick late, after their
   // successor. put() calls between get()s are the packets read at that tick.
-  JB jb;
+  JB jb(320);  // the 40 ms prefetch these mechanics were written for
   int16_t out[160];
   CHECK(jb.get(out) == JB::Frame::Silence);  // tick 0: 0 is late
   put(jb, 160);  // tick 1: the second packet first
@@ -64,7 +64,7 @@ TEST(jitter_reorder) {
 }
 
 TEST(jitter_duplicates_dropped) {
-  JB jb;
+  JB jb(320);  // the 40 ms prefetch these mechanics were written for
   int16_t out[160];
   put(jb, 0);
   CHECK(jb.put(0, samplesFor(0, 160).data(), 160) == JB::Put::Duplicate);
@@ -78,7 +78,7 @@ TEST(jitter_duplicates_dropped) {
 }
 
 TEST(jitter_loss_concealed) {
-  JB jb;
+  JB jb(320);  // the 40 ms prefetch these mechanics were written for
   int16_t out[160];
   put(jb, 0);
   CHECK(jb.get(out) == JB::Frame::Silence);  // prefetch
@@ -104,7 +104,7 @@ TEST(jitter_loss_concealed) {
 TEST(jitter_ptime_30_and_10) {
   int16_t out[160];
   for (int ptime : {30, 10}) {
-    JB jb;
+    JB jb(320);
     const int per = ptime * 8;
     uint32_t next = 0;       // next packet's timestamp
     int64_t sentAtMs = 0;    // its send time
@@ -129,7 +129,7 @@ TEST(jitter_ptime_30_and_10) {
 }
 
 TEST(jitter_depth_bounded) {
-  JB jb;
+  JB jb(320);  // the 40 ms prefetch these mechanics were written for
   int16_t out[160];
   // A burst of 1 s arrives at once: depth must stay <= 200 ms.
   for (uint32_t ts = 0; ts < 8000; ts += 160) put(jb, ts);
@@ -145,7 +145,7 @@ TEST(jitter_depth_bounded) {
 }
 
 TEST(jitter_pause_rebases_and_ts_jump) {
-  JB jb;
+  JB jb(320);  // the 40 ms prefetch these mechanics were written for
   int16_t out[160];
   put(jb, 0);
   put(jb, 160);
@@ -169,7 +169,7 @@ TEST(jitter_pause_rebases_and_ts_jump) {
 }
 
 TEST(jitter_timestamp_wraparound) {
-  JB jb;
+  JB jb(320);  // the 40 ms prefetch these mechanics were written for
   int16_t out[160];
   const uint32_t start = 0xFFFFFFFFu - 200;
   put(jb, start);
@@ -184,7 +184,7 @@ TEST(jitter_timestamp_wraparound) {
 }
 
 TEST(jitter_invalid_input) {
-  JB jb;
+  JB jb(320);  // the 40 ms prefetch these mechanics were written for
   int16_t s[8] = {0};
   CHECK(jb.put(0, nullptr, 8) == JB::Put::Invalid);
   CHECK(jb.put(0, s, 0) == JB::Put::Invalid);

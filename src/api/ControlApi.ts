@@ -3,14 +3,21 @@
  * roles, query and body validation, then the route handler; every failure
  * answers in seed 004's error shape and changes nothing.
  */
+import { open } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream/promises';
 import { hostname } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { EventFeed } from '../events/EventFeed.js';
+import { CallbackUrlPolicy } from '../events/CallbackUrlPolicy.js';
 import type { Logger } from '../log.js';
+import type { Participant } from '../conference/Participant.js';
+import type { LegStats } from '../media/MediaTypes.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
 import type { SubscriberFiles } from '../store/SubscriberFiles.js';
+import type { RecordingFiles } from '../store/RecordingFiles.js';
+import type { RecordingStore } from '../store/RecordingTypes.js';
 import { StoreConflictError, StoreReferenceError } from '../store/StoreTypes.js';
 import { apiDisabled, Authenticator } from './auth.js';
 import { ApiError, detail, forbidden } from './errors.js';
@@ -20,10 +27,11 @@ import type { IvrCall, IvrCalls } from './IvrCalls.js';
 import { METRICS_OPENAPI_PATH, renderMetrics, type MetricsSources } from './MetricsPage.js';
 import { parseFieldSelection, parseListQuery, type ListQuery } from './listing.js';
 import { buildOpenApi } from './openapi.js';
-import { DEFAULT_BODY_LIMIT, pathSegments, readJsonBody, Router, validateBody, type Principal, type RouteContext } from './router.js';
+import { DEFAULT_BODY_LIMIT, pathSegments, readJsonBody, Router, validateBody, type FileBody, type Principal, type RouteContext } from './router.js';
 import { addConfigRoutes } from './routes/configRoutes.js';
 import { addFileRoutes, FILE_UPLOAD_BODY } from './routes/fileRoutes.js';
-import { addLiveRoutes } from './routes/liveRoutes.js';
+import { addLiveRoutes, type MeetingRecorderPort } from './routes/liveRoutes.js';
+import { addRecordingRoutes } from './routes/recordingRoutes.js';
 import { addSubscriberRoomRoutes } from './routes/subscriberRoomRoutes.js';
 
 export const API_BASE = '/conference/v1';
@@ -40,6 +48,8 @@ export interface ControlApiOptions {
   events?: EventFeed;
   /** Where /metrics reads its numbers. */
   metrics?: MetricsSources;
+  /** Which callback URLs subscribers may store; by default internal addresses are refused. */
+  callbackPolicy?: CallbackUrlPolicy;
   /** Answered calls, for listing those not in a meeting yet under /calls. */
   ivrCalls?: IvrCalls;
   /** Outbound calls into meetings (POST /meetings/{n}/calls); without it that route answers 503. */
@@ -47,6 +57,12 @@ export interface ControlApiOptions {
   /** Subscribers' media files (/subscribers/{sid}/files); without it those routes do not exist. */
   files?: SubscriberFiles;
   maxUploadBytes?: number;
+  /** RTP/RTCP figures of a participant's call (the Call object's `media`). */
+  legStats?: (participant: Participant) => LegStats | undefined;
+  /** The meeting recorder (meeting actions recording-start/stop, isRecording). */
+  recorder?: MeetingRecorderPort;
+  /** Finished recordings (/recordings); without it those routes do not exist. */
+  recordings?: { store: RecordingStore; files: RecordingFiles };
 }
 
 const NO_LIST: ListQuery = { offset: 0, limit: 0, fields: {} };
@@ -72,6 +88,7 @@ export class ControlApi {
       store: options.store,
       maxCodeLength: options.maxCodeLength,
       hasLiveMeeting: (meetingNumber) => options.conference.getMeeting(meetingNumber) !== undefined,
+      callbackPolicy: options.callbackPolicy ?? new CallbackUrlPolicy(),
       subscriberDeleted: (sid) => options.files?.deleteAll(sid),
     });
     addSubscriberRoomRoutes(this.router, options.store);
@@ -85,7 +102,10 @@ export class ControlApi {
       ivrCalls: () => this.callsInIvr(),
       dialer: options.dialer,
       voice: (participant) => feed?.voice(participant),
+      legStats: options.legStats,
+      recorder: options.recorder,
     });
+    if (options.recordings) addRecordingRoutes(this.router, options.recordings);
   }
 
   /** Answered calls that have not joined a meeting (yet). */
@@ -169,7 +189,8 @@ export class ControlApi {
     try {
       const result = await this.dispatch(request, rawPath, query);
       status = result.status;
-      send(response, result.status, result.body, result.headers);
+      if (result.file) await sendFile(request, response, result.status, result.file);
+      else send(response, result.status, result.body, result.headers);
     } catch (err) {
       const apiError = this.toApiError(err);
       status = apiError.status;
@@ -183,7 +204,7 @@ export class ControlApi {
     request: IncomingMessage,
     rawPath: string,
     query: URLSearchParams,
-  ): Promise<{ status: number; body?: unknown; headers?: Record<string, string> }> {
+  ): Promise<{ status: number; body?: unknown; headers?: Record<string, string>; file?: FileBody }> {
     const segments = pathSegments(rawPath, API_BASE)!;
     const method = request.method ?? 'GET';
     if (segments.length === 1 && segments[0] === 'openapi.json' && (method === 'GET' || method === 'HEAD')) {
@@ -223,6 +244,29 @@ export class ControlApi {
     }
     this.options.logger.error({ err }, 'API request failed');
     return new ApiError(500, 'internal server error', [detail(null, 'the server failed to handle the request; see its log')]);
+  }
+}
+
+/** Streams a download; the size is taken when opening, so a file deleted meanwhile ends the response cleanly. */
+async function sendFile(request: IncomingMessage, response: ServerResponse, status: number, file: FileBody): Promise<void> {
+  const handle = await open(file.path, 'r');
+  try {
+    const { size } = await handle.stat();
+    response.writeHead(status, {
+      'Content-Type': file.contentType,
+      'Content-Length': size,
+      // The name is a checked plain file name (letters, digits, _ - .): safe to quote as is.
+      'Content-Disposition': `attachment; filename="${file.name}"`,
+    });
+    if (request.method === 'HEAD') {
+      response.end();
+      return;
+    }
+    await pipeline(handle.createReadStream({ start: 0, end: Math.max(0, size - 1), autoClose: false }), response);
+  } catch (err) {
+    response.destroy(err as Error);
+  } finally {
+    await handle.close();
   }
 }
 

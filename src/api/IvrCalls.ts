@@ -6,6 +6,8 @@
  * meeting instead (the API leaves it out here by its Call-ID).
  */
 
+import type { LegStats } from '../media/MediaTypes.js';
+
 /** Ids of calls still in the IVR start here, clear of participant ids. */
 export const IVR_CALL_ID_BASE = 1_000_000_000;
 
@@ -16,6 +18,8 @@ export interface IvrCallInfo {
   codec: string;
   /** Hangs the call up (BYE). */
   hangup(reason: string): void;
+  /** The call's RTP/RTCP figures; undefined once its media is gone. */
+  stats?(): LegStats | undefined;
 }
 
 export interface IvrCall extends IvrCallInfo {

@@ -3,30 +3,24 @@
  * numbers come from read-only providers that Application passes in, so the
  * API reaches neither SIP nor media directly.
  */
-import type { MediaEngineStats } from '../media/MediaTypes.js';
-
-/** What live legs report about their RTP, summed over the legs in meetings. */
-export interface LegTotals {
-  legs: number;
-  packetsReceived: number;
-  /** Frames the jitter buffers filled in because their packet never came: the loss the callers heard. */
-  framesConcealed: number;
-  /** Mean interarrival jitter in ms, when the media engine reports it. */
-  jitterMs?: number;
-}
+import type { LegStats, MediaEngineStats } from '../media/MediaTypes.js';
 
 export interface MetricsSources {
   meetings(): { meetings: number; participants: number };
   media(): MediaEngineStats;
-  legs(): LegTotals;
+  /** The RTP/RTCP figures of each leg now in a meeting (read once per scrape). */
+  legs(): LegStats[];
   calls(): { total: number; perSecond: number };
   /** Calls answered but not in a meeting yet (greeting, access code, PIN). */
   callsInIvr?: () => number;
-  webhooks?: () => { delivered: number; failedAttempts: number; givenUp: number; dropped: number; queued: number };
+  webhooks?: () => { delivered: number; failedAttempts: number; givenUp: number; dropped: number; refused: number; queued: number };
   feedClients?: () => number;
 }
 
-type Kind = 'gauge' | 'counter' | 'histogram';
+type Kind = 'gauge' | 'counter' | 'histogram' | 'summary';
+
+/** Quantiles of the per-leg summaries. */
+const QUANTILES = [0.5, 0.9, 0.99];
 
 /** `/metrics` in the OpenAPI document. */
 export const METRICS_OPENAPI_PATH = {
@@ -75,12 +69,27 @@ export function renderMetrics(sources: MetricsSources): string {
   lines.push(...latenessHistogram(media.tickLatenessHistogramUs.counts, media.tickLatenessHistogramUs.bucketUs));
 
   const legs = sources.legs();
-  metric('bridge_meeting_legs', 'gauge', 'Legs of participants in meetings (the ones the loss figures cover).', legs.legs);
-  metric('bridge_meeting_rtp_packets_received', 'gauge', 'RTP packets received by the legs now in meetings.', legs.packetsReceived);
-  metric('bridge_meeting_frames_concealed', 'gauge', 'Frames concealed (packet lost or late) on the legs now in meetings.', legs.framesConcealed);
-  const frames = legs.packetsReceived + legs.framesConcealed;
-  metric('bridge_meeting_packet_loss_ratio', 'gauge', 'Concealed frames over all frames, legs now in meetings.', frames === 0 ? 0 : legs.framesConcealed / frames);
-  if (legs.jitterMs !== undefined) metric('bridge_meeting_jitter_seconds', 'gauge', 'Mean RTP interarrival jitter, legs now in meetings.', legs.jitterMs / 1000);
+  const sum = (pick: (leg: LegStats) => number): number => legs.reduce((n, leg) => n + pick(leg), 0);
+  const received = sum((l) => l.packetsReceived);
+  const concealed = sum((l) => l.framesConcealed);
+  // Duplicates can make RFC 3550's cumulative loss negative; no leg takes loss away from another.
+  const lost = sum((l) => Math.max(0, l.packetsLost));
+  metric('bridge_meeting_legs', 'gauge', 'Legs of participants in meetings (the ones the loss figures cover).', legs.length);
+  metric('bridge_meeting_rtp_packets_received', 'gauge', 'RTP packets received by the legs now in meetings.', received);
+  metric('bridge_meeting_frames_concealed', 'gauge', 'Frames concealed (packet lost or late) on the legs now in meetings.', concealed);
+  metric('bridge_meeting_packet_loss_ratio', 'gauge', 'Concealed frames over all frames, legs now in meetings.', received + concealed === 0 ? 0 : concealed / (received + concealed));
+  metric('bridge_meeting_rtp_packets_lost', 'gauge', 'RTP packets lost on the way in (RFC 3550 cumulative), legs now in meetings.', lost);
+  metric('bridge_meeting_rtp_loss_ratio', 'gauge', 'RTP packets lost over packets expected (RFC 3550), legs now in meetings.', received + lost === 0 ? 0 : lost / (received + lost));
+  metric('bridge_meeting_remote_packets_lost', 'gauge', 'Packets of the bridge the peers report lost (RTCP), legs now in meetings.', sum((l) => Math.max(0, l.remotePacketsLost)));
+  lines.push(
+    ...legSummary('bridge_meeting_rtp_fraction_lost', 'Per-leg fraction of RTP lost over the last RTCP interval (0-1), legs now in meetings.', legs.map((l) => l.fractionLost)),
+    ...legSummary('bridge_meeting_jitter_seconds', 'Per-leg RTP interarrival jitter (RFC 3550), legs now in meetings.', legs.map((l) => l.jitterMs / 1000)),
+    ...legSummary(
+      'bridge_meeting_rtt_seconds',
+      'Per-leg round-trip time from RTCP, legs now in meetings that have one.',
+      legs.flatMap((l) => (l.rttMs === null ? [] : [l.rttMs / 1000])),
+    ),
+  );
 
   const webhooks = sources.webhooks?.();
   if (webhooks) {
@@ -88,10 +97,29 @@ export function renderMetrics(sources: MetricsSources): string {
     metric('bridge_webhooks_failed_attempts_total', 'counter', 'Webhook posts that failed.', webhooks.failedAttempts);
     metric('bridge_webhooks_given_up_total', 'counter', 'Webhook events given up.', webhooks.givenUp);
     metric('bridge_webhooks_dropped_total', 'counter', 'Webhook events dropped from a full queue.', webhooks.dropped);
+    metric('bridge_webhooks_refused_total', 'counter', 'Webhook events dropped because the callback resolved to a refused address.', webhooks.refused);
     metric('bridge_webhooks_queued', 'gauge', 'Webhook events waiting.', webhooks.queued);
   }
   if (sources.feedClients) metric('bridge_event_feed_clients', 'gauge', 'Connected WebSocket event feed clients.', sources.feedClients());
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A summary over the legs live at this scrape (one observation per leg):
+ * quantiles by nearest rank, `_count` the number of legs, `_sum` their
+ * total. It is a snapshot, not a running total, so read the quantiles
+ * rather than `rate()` of `_sum`; no label names a call, so the series
+ * stay few whatever the traffic.
+ */
+function legSummary(name: string, help: string, values: number[]): string[] {
+  const out = [`# HELP ${name} ${help}`, `# TYPE ${name} summary`];
+  const sorted = [...values].sort((a, b) => a - b);
+  for (const q of QUANTILES) {
+    const value = sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+    out.push(`${name}{quantile="${q}"} ${format(value)}`);
+  }
+  out.push(`${name}_sum ${format(sorted.reduce((a, b) => a + b, 0))}`, `${name}_count ${sorted.length}`);
+  return out;
 }
 
 /**

@@ -80,6 +80,7 @@ export function buildOpenApi(routes: AnyRoute[], base: string, version: string):
     responses[String(route.response.status)] = {
       description: route.response.description,
       ...(success ? { content: { 'application/json': { schema: success } } } : {}),
+      ...(route.response.binary ? { content: { [route.response.binary]: { schema: { type: 'string', format: 'binary' } } } } : {}),
     };
     const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
     responses['400'] = error('Bad request (query, path or JSON syntax)');

@@ -34,6 +34,15 @@ export interface RouteContext<B> {
 export interface RouteResult {
   status: number;
   body?: unknown;
+  /** A file sent as the body instead (downloads); `body` is ignored then. */
+  file?: FileBody;
+}
+
+export interface FileBody {
+  path: string;
+  contentType: string;
+  /** The name the client saves it under (Content-Disposition). */
+  name: string;
 }
 
 export interface ResponseSpec {
@@ -42,6 +51,8 @@ export interface ResponseSpec {
   schema?: Schema<unknown>;
   /** The body is a list in the Conference API shape `{collection: [...], last, offset, total}`. */
   list?: string;
+  /** The body is a file of this media type (a download), not JSON. */
+  binary?: string;
 }
 
 export interface RouteSpec<B = undefined> {

@@ -193,7 +193,21 @@ export const meeting = s.object({
   type: s.integer().readOnly(),
 });
 
-export const meetingAction = s.object({ action: s.enum('lock', 'unlock', 'hold', 'unhold', 'qa-start', 'qa-stop', 'qa-next', 'qa-clear') });
+export const meetingAction = s.object({
+  action: s.enum('lock', 'unlock', 'hold', 'unhold', 'qa-start', 'qa-stop', 'qa-next', 'qa-clear', 'recording-start', 'recording-stop'),
+});
+
+export const recording = s.object({
+  id: id(),
+  meetingNumber: s.integer().readOnly(),
+  subscriberSid: s.nullable(s.string()).readOnly().describe("The meeting room's owner; null for rooms without one (administrators and operators see those)"),
+  name: s.string().readOnly().describe("The file name; with a subscriber it is also one of the subscriber's files"),
+  created: s.integer().readOnly().describe('When the recording started (ms since the epoch)'),
+  duration: s.integer().readOnly().describe('Milliseconds of audio'),
+  size: s.integer().readOnly(),
+  framesDropped: s.integer().readOnly().describe('20 ms frames the writer could not keep up with (written as silence)'),
+  error: s.nullable(s.string()).readOnly().describe('Why writing stopped early (what was written is valid), or null'),
+});
 
 export const participantAction = s.object({ action: s.enum('mute', 'unmute', 'deaf', 'undeaf', 'kick') });
 
@@ -216,6 +230,24 @@ export const attendeeCallStarted = s.object({
 
 export const meetingAttribute = s.object({ name: s.string(), value: s.string() });
 
+/** A Call's RTP and RTCP figures (read-only; `src/api/callMedia.ts`). */
+export const callMedia = s.object({
+  codec: s.string(),
+  packetsReceived: s.integer(),
+  packetsSent: s.integer(),
+  bytesReceived: s.integer(),
+  bytesSent: s.integer(),
+  packetsLost: s.integer().describe('RFC 3550 cumulative loss of the caller\'s stream'),
+  fractionLost: s.number().describe('0-1, loss over the interval of the bridge\'s last RTCP report'),
+  jitterMs: s.number().describe('RFC 3550 interarrival jitter of the caller\'s stream, ms'),
+  rttMs: s.nullable(s.number()).describe('Round trip from RTCP (LSR/DLSR), ms; null until the peer reported on a sender report'),
+  framesConcealed: s.integer().describe('20 ms frames filled in for packets that never came in time'),
+  rtcpReceived: s.integer(),
+  remotePacketsLost: s.integer().describe('The peer\'s RTCP view of the bridge\'s stream'),
+  remoteFractionLost: s.number(),
+  remoteJitterMs: s.number(),
+});
+
 export const call = s.object({
   accessCode: s.string(),
   addressFrom: s.string(),
@@ -232,6 +264,7 @@ export const call = s.object({
   holdMode: s.integer(),
   id: id(),
   joined: s.integer(),
+  media: callMedia,
   meetingNumber: s.integer(),
   muteMode: s.integer().describe('0 not muted, 40 muted'),
   nodeName: s.string(),

@@ -10,8 +10,14 @@ import { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Dialer, OperatorRoute } from '../ivr/Dialer.js';
 import { EventFeed } from '../events/EventFeed.js';
 import { WebhookDispatcher } from '../events/WebhookDispatcher.js';
+import { CallbackUrlPolicy } from '../events/CallbackUrlPolicy.js';
 import { normalizePhoneNumber } from '../conference/PhoneNumber.js';
 import { CallSession } from '../ivr/CallSession.js';
+import type { KeypadCommandReport, KeypadServices } from '../ivr/MeetingKeypad.js';
+import { keypadBindingsForRoom } from '../ivr/keypadAttributes.js';
+import { resolveMeetingAttributes } from '../conference/attributes/ResolvedAttributes.js';
+import type { Meeting } from '../conference/Meeting.js';
+import { NameDirectory } from '../ivr/NameDirectory.js';
 import { PromptLibrary } from '../ivr/PromptLibrary.js';
 import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
@@ -23,6 +29,8 @@ import { provisionFromConfig } from '../store/provision.js';
 import { apiDialer, SipDialer } from './dialOut.js';
 import { SqliteStore } from '../store/SqliteStore.js';
 import { SubscriberFiles } from '../store/SubscriberFiles.js';
+import { RecordingFiles } from '../store/RecordingFiles.js';
+import { MeetingRecorder } from './MeetingRecorder.js';
 import type { ConferenceStore } from '../store/StoreTypes.js';
 
 /**
@@ -33,17 +41,24 @@ import type { ConferenceStore } from '../store/StoreTypes.js';
 export class Application {
   private readonly closers: Array<() => Promise<void> | void> = [];
   private store!: ConferenceStore;
+  private recordingStore!: SqliteStore;
+  /** Meeting recordings (keypad recording_dtmf, API recording-start/stop, conference_recording auto). */
   private media!: MediaEngine;
   private conference!: ConferenceManager;
   private prompts!: PromptLibrary;
   private sip!: SipServer;
   /** `*8` invitations go out through the SIP server. */
   private dialer!: Dialer;
+  /** The in-meeting keypad's ports, the same for callers who dialed in and for invited callees. */
+  private keypadServices: KeypadServices = {};
   private http!: HttpServer;
   private readonly ivrCalls = new IvrCalls();
+  private events!: EventFeed;
   private closed = false;
   /** The operator transfer after too many wrong codes (config `ivr.operatorNumber`); none when it is empty. */
   private operatorRoute: OperatorRoute | undefined;
+  /** Roll call's recorded names, one directory per call, emptied at start-up. */
+  private names!: NameDirectory;
 
   private constructor(
     readonly config: AppConfig,
@@ -76,7 +91,7 @@ export class Application {
 
   private async open(): Promise<void> {
     const { config, logger } = this;
-    this.store = SqliteStore.open(config.dataDir);
+    this.store = this.recordingStore = SqliteStore.open(config.dataDir);
     this.closers.push(() => this.store.close());
     if (provisionFromConfig(this.store, config.provisioning)) logger.info({ dataDir: config.dataDir }, 'store provisioned from configuration');
 
@@ -90,6 +105,7 @@ export class Application {
       logger,
     });
     this.closers.push(() => this.media.close());
+    this.names = NameDirectory.open(config.dataDir, logger.child({ component: 'roll-call' }));
     this.prompts = new PromptLibrary(
       this.media,
       config.prompts.directory,
@@ -130,8 +146,11 @@ export class Application {
       media: this.media,
       trunks: config.trunks,
       advertisedAddress: config.sip.advertisedAddress,
+      keypad: { prompts, setupFor: (meeting) => this.invitedKeypadSetup(meeting), services: () => this.keypadServices },
       logger: logger.child({ component: 'dial-out' }),
     });
+    this.keypadServices.dialer = this.dialer;
+    this.keypadServices.commandCarriedOut = (report) => this.reportKeypadCommand(report);
     if (config.ivr.operatorNumber !== '') {
       const media = this.media;
       this.operatorRoute = { number: config.ivr.operatorNumber, dialer: this.dialer, createRoom: () => media.createRoom() };
@@ -140,12 +159,28 @@ export class Application {
     const apiLogger = logger.child({ component: 'api' });
     const admin = await bootstrapAdministrator(this.store, this.env, apiLogger);
     const events = new EventFeed(this.conference, apiLogger);
+    this.events = events;
+    const callbackPolicy = new CallbackUrlPolicy({ allowedNetworks: config.webhooks.allowedNetworks });
     const webhooks = new WebhookDispatcher({
+      policy: callbackPolicy,
       feed: events,
       targets: () => this.store.listSubscriberCallbacks(),
       logger: logger.child({ component: 'webhooks' }),
     });
     this.closers.push(() => webhooks.close());
+    const subscriberFiles = new SubscriberFiles(join(config.dataDir, 'files'));
+    const recordingFiles = new RecordingFiles(subscriberFiles, config.dataDir);
+    const recorder = new MeetingRecorder({
+      conference: this.conference,
+      store: this.recordingStore,
+      files: recordingFiles,
+      announcement: (language) => prompts.resolve(['conf-now-recording'], language),
+      report: (meeting, event, participant, data) => events.report(meeting, event, participant, data),
+      logger: logger.child({ component: 'recorder' }),
+    });
+    this.keypadServices.recording = recorder;
+    // Runs before the meetings end and the store closes: the last rows get written.
+    this.closers.push(() => recorder.close());
     const api = new ControlApi({
       store: this.store,
       conference: this.conference,
@@ -153,25 +188,20 @@ export class Application {
       disabledReason: admin.ready ? undefined : admin.reason,
       maxCodeLength: config.ivr.maxCodeLength,
       events,
+      callbackPolicy,
       ivrCalls: this.ivrCalls,
       dialer: apiDialer(this.dialer, this.conference),
-      files: new SubscriberFiles(join(config.dataDir, 'files')),
+      files: subscriberFiles,
+      legStats: (participant) => (participant.leg.closed ? undefined : participant.leg.stats()),
+      recorder,
+      recordings: { store: this.recordingStore, files: recordingFiles },
       metrics: {
         meetings: () => ({
           meetings: this.conference.meetings.length,
           participants: this.conference.meetings.reduce((n, m) => n + m.participants.length, 0),
         }),
         media: () => this.media.stats(),
-        legs: () => {
-          const totals = { legs: 0, packetsReceived: 0, framesConcealed: 0 };
-          for (const leg of this.meetingLegs()) {
-            const stats = leg.stats();
-            totals.legs++;
-            totals.packetsReceived += stats.packetsReceived;
-            totals.framesConcealed += stats.framesConcealed;
-          }
-          return totals;
-        },
+        legs: () => this.meetingLegs().map((leg) => leg.stats()),
         calls: () => ({ total: callRate.total, perSecond: callRate.perSecond() }),
         webhooks: () => webhooks.stats(),
       },
@@ -188,6 +218,16 @@ export class Application {
       { sipPort: config.sip.port, httpPort: this.http.port, rtpPorts: `${config.rtp.portMin}-${config.rtp.portMax}` },
       'conference bridge started',
     );
+  }
+
+  /** An invited callee dialed no DID: their keypad and language are the meeting's (its primary DID group and room). */
+  private invitedKeypadSetup(meeting: Meeting): { bindings: ReturnType<typeof keypadBindingsForRoom>; language: string } {
+    const logger = this.logger.child({ component: 'dial-out', meetingNumber: meeting.meetingNumber });
+    const attributes = resolveMeetingAttributes({ store: this.store, room: meeting.room, logger });
+    return {
+      bindings: keypadBindingsForRoom(this.store, meeting.room.primaryDidGroupId, meeting.room, attributes, logger),
+      language: attributes.text('conference_language', 'EN'),
+    };
   }
 
   /** The open media legs of everyone in a meeting. */
@@ -235,6 +275,7 @@ export class Application {
         callee: dialed,
         codec: media.leg.codec,
         hangup: (reason) => call.hangup(reason),
+        stats: () => (leg.closed ? undefined : leg.stats()),
       });
       call.once('ended', () => this.ivrCalls.remove(callId));
       new CallSession({
@@ -252,7 +293,8 @@ export class Application {
           prompts: { enterCode: 'conf-getpin', invalidCode: 'conf-invalidpin', goodbye: 'goodbye' },
         },
         ...(this.operatorRoute ? { operator: this.operatorRoute } : {}),
-        keypad: { services: { dialer: this.dialer } },
+        keypad: { services: this.keypadServices },
+        rollCall: { names: this.names, createRoom: () => this.media.createRoom(), loadSound: (path) => this.media.loadSound(path) },
         logger,
       }).start();
     };
@@ -266,6 +308,10 @@ export class Application {
     logger.info({ delaySeconds }, 'answer delayed by call_delay');
     const timer = setTimeout(answer, delaySeconds * 1000);
     call.once('ended', () => clearTimeout(timer));
+  }
+
+  private reportKeypadCommand(r: KeypadCommandReport): void {
+    this.events.report(r.meeting, 'keypad-command', r.participant, { command: r.command, sequence: r.sequence, outcome: r.outcome });
   }
 
   async close(): Promise<void> {

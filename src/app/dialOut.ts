@@ -7,10 +7,17 @@ import type { ConferenceManager } from '../conference/ConferenceManager.js';
 import type { Logger } from '../log.js';
 import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
+import type { Sound } from '../media/Sound.js';
+import type { PlaybackDoneEvent } from '../media/MediaTypes.js';
 import type { OutboundCall } from '../sip/OutboundCall.js';
-import { selectAudio, buildAudioOffer } from '../sip/sdp/index.js';
+import { AUDIO_CODECS, selectAudio, buildAudioOffer } from '../sip/sdp/index.js';
 import type { SipServer } from '../sip/SipServer.js';
 import type { OutboundFailureCause, SipTrunk } from '../sip/SipTypes.js';
+import type { PromptName } from '../ivr/AccessCodeFlow.js';
+import type { KeypadBinding } from '../ivr/KeypadCommands.js';
+import type { KeypadServices } from '../ivr/MeetingKeypad.js';
+import { MeetingKeypad } from '../ivr/MeetingKeypad.js';
+import type { PromptLibrary } from '../ivr/PromptLibrary.js';
 
 export interface SipDialerOptions {
   sip: Pick<SipServer, 'dial'>;
@@ -18,8 +25,22 @@ export interface SipDialerOptions {
   trunks: readonly SipTrunk[];
   /** Address written into our SDP offer. */
   advertisedAddress: string;
+  /** The in-meeting keypad of invited callees; without it their keys do nothing. */
+  keypad?: InvitedKeypad;
   logger: Logger;
 }
+
+/** What an invited callee's keypad needs, the same keypad as the room's own callers. */
+export interface InvitedKeypad {
+  prompts: Pick<PromptLibrary, 'resolve' | 'tone'>;
+  /** The meeting's bindings and prompt language (the callee dialed no DID: the meeting-wide attributes). */
+  setupFor(meeting: Meeting): { bindings: readonly KeypadBinding[]; language: string };
+  /** The keypad's ports (`*8`, recording, ...), read when the callee joins. */
+  services(): KeypadServices | undefined;
+}
+
+/** Longer than any farewell prompt: the callee is hung up on even if the prompt's end is never reported. */
+const FAREWELL_GRACE_MS = 3000;
 
 const NOT_ANSWERING: ReadonlySet<OutboundFailureCause> = new Set<OutboundFailureCause>(['busy', 'no-answer', 'timeout']);
 
@@ -31,6 +52,8 @@ const NOT_ANSWERING: ReadonlySet<OutboundFailureCause> = new Set<OutboundFailure
  * ends the other: their BYE removes them from the meeting; the meeting
  * ending, a kick or an RTP timeout hangs their call up. A meeting that ends
  * while it rings cancels it; one locked meanwhile hangs up the answer.
+ * Once in, the callee has the in-meeting keypad of their role, keys by
+ * RFC 4733, in-band or SIP INFO, like any caller who dialed in.
  */
 export class SipDialer implements Dialer {
   private static lastLeg = 0;
@@ -126,7 +149,9 @@ export class SipDialer implements Dialer {
       localAddress: this.options.advertisedAddress,
       localPort: leg.localPort,
       sessionId: Date.now(),
-      codecs: ['PCMU'],
+      codecs: AUDIO_CODECS,
+      telephoneEventPayloadType: 101,
+      comfortNoise: true,
     });
     let call: OutboundCall;
     try {
@@ -144,9 +169,15 @@ export class SipDialer implements Dialer {
 
   /** Points the leg at the answer's media; false when the answer has no usable audio. */
   private pointLegAt(leg: MediaLeg, remoteSdp: string, log: Logger): boolean {
-    const selection = selectAudio(remoteSdp, { supportedCodecs: ['PCMU'] });
+    const selection = selectAudio(remoteSdp, { supportedCodecs: AUDIO_CODECS });
     if (!selection.ok) {
       log.warn({ reason: selection.reason }, 'dial-out answer not usable');
+      return false;
+    }
+    try {
+      leg.setCodec(selection.codec, selection.payloadType);
+    } catch (err) {
+      log.warn({ err: (err as Error).message }, 'dial-out answer codec not usable');
       return false;
     }
     if (MediaEngine.canSendTo(selection.remote.address)) leg.setRemote(selection.remote);
@@ -156,8 +187,15 @@ export class SipDialer implements Dialer {
   /** A re-INVITE from the far end may move its media. */
   private followMedia(call: OutboundCall, leg: MediaLeg): void {
     call.on('remoteSdp', (sdp) => {
-      const moved = selectAudio(sdp, { supportedCodecs: ['PCMU'] });
-      if (moved.ok && MediaEngine.canSendTo(moved.remote.address)) leg.setRemote(moved.remote);
+      const moved = selectAudio(sdp, { supportedCodecs: AUDIO_CODECS });
+      if (!moved.ok || leg.closed) return;
+      try {
+        leg.setCodec(moved.codec, moved.payloadType);
+      } catch (err) {
+        // A payload type clashing with our telephone-event one: keep the old codec.
+        this.options.logger.child({ callId: call.info.callId }).warn({ err: (err as Error).message }, 'dial-out codec change refused');
+      }
+      if (MediaEngine.canSendTo(moved.remote.address)) leg.setRemote(moved.remote);
     });
   }
 
@@ -189,16 +227,99 @@ export class SipDialer implements Dialer {
     const hangup = (reason: string): void => {
       if (call.state !== 'ended') call.hangup(reason);
     };
+    /** Set while a last prompt plays before our BYE (*3): leaving the meeting must not cut it. */
+    let farewell = false;
     participant.on('hangupRequested', hangup);
-    participant.once('left', () => hangup('meeting ended'));
+    participant.once('left', () => {
+      if (!farewell) hangup('meeting ended');
+    });
     leg.on('rtpTimeout', () => hangup('RTP timeout'));
     this.followMedia(call, leg);
+    let keypad: MeetingKeypad | undefined;
+    let cancelFarewell: (() => void) | undefined;
     call.once('ended', (reason) => {
       log.info({ by: reason.by, cause: reason.cause }, 'dial-out call ended');
+      cancelFarewell?.();
+      keypad?.dispose();
       meeting.leave(participant);
       leg.close();
     });
+    try {
+      keypad = this.attachKeypad(call, leg, meeting, participant, log, (sounds, reason) => {
+        if (farewell || call.state === 'ended') return;
+        farewell = true;
+        // Out of the meeting: keys pressed during the goodbye act on nothing.
+        keypad?.dispose();
+        meeting.leave(participant);
+        cancelFarewell = this.sayFarewell(leg, sounds, () => hangup(reason));
+      });
+    } catch (err) {
+      // A keypad that cannot be set up (store error) costs the callee the keys, never the call.
+      log.error({ err }, 'in-meeting keypad not available for the callee');
+    }
     return { ok: true, participant };
+  }
+
+  /** The callee's in-meeting keypad, fed their keys however they send them. */
+  private attachKeypad(
+    call: OutboundCall,
+    leg: MediaLeg,
+    meeting: Meeting,
+    participant: Participant,
+    log: Logger,
+    leave: (sounds: Sound[], reason: string) => void,
+  ): MeetingKeypad | undefined {
+    const setup = this.options.keypad;
+    if (!setup) return undefined;
+    const { bindings, language } = setup.setupFor(meeting);
+    const services = setup.services();
+    const keypad = new MeetingKeypad({
+      meeting,
+      participant,
+      leg,
+      prompts: { resolve: (names) => setup.prompts.resolve(names, language), tone: (name) => setup.prompts.tone(name) },
+      logger: log,
+      leave: (prompts: PromptName[], reason: string) => leave(setup.prompts.resolve(prompts, language), reason),
+      bindings,
+      ...(services ? { services } : {}),
+    });
+    const digit = (value: string, source: string): void => {
+      log.debug({ digit: value, source }, 'DTMF in meeting');
+      try {
+        keypad.digit(value);
+      } catch (err) {
+        // A failing command costs the callee that command, never the call.
+        log.error({ err }, 'keypad command failed');
+      }
+    };
+    leg.on('dtmf', (event) => digit(event.digit, event.source));
+    call.on('infoDtmf', (info) => digit(info.digit, 'sip-info'));
+    return keypad;
+  }
+
+  /**
+   * Plays the last prompts (not interruptible), then `done`; a grace timer
+   * stands in for a lost end. Returns the cancel for a call that ends first.
+   */
+  private sayFarewell(leg: MediaLeg, sounds: Sound[], done: () => void): () => void {
+    if (leg.closed || sounds.length === 0) {
+      done();
+      return () => {};
+    }
+    if (leg.held) leg.unhold();
+    const playbackId = leg.play(sounds, { interruptibleByDtmf: false });
+    const timer = setTimeout(done, sounds.reduce((ms, sound) => ms + sound.durationMs, 0) + FAREWELL_GRACE_MS);
+    const onDone = (event: PlaybackDoneEvent): void => {
+      if (event.playbackId !== playbackId) return;
+      cancel();
+      done();
+    };
+    const cancel = (): void => {
+      clearTimeout(timer);
+      leg.off('playbackDone', onDone);
+    };
+    leg.on('playbackDone', onDone);
+    return cancel;
   }
 }
 

@@ -1,6 +1,6 @@
 import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLegOptions } from '../media/MediaTypes.js';
-import { buildAnswer, buildAudioOffer, selectAudio } from '../sip/sdp/index.js';
+import { AUDIO_CODECS, buildAnswer, buildAudioOffer, selectAudio } from '../sip/sdp/index.js';
 
 /** How an inbound call's media leg is made and what our 200 says. */
 export interface InboundMediaPlan {
@@ -20,9 +20,10 @@ const OFFERED_TELEPHONE_EVENT_PT = 101;
 /**
  * Media for an inbound INVITE, decided before anything is allocated. With
  * an offer: the answer to it (or the status to refuse it with). Without one
- * (delayed offer): our offer of PCMU, PCMA and telephone-event; the leg
- * starts with PCMU and no remote until the answer arrives in the ACK (the
- * SIP layer ends a call whose ACK carries no usable answer).
+ * (delayed offer): our offer of every codec we run (G.722, PCMU, PCMA) and
+ * telephone-event; the leg starts with PCMU and no remote until the answer
+ * in the ACK sets both (the SIP layer ends a call whose ACK carries no
+ * usable answer).
  */
 export function planInboundMedia(offerSdp: string, localAddress: string): InboundMediaPlan | InboundMediaRefusal {
   const sessionId = Date.now();
@@ -32,10 +33,10 @@ export function planInboundMedia(offerSdp: string, localAddress: string): Inboun
       leg: { codec: 'PCMU', payloadType: 0, telephoneEventPayloadType: OFFERED_TELEPHONE_EVENT_PT },
       hold: false,
       localSdp: (localPort) =>
-        buildAudioOffer({ localAddress, localPort, sessionId, codecs: ['PCMU', 'PCMA'], telephoneEventPayloadType: OFFERED_TELEPHONE_EVENT_PT }),
+        buildAudioOffer({ localAddress, localPort, sessionId, codecs: AUDIO_CODECS, telephoneEventPayloadType: OFFERED_TELEPHONE_EVENT_PT, comfortNoise: true }),
     };
   }
-  const selection = selectAudio(offerSdp, { supportedCodecs: ['PCMU', 'PCMA'] });
+  const selection = selectAudio(offerSdp, { supportedCodecs: AUDIO_CODECS });
   if (!selection.ok) return { ok: false, status: selection.status, reason: selection.reason };
   // c=0.0.0.0 (RFC 2543 hold): the leg waits for a re-INVITE before sending.
   const reachable = MediaEngine.canSendTo(selection.remote.address);

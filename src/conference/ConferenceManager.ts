@@ -97,7 +97,7 @@ export class ConferenceManager extends EventEmitter<ConferenceManagerEvents> {
   private startMeeting(room: MeetingRoom, policy: JoinPolicy | undefined): Meeting {
     const logger = this.logger.child({ meetingNumber: room.meetingNumber });
     const sounds = this.sounds ?? NO_SOUNDS;
-    const meeting = new Meeting(room, this.media.createRoom(), () => ++this.lastParticipantId, logger, sounds, policy?.joinNotifications);
+    const meeting = new Meeting(room, this.media.createRoom(), () => ++this.lastParticipantId, logger, sounds, policy?.joinNotifications, policy?.qaPolicy);
     const rules = policy?.rules ?? OPEN_MEETING;
     this.meetingsByNumber.set(room.meetingNumber, meeting);
     this.supervisors.set(meeting, new MeetingSupervisor(meeting, rules, sounds, logger));

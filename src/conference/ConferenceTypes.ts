@@ -31,6 +31,8 @@ export interface JoinPolicy {
   limits: AdmissionLimits;
   /** conference_entrytones / conference_exittones. */
   joinNotifications: boolean;
+  /** conference_qa_policy (roles muted by Q&A) when set above the room; the room's own value otherwise. */
+  qaPolicy?: string;
 }
 
 /** Things a meeting tells a caller, which the call flow says in the caller's language. */

@@ -1,6 +1,8 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../log.js';
+import type { MediaRecording } from '../media/MediaRecording.js';
 import type { MediaRoom } from '../media/MediaRoom.js';
+import type { RecordingOptions } from '../media/MediaTypes.js';
 import type { MeetingRoom } from '../store/StoreTypes.js';
 import type { Sound } from '../media/Sound.js';
 import type { ChangeSource, JoinRequest, MeetingEvents, MeetingSounds } from './ConferenceTypes.js';
@@ -53,6 +55,8 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     private readonly sounds: MeetingSounds = NO_SOUNDS,
     /** Entry and exit tones at the start; the room's own attributes decide when not given. */
     joinNotifications?: boolean,
+    /** The roles Q&A mutes (conference_qa_policy, meeting-wide); the room's own attribute decides when not given. */
+    qaPolicy?: string,
   ) {
     super();
     this.room = room;
@@ -60,7 +64,7 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     // Seed 004's room attributes give the initial state; *94/*95 change it.
     this.joinNotificationsValue =
       joinNotifications ?? (attributeIsOn(room.attributes, 'conference_entrytones') || attributeIsOn(room.attributes, 'conference_exittones'));
-    this.qa = new MeetingQa(this, qaPolicyOf(room.attributes), logger);
+    this.qa = new MeetingQa(this, qaPolicy ?? qaPolicyOf(room.attributes), logger);
   }
 
   get ended(): boolean {
@@ -211,6 +215,16 @@ export class Meeting extends EventEmitter<MeetingEvents> {
   }
 
   /**
+   * A spoken announcement to the whole meeting (roll call's names), queued
+   * after any announcement still playing so none cuts another short. Held
+   * participants do not hear it; a recording of the meeting does.
+   */
+  announce(sounds: Sound[]): void {
+    if (this.endedValue || sounds.length === 0) return;
+    this.mediaRoom.play(sounds, { queue: true });
+  }
+
+  /**
    * Asks the call flow to hang up a participant's call (kick, API DELETE).
    * The participant leaves once the call has ended.
    */
@@ -232,6 +246,15 @@ export class Meeting extends EventEmitter<MeetingEvents> {
     this.emit('participantLeft', participant);
     if (this.participantsById.size === 0) this.end();
     else if (this.joinNotificationsValue) this.notify(this.participants, this.sounds.exitTone());
+  }
+
+  /**
+   * Records the meeting's mix (the MeetingRecorder decides when); throws a
+   * MediaError when the file cannot be opened or a recording runs already.
+   */
+  startRecording(options: RecordingOptions): MediaRecording {
+    if (this.endedValue) throw new MeetingEndedError(`meeting ${this.meetingNumber} has ended`);
+    return this.mediaRoom.startRecording(options);
   }
 
   /** Ends the meeting: every participant is removed and the media room closed. */

@@ -106,3 +106,12 @@ export function entryStateFor(role: Role, attributes: ResolvedAttributes): Entry
     held: attributes.allows('conference_hold_policy', role),
   };
 }
+
+/**
+ * The meeting's Q&A policy (conference_qa_policy: the roles Q&A mutes) when
+ * some level sets it; empty otherwise, and the meeting keeps its default.
+ */
+export function qaPolicyFrom(attributes: Pick<ResolvedAttributes, 'get'>): { qaPolicy?: string } {
+  const value = attributes.get('conference_qa_policy')?.trim().toLowerCase();
+  return value === undefined || value === '' ? {} : { qaPolicy: value };
+}

@@ -68,6 +68,12 @@ export interface AppConfig {
   /** `operatorNumber`: where callers go after too many wrong access codes; empty: they hear goodbye. */
   ivr: { digitTimeoutSeconds: number; maxCodeAttempts: number; maxCodeLength: number; operatorNumber: string };
   provisioning: { didGroups: DidGroupConfig[]; meetingRooms: MeetingRoomConfig[] };
+  /**
+   * `allowedNetworks`: IP addresses or CIDR blocks webhook callbacks may
+   * reach although they are loopback, private, link-local or otherwise
+   * internal (all refused by default).
+   */
+  webhooks: { allowedNetworks: string[] };
 }
 
 export class ConfigError extends Error {
@@ -246,6 +252,7 @@ function parseConfig(raw: unknown, baseDir: string): AppConfig {
   const prompts = root.object('prompts');
   const ivr = root.object('ivr');
   const provisioning = root.object('provisioning');
+  const webhooks = root.object('webhooks');
   const limits = sip.object('limits');
   return {
     sip: {
@@ -279,6 +286,13 @@ function parseConfig(raw: unknown, baseDir: string): AppConfig {
         : {}),
     },
     trunks: parseTrunks(root),
+    webhooks: {
+      allowedNetworks: webhooks.list('allowedNetworks').map((a) => {
+        const text = a.asString();
+        if (!parseAddressSpec(text)) throw new ConfigError(`${a.path} must be an IP address or CIDR block`);
+        return text;
+      }),
+    },
     http: { bindAddress: http.string('bindAddress'), port: http.port('port') },
     rtp: { bindAddress: rtp.string('bindAddress'), portMin: rtp.port('portMin'), portMax: rtp.port('portMax') },
     media: { workerThreads: media.positiveInteger('workerThreads', 1), rtpTimeoutSeconds: media.positiveInteger('rtpTimeoutSeconds', 30) },

@@ -197,7 +197,8 @@ export class EventFeed {
     p.on('holdChanged', onHold);
     p.leg.on('talkingStarted', onStart);
     p.leg.on('talkingStopped', onStop);
-    p.leg.on('dtmf', onDtmf);
+    // Ahead of the keypad's listener: a key is published before what it makes happen (mute-member, keypad-command).
+    p.leg.prependListener('dtmf', onDtmf);
     const tracked: Tracked = {
       deaf: p.deaf,
       energy: null,

@@ -11,11 +11,16 @@
  * other 4xx gives the event up. Each subscriber's queue is bounded: when it
  * is full the oldest waiting event is dropped (and counted), so a dead
  * receiver costs memory up to the bound and never holds up calls or media.
+ * Before each post the callback's host is resolved and checked against the
+ * `CallbackUrlPolicy`; the post connects to the address checked, and an
+ * event whose callback resolves to a refused address is logged and dropped.
  */
 import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { LookupFunction } from 'node:net';
 import type { Logger } from '../log.js';
+import { CallbackUrlPolicy } from './CallbackUrlPolicy.js';
 import type { BridgeEvent, EventListener, EventScope } from './EventFeed.js';
 
 export interface WebhookTarget {
@@ -42,6 +47,8 @@ export interface WebhookOptions {
   timeoutMs?: number;
   /** How long the target list is reused, so callback changes apply within this. Default 1 s. */
   targetsTtlMs?: number;
+  /** Where posts may go; by default no loopback, private, link-local or other internal address. */
+  policy?: CallbackUrlPolicy;
 }
 
 export interface WebhookStats {
@@ -52,6 +59,8 @@ export interface WebhookStats {
   givenUp: number;
   /** Events dropped because a subscriber's queue was full. */
   dropped: number;
+  /** Events dropped because the callback resolved to an address the policy refuses. */
+  refused: number;
   queued: number;
 }
 
@@ -77,7 +86,8 @@ export class WebhookDispatcher {
   private cachedTargets: WebhookTarget[] = [];
   private targetsReadAt = -Infinity;
   private closed = false;
-  private readonly counts = { delivered: 0, failedAttempts: 0, givenUp: 0, dropped: 0 };
+  private readonly counts = { delivered: 0, failedAttempts: 0, givenUp: 0, dropped: 0, refused: 0 };
+  private readonly policy: CallbackUrlPolicy;
   private readonly maxQueue: number;
   private readonly maxAttempts: number;
   private readonly baseDelayMs: number;
@@ -92,6 +102,7 @@ export class WebhookDispatcher {
     this.maxDelayMs = options.maxDelayMs ?? 60_000;
     this.timeoutMs = options.timeoutMs ?? 5000;
     this.targetsTtlMs = options.targetsTtlMs ?? 1000;
+    this.policy = options.policy ?? new CallbackUrlPolicy();
     this.unsubscribe = options.feed.subscribe((event, scope) => this.enqueue(event, scope));
   }
 
@@ -165,10 +176,19 @@ export class WebhookDispatcher {
         if (status === 429 || status >= 500) return `status ${status}`;
         return 'give up';
       })
-      .catch((err: Error) => `error ${err.message}`)
+      .catch((err: Error) => (err instanceof CallbackRefused ? err : `error ${err.message}`))
       .then((outcome) => {
         queue.busy = false;
         if (this.closed) return;
+        if (outcome instanceof CallbackRefused) {
+          // Retrying would ask the same name again; the event is not sent anywhere.
+          this.counts.refused++;
+          this.options.logger.warn({ sid: target.sid, seq: item.seq, event: item.event, reason: outcome.message }, 'webhook callback address refused, event dropped');
+          queue.items.shift();
+          queue.attempt = 0;
+          this.pump(key, queue);
+          return;
+        }
         if (outcome === 'done') {
           this.counts.delivered++;
           queue.items.shift();
@@ -196,15 +216,24 @@ export class WebhookDispatcher {
       });
   }
 
-  private post(target: WebhookTarget, body: string): Promise<number> {
-    const timestamp = String(Math.floor(Date.now() / 1000));
+  private async post(target: WebhookTarget, body: string): Promise<number> {
     const url = new URL(target.url);
+    // A name whose DNS never answers must cost one attempt, not hold the queue.
+    const checked = await withTimeout(this.policy.resolve(url), this.timeoutMs, `resolving ${url.hostname} took longer than ${this.timeoutMs} ms`);
+    if (!checked.ok) throw new CallbackRefused(checked.reason);
+    // The connection goes to the address just checked, never to a second answer for the name.
+    const pinned: LookupFunction = (_host, options, callback) => {
+      if (options.all) callback(null, [{ address: checked.address, family: checked.family }]);
+      else callback(null, checked.address, checked.family);
+    };
+    const timestamp = String(Math.floor(Date.now() / 1000));
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
       const req = send(
         url,
         {
           method: 'POST',
+          lookup: pinned,
           timeout: this.timeoutMs,
           headers: {
             'Content-Type': 'application/json',
@@ -226,4 +255,18 @@ export class WebhookDispatcher {
       req.end(body);
     });
   }
+}
+
+/** The callback's host resolved to an address the policy refuses. */
+class CallbackRefused extends Error {
+  override name = 'CallbackRefused';
+}
+
+function withTimeout<T>(work: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }

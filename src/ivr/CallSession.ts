@@ -4,18 +4,19 @@ import type { ChangeSource, JoinPolicy, MeetingNotice } from '../conference/Conf
 import { MeetingFullError, MeetingLockedError } from '../conference/ConferenceTypes.js';
 import type { Meeting } from '../conference/Meeting.js';
 import type { Farewell } from '../conference/MeetingLifecycle.js';
-import { admissionLimitsFrom, entryStateFor, meetingRulesFrom } from '../conference/MeetingRules.js';
+import { admissionLimitsFrom, entryStateFor, meetingRulesFrom, qaPolicyFrom } from '../conference/MeetingRules.js';
 import type { Participant } from '../conference/Participant.js';
 import type { Role } from '../conference/Role.js';
 import type { ResolvedAttributes } from '../conference/attributes/ResolvedAttributes.js';
-import { resolveAttributes } from '../conference/attributes/ResolvedAttributes.js';
+import { resolveAttributes, resolveMeetingAttributes } from '../conference/attributes/ResolvedAttributes.js';
 import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
 import type { MediaRoom } from '../media/MediaRoom.js';
+import type { Sound } from '../media/Sound.js';
 import type { DtmfEvent, PlaybackDoneEvent } from '../media/MediaTypes.js';
 import type { InboundCall } from '../sip/InboundCall.js';
 import { Q850 } from '../sip/InboundCall.js';
-import { selectAudio } from '../sip/sdp/index.js';
+import { AUDIO_CODECS, selectAudio } from '../sip/sdp/index.js';
 import type { CallEndReason } from '../sip/SipTypes.js';
 import type { ConferenceStore, Did, KeyMatch } from '../store/StoreTypes.js';
 import type { AccessCodeAction, AccessCodeFlowOptions, PromptName } from './AccessCodeFlow.js';
@@ -27,6 +28,11 @@ import type { KeypadBinding, KeypadOptions } from './KeypadCommands.js';
 import { keypadBindingsForRoom } from './keypadAttributes.js';
 import type { KeypadServices } from './MeetingKeypad.js';
 import { MeetingKeypad } from './MeetingKeypad.js';
+import type { NameDirectory } from './NameDirectory.js';
+import { NameRecorder } from './NameRecorder.js';
+import type { NameRecordingLimits } from './NameRecordingFlow.js';
+import type { RollCallPlan } from './rollCall.js';
+import { rollCallPlan, rollCallSuffix } from './rollCall.js';
 import type { PromptLibrary } from './PromptLibrary.js';
 
 export interface CallSessionOptions {
@@ -48,7 +54,17 @@ export interface CallSessionOptions {
   operator?: OperatorRoute;
   /** In-meeting keypad: 001's bindings and a 3 s inter-digit pause unless given. */
   keypad?: { bindings?: readonly KeypadBinding[]; options?: Partial<KeypadOptions>; services?: KeypadServices };
+  /** Roll call's means (names directory, private rooms, loading a name); without them nobody is asked for a name. */
+  rollCall?: RollCallServices;
   logger: Logger;
+}
+
+/** What roll call needs beyond the call itself. */
+export interface RollCallServices {
+  names: NameDirectory;
+  createRoom: () => MediaRoom;
+  loadSound: (path: string) => Sound;
+  limits?: NameRecordingLimits;
 }
 
 /** The digit dialogues, in the order a caller meets them. */
@@ -92,6 +108,10 @@ export class CallSession {
   private operator: { room?: MediaRoom; callee?: DialedCall } | undefined;
   private leaving = false;
   private finished = false;
+  /** Roll call: the dialogue recording the caller's name, then the name itself (absent when none was said). */
+  private nameRecorder: NameRecorder | undefined;
+  private nameDirectory: string | undefined;
+  private callerName: Sound | undefined;
   private remoteHold: boolean;
 
   constructor(private readonly options: CallSessionOptions) {
@@ -143,6 +163,7 @@ export class CallSession {
     this.clearCallTimer();
     this.keypad?.dispose();
     this.keypad = undefined;
+    this.stopNameRecording();
     this.currentPlayback = undefined;
     this.leaveMeeting();
     this.endOperatorBridge();
@@ -186,6 +207,10 @@ export class CallSession {
 
   private onDtmf(event: DtmfEvent): void {
     if (this.leaving) return;
+    if (this.nameRecorder) {
+      this.nameRecorder.digit(event.digit);
+      return;
+    }
     // Inside the meeting, digits are keypad commands.
     if (this.keypad) {
       this.logger.debug({ digit: event.digit, source: event.source }, 'DTMF in meeting');
@@ -197,21 +222,28 @@ export class CallSession {
     this.run(this.flow.handle({ type: 'digit', digit: event.digit }));
   }
 
-  /** A re-INVITE or UPDATE offer: follow media that moved, and note hold. */
+  /** A re-INVITE or UPDATE offer, or the answer to our offer: follow media that moved or changed codec, and note hold. */
   private onRemoteSdp(sdp: string): void {
-    const selection = selectAudio(sdp, { supportedCodecs: [this.leg.codec] });
+    // The same choice as the SIP layer's answer (renegotiateAudio over AUDIO_CODECS).
+    const selection = selectAudio(sdp, { supportedCodecs: AUDIO_CODECS });
     if (!selection.ok) {
       this.logger.warn({ reason: selection.reason }, 'new offer not usable, media unchanged');
       return;
     }
     this.remoteHold = selection.hold;
+    try {
+      this.leg.setCodec(selection.codec, selection.payloadType);
+    } catch (err) {
+      // A codec payload type clashing with our telephone-event one: keep the old codec.
+      this.logger.warn({ err: (err as Error).message, codec: selection.codec }, 'codec change refused');
+    }
     const { address, port } = selection.remote;
     const current = this.leg.remote;
     if (MediaEngine.canSendTo(address) && (current?.address !== address || current.port !== port)) {
       this.leg.setRemote({ address, port });
     }
     this.applyPhoneHold();
-    this.logger.info({ hold: selection.hold, remote: `${address}:${port}` }, 'media renegotiated');
+    this.logger.info({ hold: selection.hold, remote: `${address}:${port}`, codec: selection.codec }, 'media renegotiated');
   }
 
   private onRtpTimeout(): void {
@@ -318,7 +350,64 @@ export class CallSession {
     if (this.stage !== 'jobCode' && this.attributes.isOn('call_jobcodeonenter')) {
       return this.ask('jobCode', ENTRY_PROMPTS.enterJobCode, ENTRY_PROMPTS.invalidJobCode);
     }
-    this.join();
+    this.recordNameThenJoin();
+  }
+
+  /**
+   * Roll call: a room that announces names has the caller say theirs
+   * before joining (NameRecorder); a caller who says nothing joins all the
+   * same, unannounced.
+   */
+  private recordNameThenJoin(): void {
+    const services = this.options.rollCall;
+    if (!services || !rollCallPlan(this.attributes).recordName) return this.join();
+    // A locked meeting refuses non-hosts at once: asking them their name first would be in vain.
+    const live = this.options.conference.getMeeting(this.match!.meetingRoom.meetingNumber);
+    if (live?.locked && (this.role ?? this.match!.key.role) !== 'host') return this.join();
+    try {
+      this.nameDirectory = services.names.forCall();
+    } catch (err) {
+      // No room for a name costs the caller their announcement, never their call.
+      this.logger.error({ err }, 'no directory for the caller name, joining unannounced');
+      return this.join();
+    }
+    const prompts = this.options.prompts;
+    const language = this.language;
+    const recorder = new NameRecorder({
+      leg: this.leg,
+      createRoom: services.createRoom,
+      directory: this.nameDirectory,
+      prompts: (names) => prompts.resolve(names, language),
+      loadSound: services.loadSound,
+      logger: this.logger,
+      ...(services.limits ? { limits: services.limits } : {}),
+    });
+    this.nameRecorder = recorder;
+    recorder.start((name) =>
+      this.guard(() => {
+        this.nameRecorder = undefined;
+        this.callerName = name;
+        if (!name) this.logger.info('no name recorded, joining unannounced');
+        if (!this.finished && !this.leaving) this.join();
+      }),
+    );
+  }
+
+  /** "<name> has joined" / "has left" to the whole meeting, when the caller left a name and the room wants it. */
+  private announceName(meeting: Meeting, plan: RollCallPlan, event: 'enter' | 'exit'): void {
+    if (!this.callerName || !(event === 'enter' ? plan.announceEnter : plan.announceExit)) return;
+    if (meeting.ended || meeting.participants.length === 0) return;
+    try {
+      meeting.announce([this.callerName, ...this.options.prompts.resolve([rollCallSuffix(event)], this.language)]);
+    } catch (err) {
+      // A name that cannot be played costs the meeting the announcement, never the caller the call.
+      this.logger.warn({ err, event }, 'roll-call announcement failed');
+    }
+  }
+
+  private stopNameRecording(): void {
+    this.nameRecorder?.dispose();
+    this.nameRecorder = undefined;
   }
 
   private ask(stage: DialogueStage, enter: PromptName, invalid: PromptName): void {
@@ -335,10 +424,14 @@ export class CallSession {
   private join(): void {
     const match = this.match!;
     const role = this.role ?? match.key.role;
+    // Meeting-wide rules come from the room and its primary DID group, never
+    // the dialed DID: the meeting is the same whoever starts or joins it.
+    const meetingWide = resolveMeetingAttributes({ store: this.options.store, room: match.meetingRoom, logger: this.logger });
     const policy: JoinPolicy = {
-      rules: meetingRulesFrom(this.attributes),
-      limits: admissionLimitsFrom(this.attributes),
-      joinNotifications: this.attributes.isOn('conference_entrytones') || this.attributes.isOn('conference_exittones'),
+      rules: meetingRulesFrom(meetingWide),
+      limits: admissionLimitsFrom(meetingWide),
+      joinNotifications: meetingWide.isOn('conference_entrytones') || meetingWide.isOn('conference_exittones'),
+      ...qaPolicyFrom(meetingWide),
     };
     let joined: ReturnType<ConferenceManager['join']>;
     try {
@@ -372,9 +465,12 @@ export class CallSession {
     participant.on('notice', (notice) => this.guard(() => this.onNotice(notice)));
     participant.on('holdChanged', (held, by) => this.guard(() => this.signalHold(held, by)));
     // The meeting may end under the caller (ended by an operator): hang up then.
+    const plan = rollCallPlan(this.attributes);
     participant.once('left', () => {
+      this.announceName(meeting, plan, 'exit');
       if (!this.finished && !this.leaving) this.call.hangup('meeting ended');
     });
+    this.announceName(meeting, plan, 'enter');
     const language = this.language;
     const prompts = this.options.prompts;
     this.keypad = new MeetingKeypad({
@@ -385,7 +481,7 @@ export class CallSession {
       prompts: { resolve: (names) => prompts.resolve(names, language), tone: (name) => prompts.tone(name) },
       logger: this.logger,
       leave: (prompts, reason) => this.leaveWith(prompts, reason),
-      bindings: this.options.keypad?.bindings ?? keypadBindingsForRoom(this.options.store, this.options.did.didGroupId, match.meetingRoom, this.logger),
+      bindings: this.options.keypad?.bindings ?? keypadBindingsForRoom(this.options.store, this.options.did.didGroupId, match.meetingRoom, this.attributes, this.logger),
       ...(this.options.keypad?.options ? { keypad: this.options.keypad.options } : {}),
       ...(this.options.keypad?.services ? { services: this.options.keypad.services } : {}),
     });
@@ -491,6 +587,8 @@ export class CallSession {
     this.clearCallTimer();
     if (this.farewellTimer) clearTimeout(this.farewellTimer);
     this.keypad?.dispose();
+    this.stopNameRecording();
+    if (this.nameDirectory) this.options.rollCall?.names.remove(this.nameDirectory);
     this.logger.debug({ by: reason.by, cause: reason.cause, stage: this.stage, state: this.flow.state }, 'call session finished');
     this.leaveMeeting();
     this.endOperatorBridge();

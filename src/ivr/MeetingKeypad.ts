@@ -43,12 +43,40 @@ export interface KeypadServices {
    * apart. Without it the keypad switches both together (join notifications).
    */
   entryExitTones?: EntryExitTonesControl;
+  /**
+   * Every sequence the caller completed, carried out or not, after the
+   * keypad acted on it (the event feed reports it as `keypad-command`).
+   */
+  commandCarriedOut?(report: KeypadCommandReport): void;
+}
+
+/**
+ * How a completed sequence ended: `done` (carried out; for `*8`, the call
+ * is placed), `refused` (not possible now, e.g. `*98` without Q&A),
+ * `denied` (not for the caller's role), `unavailable` (no service for it
+ * here), `unknown` (bound to nothing, or cut by the inter-digit pause).
+ */
+export type KeypadOutcome = 'done' | 'refused' | 'denied' | 'unavailable' | 'unknown';
+
+export interface KeypadCommandReport {
+  meeting: Meeting;
+  participant: Participant;
+  /** The bound command; null when the sequence is bound to nothing. */
+  command: KeypadCommand | null;
+  /** The keys as pressed, e.g. `*92` (`*8` without the number dialed after it). */
+  sequence: string;
+  outcome: KeypadOutcome;
 }
 
 export interface RecordingControl {
   isRecording(meeting: Meeting): boolean;
-  /** Asks the recorder to start or stop; the keypad confirms to the caller. */
-  recordingRequested(meeting: Meeting, action: 'start' | 'stop', by: Participant): void;
+  /**
+   * Asks the recorder to start or stop; the keypad confirms to the caller
+   * with a tone, or answers a refusal (recording off, role not allowed)
+   * with the error tone. The recorder tells the whole meeting itself
+   * ("conf-now-recording") when a recording starts.
+   */
+  recordingRequested(meeting: Meeting, action: 'start' | 'stop', by: Participant): { ok: boolean; reason?: string };
 }
 
 export interface EntryExitTones {
@@ -131,20 +159,36 @@ export class MeetingKeypad {
         case 'denied':
           this.options.logger.info({ command: action.command, role: this.options.participant.role }, 'keypad command denied');
           this.errorTone();
+          this.report(action.command, this.sequenceOf(action.command), 'denied');
           break;
         case 'invalid':
           this.options.logger.info({ sequence: action.sequence }, 'keypad sequence invalid');
           this.errorTone();
+          this.report(null, action.sequence, 'unknown');
           break;
-        case 'command':
-          if (action.command === 'invite') this.invite(action.number ?? '');
-          else this.execute(action.command);
+        case 'command': {
+          const outcome = (action.command === 'invite' ? this.invite(action.number ?? '') : this.execute(action.command)) ?? 'done';
+          this.report(action.command, this.sequenceOf(action.command), outcome);
           break;
+        }
       }
     }
   }
 
-  private execute(command: KeypadCommand): void {
+  /** Tells the `commandCarriedOut` port; a failing port must not cost the caller the keypad. */
+  private report(command: KeypadCommand | null, sequence: string, outcome: KeypadOutcome): void {
+    const port = this.options.services?.commandCarriedOut;
+    if (!port) return;
+    const { meeting, participant } = this.options;
+    this.guard(() => port({ meeting, participant, command, sequence, outcome }));
+  }
+
+  private sequenceOf(command: KeypadCommand): string {
+    return this.bindings.find((b) => b.command === command)?.sequence ?? '';
+  }
+
+  /** Carries out a command; answers how it ended when not simply `done`. */
+  private execute(command: KeypadCommand): KeypadOutcome | void {
     const { meeting, participant, logger } = this.options;
     logger.info({ command, role: participant.role }, 'keypad command');
     const services = this.options.services ?? {};
@@ -210,8 +254,17 @@ export class MeetingKeypad {
       case 'recordingToggle': {
         if (!services.recording) return this.unavailable(command);
         const start = !services.recording.isRecording(meeting);
-        services.recording.recordingRequested(meeting, start ? 'start' : 'stop', participant);
-        return start ? this.say(['conf-now-recording']) : this.tone('confirmOff');
+        const answer = services.recording.recordingRequested(meeting, start ? 'start' : 'stop', participant);
+        if (!answer.ok) {
+          // The caller hears the error tone either way; the event says why.
+          if (answer.reason === 'notAllowed') {
+            this.errorTone();
+            return 'denied';
+          }
+          if (answer.reason === 'failed') return this.unavailable(command);
+          return this.errorTone();
+        }
+        return this.tone(start ? 'confirmOn' : 'confirmOff');
       }
       case 'operator':
         if (!services.operatorRequested) return this.unavailable(command);
@@ -236,12 +289,13 @@ export class MeetingKeypad {
    * while it rings, then "the user will join" or, after the error tone,
    * why not.
    */
-  private invite(number: string): void {
+  private invite(number: string): KeypadOutcome | void {
     const { meeting, participant, logger } = this.options;
     const dialer = this.options.services?.dialer;
     if (!dialer || this.inviting) {
       logger.info({ available: dialer !== undefined, inviting: this.inviting }, 'invitation refused');
-      return this.errorTone();
+      this.errorTone();
+      return dialer ? 'refused' : 'unavailable';
     }
     if (meeting.locked) return this.errorThen(['conf-locked']);
     logger.info({ number }, 'inviting a number into the meeting');
@@ -264,7 +318,7 @@ export class MeetingKeypad {
   }
 
   /** `*5`: joins the question queue, or leaves it when already in. */
-  private raiseOrLowerHand(): void {
+  private raiseOrLowerHand(): KeypadOutcome | void {
     const { meeting, participant } = this.options;
     if (meeting.qa.lowerHand(participant)) return this.say(['removed']);
     const raised = meeting.qa.raiseHand(participant);
@@ -296,9 +350,10 @@ export class MeetingKeypad {
     this.say([next.entry ? 'enabled' : 'disabled', next.exit ? 'enabled' : 'disabled']);
   }
 
-  private unavailable(command: KeypadCommand): void {
+  private unavailable(command: KeypadCommand): 'unavailable' {
     this.options.logger.info({ command }, 'keypad command not available here');
     this.errorTone();
+    return 'unavailable';
   }
 
   private say(prompts: PromptName[]): void {
@@ -310,12 +365,15 @@ export class MeetingKeypad {
   }
 
   /** The error tone, then a prompt saying why. */
-  private errorThen(prompts: PromptName[]): void {
+  private errorThen(prompts: PromptName[]): 'refused' {
     this.options.leg.play([...this.options.prompts.tone('error'), ...this.options.prompts.resolve(prompts)], { interruptibleByDtmf: true });
+    return 'refused';
   }
 
-  private errorTone(): void {
+  /** The error tone; a command that ends with it was refused. */
+  private errorTone(): 'refused' {
     this.options.leg.play(this.options.prompts.tone('error'), { interruptibleByDtmf: false });
+    return 'refused';
   }
 
   private guard(step: () => void): void {

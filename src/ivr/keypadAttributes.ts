@@ -6,7 +6,7 @@
  * (`defaultKeypadBindings`). A bad value is reported and the default kept,
  * so one typo in an attribute never takes a caller's keypad away.
  */
-import { attributeIsOn } from '../conference/MeetingPolicy.js';
+import type { ResolvedAttributes } from '../conference/attributes/ResolvedAttributes.js';
 import type { Logger } from '../log.js';
 import type { ConferenceStore, MeetingRoom } from '../store/StoreTypes.js';
 import type { KeypadBinding, KeypadCommand } from './KeypadCommands.js';
@@ -111,20 +111,21 @@ function valueOf(attributes: readonly Attribute[], name: string): string | undef
 
 /**
  * The keypad bindings of a caller who dialed into `didGroupId` and joined
- * `room`: the attributes read from the store, every problem logged.
+ * `room`: the role strings and bindings read from the store, 001's
+ * `mute_non_moderator` from the call's resolved attributes (so its call
+ * flow, DID and room levels and its boolean spellings count as everywhere
+ * else), every problem logged.
  */
 export function keypadBindingsForRoom(
   store: Pick<ConferenceStore, 'getDidGroup'>,
   didGroupId: number,
   room: Pick<MeetingRoom, 'attributes'>,
+  attributes: Pick<ResolvedAttributes, 'isOn'>,
   logger: Logger,
 ): KeypadBinding[] {
   const didGroup = store.getDidGroup(didGroupId)?.attributes ?? [];
-  const { bindings, problems } = keypadBindingsFor(
-    { didGroup, room: room.attributes },
-    // 001's mute_non_moderator: *1 for hosts only.
-    { muteNonModerator: attributeIsOn(room.attributes, 'mute_non_moderator') || attributeIsOn(didGroup, 'mute_non_moderator') },
-  );
+  // 001's mute_non_moderator: *1 for hosts only.
+  const { bindings, problems } = keypadBindingsFor({ didGroup, room: room.attributes }, { muteNonModerator: attributes.isOn('mute_non_moderator') });
   for (const problem of problems) logger.warn({ problem }, 'keypad attribute not applied');
   return bindings;
 }

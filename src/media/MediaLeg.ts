@@ -53,8 +53,8 @@ export interface MediaLegInit {
 export class MediaLeg extends EventEmitter<MediaLegEvents> {
   readonly id: number;
   readonly callId: string;
-  readonly codec: AudioCodecName;
-  readonly payloadType: number;
+  #codec: AudioCodecName;
+  #payloadType: number;
   readonly telephoneEventPayloadType: number | undefined;
   /** Address and even port of the leg's RTP socket (put these in the SDP). */
   readonly localAddress: string;
@@ -81,13 +81,37 @@ export class MediaLeg extends EventEmitter<MediaLegEvents> {
     this.#owner = owner;
     this.id = init.id;
     this.callId = init.callId;
-    this.codec = init.codec;
-    this.payloadType = init.payloadType;
+    this.#codec = init.codec;
+    this.#payloadType = init.payloadType;
     this.telephoneEventPayloadType = init.telephoneEventPayloadType;
     this.localAddress = init.localAddress;
     this.localPort = init.localPort;
     this.localRtcpPort = init.localRtcpPort ?? 0;
     this.#logger = init.logger;
+  }
+
+  /** The audio codec the leg sends and receives (setCodec changes it). */
+  get codec(): AudioCodecName {
+    return this.#codec;
+  }
+
+  /** RTP payload type of the codec, as negotiated. */
+  get payloadType(): number {
+    return this.#payloadType;
+  }
+
+  /**
+   * Switches the leg to the codec a re-negotiation settled on (a re-INVITE,
+   * or the answer to our offer). The room's rate follows (16 kHz while a
+   * wideband leg is in it); the telephone-event payload type stays.
+   */
+  setCodec(codec: AudioCodecName, payloadType: number): void {
+    this.#assertOpen();
+    if (codec === this.#codec && payloadType === this.#payloadType) return;
+    callNative(() => this.#owner.native.setCodec(this.id, codec, payloadType));
+    this.#logger?.info({ from: this.#codec, to: codec, payloadType }, 'media leg codec changed');
+    this.#codec = codec;
+    this.#payloadType = payloadType;
   }
 
   get closed(): boolean {

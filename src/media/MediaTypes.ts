@@ -8,15 +8,17 @@
  */
 import type { Logger } from '../log.js';
 
-export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722';
+export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
 
 /** An audio codec the engine can run on a leg (see SUPPORTED_CODECS). */
 export interface SupportedCodec {
   name: AudioCodecName;
-  /** RTP/AVP static payload type (RFC 3551). */
+  /** Payload type we offer: RTP/AVP's static one (RFC 3551), or our dynamic choice for Opus. */
   payloadType: number;
-  /** RTP clock rate, as written in SDP a=rtpmap (8000 for G722 too, RFC 3551 4.5.2). */
+  /** RTP clock rate, as written in SDP a=rtpmap (8000 for G722 too, RFC 3551 4.5.2; 48000 for Opus). */
   clockRate: number;
+  /** Channels written in a=rtpmap when not 1 (opus/48000/2, RFC 7587; we send and decode mono). */
+  channels?: number;
   /** Audio sample rate the engine runs the leg at (rooms mix at their widest leg's rate). */
   sampleRate: number;
 }

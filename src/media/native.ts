@@ -77,6 +77,7 @@ export interface NativeEngineOptions {
 export interface NativeEngine {
   createLeg(options: { codec: string; payloadType: number; telephoneEventPayloadType?: number; rtcpMux?: boolean }): NativeLegInfo;
   setRemote(legId: number, address: string, port: number): void;
+  setCodec(legId: number, codec: string, payloadType: number): void;
   play(legId: number, sounds: NativeSound[], interruptible: boolean, queue?: boolean): number;
   /** An announcement to the whole room (playbackDone carries roomId, legId 0). */
   playRoom(roomId: number, sounds: NativeSound[], queue: boolean): number;

@@ -14,7 +14,7 @@ import type {
 import type { Logger } from '../log.js';
 import { DialogCall } from './DialogCall.js';
 import { answerReInvite, q850Reason, RemoteTargetGuard, sdpBody, sendBye, settleWithin } from './inDialog.js';
-import { selectAudio } from './sdp/negotiate.js';
+import { offeredCodecs, selectAudio } from './sdp/negotiate.js';
 import type { SessionInterval, SessionTimerSettings } from './SessionTimer.js';
 import type { CallEndReason, InboundCallEvents, InboundCallInfo } from './SipTypes.js';
 
@@ -407,8 +407,8 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   /** Does the ACK's body answer our offer (delayed offer) with a codec and address we can use? */
   private usableAnswer(body: string): boolean {
     if (body.trim() === '' || !this._localSdp) return false;
-    const offered = selectAudio(this._localSdp);
-    const answer = selectAudio(body, { supportedCodecs: offered.ok ? [offered.codec] : ['PCMU'] });
+    const offered = offeredCodecs(this._localSdp);
+    const answer = selectAudio(body, { supportedCodecs: offered.length > 0 ? offered : ['PCMU'] });
     return answer.ok;
   }
 

@@ -4,7 +4,7 @@
  */
 import type { Body, IncomingInfoRequest, IncomingInviteRequest, IncomingRequestMessage, Session } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { directionWhileHolding, renegotiateAudio, sameDescription, withDirection } from './sdp/negotiate.js';
+import { AUDIO_CODECS, directionWhileHolding, renegotiateAudio, sameDescription, withDirection } from './sdp/negotiate.js';
 import type { InfoDtmf } from './SipTypes.js';
 
 export function sdpBody(sdp: string): Body {
@@ -73,14 +73,15 @@ export type OfferAnswer =
 
 /**
  * Answer a new offer with our current description re-negotiated (same
- * address, port and codec). While we hold the call ourselves the answer
+ * address and port; the offer's first codec among those we run, which the
+ * call's media follows). While we hold the call ourselves the answer
  * never says we send audio the peer should play as the room's.
  */
 export function answerOffer(type: string, body: string, current: string, heldByUs: boolean, log: Logger): OfferAnswer {
   if (type !== '' && type !== 'application/sdp') {
     return { ok: false, status: 415, reason: 'Unsupported Media Type', extraHeaders: ['Accept: application/sdp'] };
   }
-  const res = renegotiateAudio(body, current);
+  const res = renegotiateAudio(body, current, AUDIO_CODECS);
   if (!res.ok) {
     log.warn({ status: res.status, reason: res.reason }, 'in-dialog offer rejected');
     return { ok: false, status: res.status, reason: res.reason };

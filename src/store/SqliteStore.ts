@@ -27,6 +27,7 @@ import type {
   SubscriberRole,
 } from './StoreTypes.js';
 import { StoreConflictError, StoreReferenceError } from './StoreTypes.js';
+import type { NewRecording, RecordingRow, RecordingStore } from './RecordingTypes.js';
 
 /**
  * Each migration runs once, in order, inside a transaction; `user_version`
@@ -109,6 +110,21 @@ const MIGRATIONS: string[] = [
     PRIMARY KEY (sid, did_group_id)
   );
   `,
+  // Meeting recordings (RecordingTypes): a subscriber's go with the subscriber.
+  `
+  CREATE TABLE recordings (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    meeting_number INTEGER NOT NULL,
+    subscriber_sid TEXT REFERENCES subscribers(sid) ON DELETE CASCADE,
+    file_name TEXT NOT NULL,
+    created INTEGER NOT NULL,
+    duration INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    frames_dropped INTEGER NOT NULL DEFAULT 0,
+    error TEXT
+  );
+  CREATE INDEX recordings_by_subscriber ON recordings(subscriber_sid);
+  `,
 ];
 
 type OwnerKind = 'didGroup' | 'did' | 'meetingRoom';
@@ -167,7 +183,7 @@ interface KeyRow {
 }
 
 /** The embedded default store: one SQLite file in the data directory. */
-export class SqliteStore implements ConferenceStore {
+export class SqliteStore implements ConferenceStore, RecordingStore {
   private readonly db: Database.Database;
 
   /** Opens (creating if needed) `<dataDir>/conference.db`, or an in-memory database for ':memory:'. */
@@ -586,6 +602,45 @@ export class SqliteStore implements ConferenceStore {
     return rows.map((r) => ({ sid: r.sid, role: subscriberRoleFromCode(r.role), url: r.callback_url, secret: r.callback_secret ?? '' }));
   }
 
+  // ---- Recordings --------------------------------------------------------
+
+  addRecording(recording: NewRecording): RecordingRow {
+    const result = this.db
+      .prepare(
+        `INSERT INTO recordings (meeting_number, subscriber_sid, file_name, created, duration, size, frames_dropped, error)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        recording.meetingNumber,
+        recording.subscriberSid,
+        recording.fileName,
+        recording.created,
+        recording.duration,
+        recording.size,
+        recording.framesDropped,
+        recording.error,
+      );
+    return { id: Number(result.lastInsertRowid), ...recording };
+  }
+
+  getRecording(id: number): RecordingRow | undefined {
+    const row = this.db.prepare('SELECT * FROM recordings WHERE id = ?').get(id) as RecordingDbRow | undefined;
+    return row ? toRecording(row) : undefined;
+  }
+
+  listRecordings(sid?: string): RecordingRow[] {
+    const rows = (
+      sid === undefined
+        ? this.db.prepare('SELECT * FROM recordings ORDER BY id').all()
+        : this.db.prepare('SELECT * FROM recordings WHERE subscriber_sid = ? ORDER BY id').all(sid)
+    ) as RecordingDbRow[];
+    return rows.map(toRecording);
+  }
+
+  deleteRecording(id: number): boolean {
+    return this.db.prepare('DELETE FROM recordings WHERE id = ?').run(id).changes > 0;
+  }
+
   private toSubscriber(row: SubscriberRow): Subscriber {
     const refs = this.db
       .prepare('SELECT did_group_id, state FROM subscriber_did_groups WHERE sid = ? ORDER BY did_group_id')
@@ -691,4 +746,30 @@ function toKey(row: KeyRow): MeetingKey {
   const role: Role | undefined = roleFromCode(row.role);
   if (!role) throw new Error(`meeting key ${row.id} has an invalid role ${row.role}`);
   return { id: row.id, accessCode: row.access_code, role };
+}
+
+interface RecordingDbRow {
+  id: number;
+  meeting_number: number;
+  subscriber_sid: string | null;
+  file_name: string;
+  created: number;
+  duration: number;
+  size: number;
+  frames_dropped: number;
+  error: string | null;
+}
+
+function toRecording(row: RecordingDbRow): RecordingRow {
+  return {
+    id: row.id,
+    meetingNumber: row.meeting_number,
+    subscriberSid: row.subscriber_sid,
+    fileName: row.file_name,
+    created: row.created,
+    duration: row.duration,
+    size: row.size,
+    framesDropped: row.frames_dropped,
+    error: row.error,
+  };
 }

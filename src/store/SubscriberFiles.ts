@@ -74,6 +74,11 @@ export class SubscriberFiles {
     return join(this.dir(sid), name);
   }
 
+  /** Where a named file of the subscriber lives (it may not exist); throws FileNameError on a bad sid or name. */
+  pathOf(sid: string, name: string): string {
+    return this.path(sid, name);
+  }
+
   list(sid: string): FileDescriptor[] {
     const dir = this.dir(sid);
     if (!existsSync(dir)) return [];

@@ -6,36 +6,24 @@
  * subscriber sees none of another owner's events; bad credentials, unknown
  * rooms and bad paths are refused with the API's error answers.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallerMedia } from '../support/callerMedia.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller } from '../support/sipp.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { apiHarness } from '../support/apiHarness.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { apiClient, FeedRefused, openFeed, type FeedConnection } from './apiClient.js';
 
 const PORTS = { sip: 25800, http: 25900, rtpMin: 24000, rtpMax: 24399 };
 const ADMIN: [string, string] = ['admin', 'events-test-password'];
+const h = apiHarness({ ports: PORTS, adminPassword: ADMIN[1] });
 const USER: [string, string] = ['ursula', 'ursula-password'];
 
-let server: TestServer;
-let media: CallerMedia;
-let api: ReturnType<typeof apiClient>;
-
 beforeAll(async () => {
-  media = new CallerMedia();
-  server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });
-  api = apiClient(PORTS.http, ADMIN);
-  const groups = await api('GET', '/conference/v1/didGroups');
-  const user = await api('POST', '/conference/v1/subscribers', {
+  const groups = await h.api('GET', '/conference/v1/didGroups');
+  const user = await h.api('POST', '/conference/v1/subscribers', {
     body: { login: USER[0], password: USER[1], role: 3, didGroupReferences: [{ didGroupId: groups.json.didGroups[0].id, state: 0 }] },
   });
   expect(user.status, user.text).toBe(200);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  media?.remove();
 });
 
 async function refusal(path: string, auth: [string, string] | null): Promise<FeedRefused> {
@@ -72,7 +60,7 @@ describe('WebSocket event feed', () => {
     expect(JSON.parse(badNames.body).errors[0].field).toBe('events');
     expect((await refusal('/conference/v1/calls', ADMIN)).status).toBe(404);
     // Nothing was left behind by the refusals, and the REST API still answers.
-    expect((await api('GET', '/conference/v1/meetings')).status).toBe(200);
+    expect((await h.api('GET', '/conference/v1/meetings')).status).toBe(200);
   });
 
   it('delivers join, mute, deaf, talking, leave and meeting end in order to the global and the meeting feed', async () => {
@@ -88,9 +76,9 @@ describe('WebSocket event feed', () => {
         rtpPort: sink.port,
         steps: [
           { kind: 'pause', ms: 500 },
-          { kind: 'pcap', path: media.digits('alice', '2222#') },
+          { kind: 'pcap', path: h.media.digits('alice', '2222#') },
           { kind: 'pause', ms: 2500 },
-          { kind: 'stream', path: media.tone('alice', 700) },
+          { kind: 'stream', path: h.media.tone('alice', 700) },
           { kind: 'expectBye', timeoutMs: 60_000 },
         ],
       },
@@ -104,20 +92,20 @@ describe('WebSocket event feed', () => {
       const id: number = joined.participant_id;
       expect(joined.call_id).toContain(`-${run.process.pid}@`);
 
-      expect((await api('PUT', `/conference/v1/calls/${id}`, { body: { muteMode: 40 } })).status).toBe(200);
-      expect((await api('PUT', `/conference/v1/meetings/1000/participants/${id}`, { body: { action: 'deaf' } })).status).toBe(200);
+      expect((await h.api('PUT', `/conference/v1/calls/${id}`, { body: { muteMode: 40 } })).status).toBe(200);
+      expect((await h.api('PUT', `/conference/v1/meetings/1000/participants/${id}`, { body: { action: 'deaf' } })).status).toBe(200);
       // Deafening twice changes nothing, so it is reported once.
-      expect((await api('PUT', `/conference/v1/meetings/1000/participants/${id}`, { body: { action: 'deaf' } })).status).toBe(200);
+      expect((await h.api('PUT', `/conference/v1/meetings/1000/participants/${id}`, { body: { action: 'deaf' } })).status).toBe(200);
       await waitFor(() => names(global).includes('start-talking'), 20_000, 'start-talking from the caller\'s tone', [run]);
-      expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'lock' } })).status).toBe(200);
-      const qa = await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'qa-start' } });
+      expect((await h.api('PUT', '/conference/v1/meetings/1000', { body: { action: 'lock' } })).status).toBe(200);
+      const qa = await h.api('PUT', '/conference/v1/meetings/1000', { body: { action: 'qa-start' } });
       expect(qa.json).toMatchObject({ qaMode: 1 });
-      expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'qa-stop' } })).json).toMatchObject({ qaMode: 0 });
+      expect((await h.api('PUT', '/conference/v1/meetings/1000', { body: { action: 'qa-stop' } })).json).toMatchObject({ qaMode: 0 });
       // A meeting-wide hold stays in the media (no re-INVITE: alice's scenario expects none).
-      expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'hold' } })).json).toMatchObject({ holdMode: 40 });
-      expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'unhold' } })).json).toMatchObject({ holdMode: 0 });
-      expect((await api('PUT', '/conference/v1/meetings/1000', { body: { action: 'qa-launch' } })).json.errors[0].field).toBe('action');
-      expect((await api('DELETE', `/conference/v1/calls/${id}`)).status).toBe(204);
+      expect((await h.api('PUT', '/conference/v1/meetings/1000', { body: { action: 'hold' } })).json).toMatchObject({ holdMode: 40 });
+      expect((await h.api('PUT', '/conference/v1/meetings/1000', { body: { action: 'unhold' } })).json).toMatchObject({ holdMode: 0 });
+      expect((await h.api('PUT', '/conference/v1/meetings/1000', { body: { action: 'qa-launch' } })).json.errors[0].field).toBe('action');
+      expect((await h.api('DELETE', `/conference/v1/calls/${id}`)).status).toBe(204);
       const result = await run.done;
       expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
       await waitFor(() => names(global).includes('meeting-end') && names(perMeeting).includes('meeting-end'), 10_000, 'meeting-end');
@@ -157,7 +145,7 @@ describe('WebSocket event feed', () => {
   it('shows a user the events of their own room', async () => {
     // A room owned by the user: its meeting's events reach the user's feed.
     const user = apiClient(PORTS.http, USER);
-    const groups = await api('GET', '/conference/v1/didGroups');
+    const groups = await h.api('GET', '/conference/v1/didGroups');
     const room = await user('POST', '/conference/v1/meetingRooms', {
       body: { primaryDidGroupId: groups.json.didGroups[0].id, meetingNumber: 7000, keychain: [{ accessCode: '7777', role: 2 }] },
     });
@@ -168,7 +156,7 @@ describe('WebSocket event feed', () => {
       {
         dialed: '15550100',
         rtpPort: sink.port,
-        steps: [{ kind: 'pause', ms: 500 }, { kind: 'pcap', path: media.digits('uma', '7777#') }, { kind: 'pause', ms: 1500 }, { kind: 'bye' }],
+        steps: [{ kind: 'pause', ms: 500 }, { kind: 'pcap', path: h.media.digits('uma', '7777#') }, { kind: 'pause', ms: 1500 }, { kind: 'bye' }],
       },
       { serverPort: PORTS.sip, sipPort: 25811, mediaPort: 24510, timeoutSeconds: 60 },
     );

@@ -7,30 +7,23 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { apiHarness, type ApiCall } from '../support/apiHarness.js';
 import { apiClient } from './apiClient.js';
 
 const PORTS = { sip: 25880, http: 25980, rtpMin: 24400, rtpMax: 24449 };
 const ADMIN: [string, string] = ['admin', 'files-test-password'];
+const h = apiHarness({ ports: PORTS, adminPassword: ADMIN[1] });
 const USER: [string, string] = ['fiona', 'fiona-password'];
 
-let server: TestServer;
-let api: ReturnType<typeof apiClient>;
-let user: ReturnType<typeof apiClient>;
+let user: ApiCall;
 let userSid: string;
 
 beforeAll(async () => {
-  server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });
-  api = apiClient(PORTS.http, ADMIN);
   user = apiClient(PORTS.http, USER);
-  const created = await api('POST', '/conference/v1/subscribers', { body: { login: USER[0], password: USER[1], role: 3 } });
+  const created = await h.api('POST', '/conference/v1/subscribers', { body: { login: USER[0], password: USER[1], role: 3 } });
   expect(created.status).toBe(200);
   userSid = created.json.sid;
-});
-
-afterAll(async () => {
-  await server?.stop();
 });
 
 /** A mono 16-bit 8 kHz PCM WAV file of `ms` milliseconds of a 440 Hz tone. */
@@ -76,12 +69,12 @@ function multipart(parts: Part[]): Buffer {
   return Buffer.concat(chunks);
 }
 
-function upload(client: ReturnType<typeof apiClient>, sid: string, parts: Part[], contentType = `multipart/form-data; boundary=${BOUNDARY}`) {
+function upload(client: ApiCall, sid: string, parts: Part[], contentType = `multipart/form-data; boundary=${BOUNDARY}`) {
   return client('POST', `/conference/v1/subscribers/${sid}/files`, { rawBody: multipart(parts), contentType });
 }
 
 /** Every file under the data directory (to prove a refusal wrote nothing anywhere). */
-function allFiles(dir = server.config.dataDir): string[] {
+function allFiles(dir = h.server.config.dataDir): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? allFiles(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
@@ -94,7 +87,7 @@ describe('subscriber files', () => {
     const stored = await upload(user, userSid, [{ field: 'file', filename: 'welcome.wav', type: 'audio/wav', content: wav(1500) }]);
     expect(stored.status, stored.text).toBe(200);
     expect(stored.json).toEqual({ name: 'welcome.wav', size: 44 + 24000, duration: 1500, url: `/storage/subscribers/${userSid}/welcome.wav` });
-    const second = await upload(api, userSid, [{ field: 'file', filename: 'hold-1.wav', type: 'audio/x-wav', content: wav(250) }]);
+    const second = await upload(h.api, userSid, [{ field: 'file', filename: 'hold-1.wav', type: 'audio/x-wav', content: wav(250) }]);
     expect(second.status, second.text).toBe(200);
 
     const list = await user('GET', `/conference/v1/subscribers/${userSid}/files?order=name%20desc`);
@@ -164,55 +157,55 @@ describe('subscriber files', () => {
     expect((await user('DELETE', `/conference/v1/subscribers/${userSid}/files`, { body: [42] })).status).toBe(422);
 
     expect(allFiles().sort()).toEqual(before);
-    expect(existsSync(join(server.config.dataDir, 'conference.db'))).toBe(true);
+    expect(existsSync(join(h.server.config.dataDir, 'conference.db'))).toBe(true);
     expect(allFiles().some((f) => f.includes('evil') || f.includes('.upload-'))).toBe(false);
   });
 
   it('keeps each subscriber to their own files', async () => {
-    const me = (await api('GET', '/conference/v1/subscribers/whoami')).json;
+    const me = (await h.api('GET', '/conference/v1/subscribers/whoami')).json;
     expect((await user('GET', `/conference/v1/subscribers/${me.sid}/files`)).status).toBe(404);
     expect((await upload(user, me.sid, [{ field: 'file', filename: 'x.wav', type: 'audio/wav', content: wav(100) }])).status).toBe(404);
     expect((await user('DELETE', `/conference/v1/subscribers/${me.sid}/files/x.wav`)).status).toBe(404);
-    expect((await api('GET', '/conference/v1/subscribers/no-such-sid/files')).status).toBe(404);
+    expect((await h.api('GET', '/conference/v1/subscribers/no-such-sid/files')).status).toBe(404);
     // Administrators reach everyone's.
-    expect((await api('GET', `/conference/v1/subscribers/${userSid}/files`)).json.total).toBe(1);
+    expect((await h.api('GET', `/conference/v1/subscribers/${userSid}/files`)).json.total).toBe(1);
   });
 
   it('keeps at most 100 files per subscriber', async () => {
-    const temp = await api('POST', '/conference/v1/subscribers', { body: { login: 'hoarder', password: 'hoarder-password' } });
+    const temp = await h.api('POST', '/conference/v1/subscribers', { body: { login: 'hoarder', password: 'hoarder-password' } });
     const small = wav(20);
     for (let i = 0; i < 100; i++) {
-      const stored = await upload(api, temp.json.sid, [{ field: 'file', filename: `f${i}.wav`, type: 'audio/wav', content: small }]);
+      const stored = await upload(h.api, temp.json.sid, [{ field: 'file', filename: `f${i}.wav`, type: 'audio/wav', content: small }]);
       expect(stored.status).toBe(200);
     }
-    const over = await upload(api, temp.json.sid, [{ field: 'file', filename: 'f100.wav', type: 'audio/wav', content: small }]);
+    const over = await upload(h.api, temp.json.sid, [{ field: 'file', filename: 'f100.wav', type: 'audio/wav', content: small }]);
     expect(over.status).toBe(409);
     expect(over.json.errors[0]).toMatchObject({ field: 'file' });
     expect(over.json.errors[0].message).toMatch(/at most 100 files/);
-    expect((await api('GET', `/conference/v1/subscribers/${temp.json.sid}/files`)).json.total).toBe(100);
-    expect((await api('DELETE', `/conference/v1/subscribers/${temp.json.sid}`)).status).toBe(204);
+    expect((await h.api('GET', `/conference/v1/subscribers/${temp.json.sid}/files`)).json.total).toBe(100);
+    expect((await h.api('DELETE', `/conference/v1/subscribers/${temp.json.sid}`)).status).toBe(204);
   });
 
   it('removes a deleted subscriber\'s files', async () => {
-    const temp = await api('POST', '/conference/v1/subscribers', { body: { login: 'gone', password: 'gone-password' } });
-    expect((await upload(api, temp.json.sid, [{ field: 'file', filename: 'bye.wav', type: 'audio/wav', content: wav(100) }])).status).toBe(200);
-    expect(existsSync(join(server.config.dataDir, 'files', temp.json.sid, 'bye.wav'))).toBe(true);
-    expect((await api('DELETE', `/conference/v1/subscribers/${temp.json.sid}`)).status).toBe(204);
-    expect(existsSync(join(server.config.dataDir, 'files', temp.json.sid))).toBe(false);
+    const temp = await h.api('POST', '/conference/v1/subscribers', { body: { login: 'gone', password: 'gone-password' } });
+    expect((await upload(h.api, temp.json.sid, [{ field: 'file', filename: 'bye.wav', type: 'audio/wav', content: wav(100) }])).status).toBe(200);
+    expect(existsSync(join(h.server.config.dataDir, 'files', temp.json.sid, 'bye.wav'))).toBe(true);
+    expect((await h.api('DELETE', `/conference/v1/subscribers/${temp.json.sid}`)).status).toBe(204);
+    expect(existsSync(join(h.server.config.dataDir, 'files', temp.json.sid))).toBe(false);
   });
 });
 
 describe('subscriber meeting rooms', () => {
   it('creates, lists, reads, changes and deletes rooms under a subscriber', async () => {
-    const groups = (await api('GET', '/conference/v1/didGroups')).json.didGroups;
-    const created = await api('POST', `/conference/v1/subscribers/${userSid}/meetingRooms`, {
+    const groups = (await h.api('GET', '/conference/v1/didGroups')).json.didGroups;
+    const created = await h.api('POST', `/conference/v1/subscribers/${userSid}/meetingRooms`, {
       body: { primaryDidGroupId: groups[0].id, meetingNumber: 313267, keychain: [{ accessCode: '31326', role: 1 }] },
     });
     expect(created.status, created.text).toBe(200);
     expect(created.json).toMatchObject({ meetingNumber: 313267, subscriberSid: userSid });
     const list = await user('GET', `/conference/v1/subscribers/${userSid}/meetingRooms`);
     expect(list.json).toMatchObject({ total: 1, meetingRooms: [{ meetingNumber: 313267 }] });
-    expect((await api('GET', `/conference/v1/subscribers/${userSid}/meetingRooms/1000`)).status).toBe(404); // not theirs
+    expect((await h.api('GET', `/conference/v1/subscribers/${userSid}/meetingRooms/1000`)).status).toBe(404); // not theirs
     expect((await user('GET', `/conference/v1/subscribers/${userSid}/meetingRooms/313267/keychain`)).json).toHaveLength(1);
     const changed = await user('PUT', `/conference/v1/subscribers/${userSid}/meetingRooms/313267`, { body: { description: 'Weekly' } });
     expect(changed.status).toBe(200);
@@ -221,13 +214,13 @@ describe('subscriber meeting rooms', () => {
     expect(unknownField.status).toBe(422);
     expect(fieldsOf(unknownField.json)).toContain('colour');
     // The user cannot create under someone else, nor list another subscriber's rooms.
-    const me = (await api('GET', '/conference/v1/subscribers/whoami')).json;
+    const me = (await h.api('GET', '/conference/v1/subscribers/whoami')).json;
     expect((await user('GET', `/conference/v1/subscribers/${me.sid}/meetingRooms`)).status).toBe(404);
     expect((await user('POST', `/conference/v1/subscribers/${me.sid}/meetingRooms`, { body: { primaryDidGroupId: groups[0].id } })).status).toBe(404);
     // A user still needs the DID group assigned to create a room themselves.
     const own = await user('POST', `/conference/v1/subscribers/${userSid}/meetingRooms`, { body: { primaryDidGroupId: groups[0].id } });
     expect(own.status).toBe(403);
     expect((await user('DELETE', `/conference/v1/subscribers/${userSid}/meetingRooms/313267`)).status).toBe(204);
-    expect((await api('GET', '/conference/v1/meetingRooms/313267')).status).toBe(404);
+    expect((await h.api('GET', '/conference/v1/meetingRooms/313267')).status).toBe(404);
   });
 });

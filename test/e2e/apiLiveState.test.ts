@@ -6,32 +6,20 @@
  * `is_moderator`, `join_time`, `duration`, and `talking` / `energy_level`
  * while it streams a tone.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallerMedia } from '../support/callerMedia.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller } from '../support/sipp.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { apiHarness } from '../support/apiHarness.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { apiClient } from './apiClient.js';
 
 const PORTS = { sip: 25860, http: 25960, rtpMin: 24850, rtpMax: 24949 };
 const ADMIN: [string, string] = ['admin', 'state-test-password'];
+const h = apiHarness({ ports: PORTS, adminPassword: ADMIN[1] });
 const USER: [string, string] = ['vera', 'vera-password'];
 
-let server: TestServer;
-let media: CallerMedia;
-let api: ReturnType<typeof apiClient>;
-
 beforeAll(async () => {
-  media = new CallerMedia();
-  server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });
-  api = apiClient(PORTS.http, ADMIN);
-  expect((await api('POST', '/conference/v1/subscribers', { body: { login: USER[0], password: USER[1], role: 3 } })).status).toBe(200);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  media?.remove();
+  expect((await h.api('POST', '/conference/v1/subscribers', { body: { login: USER[0], password: USER[1], role: 3 } })).status).toBe(200);
 });
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -47,9 +35,9 @@ describe('live call and participant state', () => {
         rtpPort: sinks[0]!.port,
         steps: [
           { kind: 'pause', ms: 3000 },
-          { kind: 'pcap', path: media.digits('tina', '2222#') },
+          { kind: 'pcap', path: h.media.digits('tina', '2222#') },
           { kind: 'pause', ms: 1500 },
-          { kind: 'stream', path: media.tone('tina', 500) },
+          { kind: 'stream', path: h.media.tone('tina', 500) },
           { kind: 'expectBye', timeoutMs: 60_000 },
         ],
       },
@@ -64,17 +52,17 @@ describe('live call and participant state', () => {
       let calls: Json[] = [];
       for (let i = 0; i < 100 && calls.length < 2; i++) {
         if (i > 0) await sleep(20);
-        calls = (await api('GET', '/conference/v1/calls?filter=state%20eq%201')).json.calls;
+        calls = (await h.api('GET', '/conference/v1/calls?filter=state%20eq%201')).json.calls;
       }
       expect(calls).toHaveLength(2);
-      expect(server.app.conferenceManager.meetings).toHaveLength(0);
+      expect(h.server.app.conferenceManager.meetings).toHaveLength(0);
       for (const call of calls) {
         expect(call).toMatchObject({ state: 1, meetingNumber: 0, caller: 'caller', callee: '15550100', codec: 'PCMU', connectionStatus: 0 });
         expect(call.id).toBeGreaterThan(1_000_000_000);
       }
       // Which one is Ivo does not matter here: both are in the IVR.
-      expect((await api('GET', `/conference/v1/calls/${calls[0].id}`)).json).toMatchObject({ id: calls[0].id, state: 1 });
-      const put = await api('PUT', `/conference/v1/calls/${calls[0].id}`, { body: { muteMode: 40 } });
+      expect((await h.api('GET', `/conference/v1/calls/${calls[0].id}`)).json).toMatchObject({ id: calls[0].id, state: 1 });
+      const put = await h.api('PUT', `/conference/v1/calls/${calls[0].id}`, { body: { muteMode: 40 } });
       expect(put.status).toBe(409);
       expect(put.json.errors[0].field).toBe('id');
       // A user sees no call without a room.
@@ -84,21 +72,21 @@ describe('live call and participant state', () => {
       expect((await asUser('DELETE', `/conference/v1/calls/${calls[0].id}`)).status).toBe(404);
 
       // Tina joins: she leaves the IVR list and shows up in meeting 1000.
-      await waitFor(() => server.app.conferenceManager.getMeeting(1000)?.participants.length === 1, 20_000, 'tina in meeting 1000', runs);
-      const after = (await api('GET', '/conference/v1/calls')).json.calls as Json[];
+      await waitFor(() => h.server.app.conferenceManager.getMeeting(1000)?.participants.length === 1, 20_000, 'tina in meeting 1000', runs);
+      const after = (await h.api('GET', '/conference/v1/calls')).json.calls as Json[];
       expect(after.filter((c) => c.state === 1)).toHaveLength(1);
       expect(after.filter((c) => c.state === 2)).toHaveLength(1);
       const ivoId: number = after.find((c) => c.state === 1).id;
       const tinaCall = after.find((c) => c.state === 2);
-      expect((await api('DELETE', `/conference/v1/calls/${ivoId}`)).status).toBe(204);
+      expect((await h.api('DELETE', `/conference/v1/calls/${ivoId}`)).status).toBe(204);
       const ivoResult = await ivo.done;
       expect(ivoResult.code, ivoResult.errors + ivoResult.output.slice(-2000)).toBe(0);
-      expect((await api('GET', `/conference/v1/calls/${ivoId}`)).status).toBe(404);
+      expect((await h.api('GET', `/conference/v1/calls/${ivoId}`)).status).toBe(404);
 
       // Her state while her tone plays.
       let state: Json;
       for (let i = 0; i < 200; i++) {
-        state = (await api('GET', `/conference/v1/meetings/1000/participants/${tinaCall.id}`)).json;
+        state = (await h.api('GET', `/conference/v1/meetings/1000/participants/${tinaCall.id}`)).json;
         if (state.talking === true) break;
         await sleep(50);
       }
@@ -108,19 +96,19 @@ describe('live call and participant state', () => {
       expect(Math.abs(state.join_time - Date.now() / 1000)).toBeLessThan(30);
       expect(state.duration).toBeGreaterThanOrEqual(0);
       // Deaf and mute show in speak/hear.
-      await api('PUT', `/conference/v1/meetings/1000/participants/${tinaCall.id}`, { body: { action: 'deaf' } });
-      await api('PUT', `/conference/v1/meetings/1000/participants/${tinaCall.id}`, { body: { action: 'mute' } });
-      const changed = (await api('GET', `/conference/v1/meetings/1000/participants/${tinaCall.id}`)).json;
+      await h.api('PUT', `/conference/v1/meetings/1000/participants/${tinaCall.id}`, { body: { action: 'deaf' } });
+      await h.api('PUT', `/conference/v1/meetings/1000/participants/${tinaCall.id}`, { body: { action: 'mute' } });
+      const changed = (await h.api('GET', `/conference/v1/meetings/1000/participants/${tinaCall.id}`)).json;
       expect(changed).toMatchObject({ speak: false, hear: false, mute: true, deaf: true });
       // Filtering on the live state works like any other field.
-      const talkers = await api('GET', '/conference/v1/meetings/1000/participants?filter=talking%20eq%20true');
+      const talkers = await h.api('GET', '/conference/v1/meetings/1000/participants?filter=talking%20eq%20true');
       expect(talkers.status).toBe(200);
       expect(talkers.json.participants.map((p: Json) => p.participant_id)).toEqual([tinaCall.id]);
 
-      expect((await api('DELETE', '/conference/v1/meetings/1000')).status).toBe(204);
+      expect((await h.api('DELETE', '/conference/v1/meetings/1000')).status).toBe(204);
       const tinaResult = await tina.done;
       expect(tinaResult.code, tinaResult.errors + tinaResult.output.slice(-2000)).toBe(0);
-      expect((await api('GET', '/conference/v1/calls')).json.total).toBe(0);
+      expect((await h.api('GET', '/conference/v1/calls')).json.total).toBe(0);
     } finally {
       for (const run of runs) run.process.kill();
       for (const sink of sinks) sink.close();

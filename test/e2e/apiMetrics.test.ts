@@ -6,53 +6,16 @@
  * operators; users 403; no credentials 401).
  */
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallerMedia } from '../support/callerMedia.js';
+import { describe, expect, it } from 'vitest';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller } from '../support/sipp.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { apiHarness } from '../support/apiHarness.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { apiClient } from './apiClient.js';
+import { parseMetrics as parse } from '../support/prometheus.js';
 
 const PORTS = { sip: 25840, http: 25940, rtpMin: 24750, rtpMax: 24799 };
 const ADMIN: [string, string] = ['admin', 'metrics-test-password'];
-
-let server: TestServer;
-let media: CallerMedia;
-let api: ReturnType<typeof apiClient>;
-
-beforeAll(async () => {
-  media = new CallerMedia();
-  server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });
-  api = apiClient(PORTS.http, ADMIN);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  media?.remove();
-});
-
-/** Parses the exposition text, checking its syntax on the way. */
-function parse(text: string): Map<string, number> {
-  const samples = new Map<string, number>();
-  const typed = new Set<string>();
-  const helped = new Set<string>();
-  for (const line of text.trimEnd().split('\n')) {
-    const help = /^# HELP ([a-z_:][a-z0-9_:]*) .+$/.exec(line);
-    const type = /^# TYPE ([a-z_:][a-z0-9_:]*) (gauge|counter|histogram)$/.exec(line);
-    if (help) helped.add(help[1]!);
-    else if (type) typed.add(type[1]!);
-    else {
-      const sample = /^([a-z_:][a-z0-9_:]*)(\{[a-z_]+="[^"]*"\})? (-?[0-9.e+-]+|NaN|\+Inf)$/.exec(line);
-      expect(sample, `bad line: ${line}`).not.toBeNull();
-      const family = sample![1]!.replace(/_(bucket|sum|count)$/, '');
-      expect(typed.has(family) || typed.has(sample![1]!), `no TYPE before ${line}`).toBe(true);
-      samples.set(sample![1]! + (sample![2] ?? ''), Number(sample![3]));
-    }
-  }
-  expect([...typed].sort()).toEqual([...helped].sort());
-  return samples;
-}
+const h = apiHarness({ ports: PORTS, adminPassword: ADMIN[1] });
 
 function getMetrics(auth: [string, string] | null): Promise<{ status: number; type: string; text: string }> {
   const headers: Record<string, string> = auth ? { Authorization: `Basic ${Buffer.from(auth.join(':')).toString('base64')}` } : {};
@@ -72,10 +35,10 @@ describe('/metrics', () => {
     const anonymous = await getMetrics(null);
     expect(anonymous.status).toBe(401);
     expect(JSON.parse(anonymous.text).errors[0].field).toBe('cause');
-    const user = await api('POST', '/conference/v1/subscribers', { body: { login: 'mia', password: 'mia-password', role: 3 } });
+    const user = await h.api('POST', '/conference/v1/subscribers', { body: { login: 'mia', password: 'mia-password', role: 3 } });
     expect(user.status).toBe(200);
     expect((await getMetrics(['mia', 'mia-password'])).status).toBe(403);
-    const operator = await api('POST', '/conference/v1/subscribers', { body: { login: 'otto', password: 'otto-password', role: 2 } });
+    const operator = await h.api('POST', '/conference/v1/subscribers', { body: { login: 'otto', password: 'otto-password', role: 2 } });
     expect(operator.status).toBe(200);
     expect((await getMetrics(['otto', 'otto-password'])).status).toBe(200);
   });
@@ -90,16 +53,16 @@ describe('/metrics', () => {
         rtpPort: sink.port,
         steps: [
           { kind: 'pause', ms: 500 },
-          { kind: 'pcap', path: media.digits('max', '2222#') },
+          { kind: 'pcap', path: h.media.digits('max', '2222#') },
           { kind: 'pause', ms: 1000 },
-          { kind: 'stream', path: media.tone('max', 600) },
+          { kind: 'stream', path: h.media.tone('max', 600) },
           { kind: 'expectBye', timeoutMs: 60_000 },
         ],
       },
       { serverPort: PORTS.sip, sipPort: 25841, mediaPort: 24530, timeoutSeconds: 90 },
     );
     try {
-      await waitFor(() => server.app.conferenceManager.getMeeting(1000)?.participants.length === 1, 20_000, 'the caller in meeting 1000', [run]);
+      await waitFor(() => h.server.app.conferenceManager.getMeeting(1000)?.participants.length === 1, 20_000, 'the caller in meeting 1000', [run]);
       await sleep(1500); // some of the tone's RTP reaches the leg
       const page = await getMetrics(ADMIN);
       expect(page.status).toBe(200);
@@ -124,7 +87,7 @@ describe('/metrics', () => {
       expect(m.get('bridge_event_feed_clients')).toBe(0);
       expect(m.get('bridge_webhooks_queued')).toBe(0);
     } finally {
-      await api('DELETE', '/conference/v1/meetings/1000');
+      await h.api('DELETE', '/conference/v1/meetings/1000');
       await run.done;
       run.process.kill();
       sink.close();

@@ -8,16 +8,15 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { webhookSignature } from '../../src/events/WebhookDispatcher.js';
-import { CallerMedia } from '../support/callerMedia.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller } from '../support/sipp.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { apiHarness } from '../support/apiHarness.js';
 import { waitFor } from '../support/wait.js';
-import { apiClient } from './apiClient.js';
 
 const PORTS = { sip: 25820, http: 25920, rtpMin: 24600, rtpMax: 24749 };
 const RECEIVER_PORT = 25950;
 const ADMIN: [string, string] = ['admin', 'webhook-test-password'];
+const h = apiHarness({ ports: PORTS, adminPassword: ADMIN[1] });
 const SECRET = 'a-secret-of-enough-length';
 
 interface Post {
@@ -30,14 +29,10 @@ interface Post {
   status: number;
 }
 
-let server: TestServer;
 let receiver: Server;
-let media: CallerMedia;
 const posts: Post[] = [];
-let api: ReturnType<typeof apiClient>;
 
 beforeAll(async () => {
-  media = new CallerMedia();
   receiver = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -57,20 +52,16 @@ beforeAll(async () => {
     });
   });
   await new Promise<void>((resolve) => receiver.listen(RECEIVER_PORT, '127.0.0.1', resolve));
-  server = await startTestServer(PORTS, undefined, { ADMIN_PASSWORD: ADMIN[1] });
-  api = apiClient(PORTS.http, ADMIN);
 });
 
 afterAll(async () => {
-  await server?.stop();
   await new Promise<void>((resolve) => receiver?.close(() => resolve()));
-  media?.remove();
 });
 
 describe('webhooks', () => {
   it('refuses bad callbacks naming the field and changes nothing', async () => {
-    const me = (await api('GET', '/conference/v1/subscribers/whoami')).json;
-    const put = (body: unknown) => api('PUT', `/conference/v1/subscribers/${me.sid}`, { body });
+    const me = (await h.api('GET', '/conference/v1/subscribers/whoami')).json;
+    const put = (body: unknown) => h.api('PUT', `/conference/v1/subscribers/${me.sid}`, { body });
     const cases: Array<[unknown, string]> = [
       [{ callback: { url: 'ftp://127.0.0.1/x' } }, 'callback.url'],
       [{ callback: { url: 'not a url' } }, 'callback.url'],
@@ -86,34 +77,34 @@ describe('webhooks', () => {
       expect(answer.status, JSON.stringify(body)).toBe(422);
       expect(answer.json.errors.map((e: { field: string }) => e.field), JSON.stringify(body)).toContain(field);
     }
-    expect((await api('GET', `/conference/v1/subscribers/${me.sid}`)).json.callback).toBeUndefined();
+    expect((await h.api('GET', `/conference/v1/subscribers/${me.sid}`)).json.callback).toBeUndefined();
   });
 
   it('posts signed events of a real call to the callback, retrying after a 500', async () => {
-    const me = (await api('GET', '/conference/v1/subscribers/whoami')).json;
-    const set = await api('PUT', `/conference/v1/subscribers/${me.sid}`, {
+    const me = (await h.api('GET', '/conference/v1/subscribers/whoami')).json;
+    const set = await h.api('PUT', `/conference/v1/subscribers/${me.sid}`, {
       body: { callback: { url: `http://127.0.0.1:${RECEIVER_PORT}/admin-hook`, secret: SECRET } },
     });
     expect(set.status, set.text).toBe(200);
     expect(set.json.callback).toMatchObject({ url: `http://127.0.0.1:${RECEIVER_PORT}/admin-hook` });
     expect(set.json.callback.secret).toBeUndefined(); // the client chose it: never echoed
-    expect((await api('GET', `/conference/v1/subscribers/${me.sid}`)).json.callback.secret).toBeUndefined();
+    expect((await h.api('GET', `/conference/v1/subscribers/${me.sid}`)).json.callback.secret).toBeUndefined();
 
     // A user with a callback and no rooms: none of meeting 1000's events go to them.
-    const user = await api('POST', '/conference/v1/subscribers', {
+    const user = await h.api('POST', '/conference/v1/subscribers', {
       body: { login: 'walter', password: 'walter-password', role: 3, eventCallbackUrl: `http://127.0.0.1:${RECEIVER_PORT}/user-hook` },
     });
     expect(user.status, user.text).toBe(200);
     expect(user.json.callback.url).toBe(`http://127.0.0.1:${RECEIVER_PORT}/user-hook`);
     expect(user.json.callback.secret).toMatch(/^[A-Za-z0-9_-]{40,}$/); // made by the server, shown this once
-    expect((await api('GET', `/conference/v1/subscribers/${user.json.sid}`)).json.callback.secret).toBeUndefined();
+    expect((await h.api('GET', `/conference/v1/subscribers/${user.json.sid}`)).json.callback.secret).toBeUndefined();
 
     const sink = await RtpSink.open(24804);
     const run = runCaller(
       {
         dialed: '15550100',
         rtpPort: sink.port,
-        steps: [{ kind: 'pause', ms: 500 }, { kind: 'pcap', path: media.digits('wanda', '2222#') }, { kind: 'pause', ms: 2000 }, { kind: 'bye' }],
+        steps: [{ kind: 'pause', ms: 500 }, { kind: 'pcap', path: h.media.digits('wanda', '2222#') }, { kind: 'pause', ms: 2000 }, { kind: 'bye' }],
       },
       { serverPort: PORTS.sip, sipPort: 25821, mediaPort: 24520, timeoutSeconds: 60 },
     );

@@ -6,7 +6,7 @@
  * compared with the Debian prompt files themselves (cross-correlation), or
  * with the other callers' tones (Goertzel).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +14,7 @@ import type { Participant } from '../../src/conference/Participant.js';
 import { SqliteStore } from '../../src/store/SqliteStore.js';
 import { rms, toneAmplitude } from '../support/audio.js';
 import { CallerMedia } from '../support/callerMedia.js';
+import { locatePrompt, promptMatch, wavSamples } from '../support/promptMatch.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller, type CallerStep, type SippRun } from '../support/sipp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
@@ -101,67 +102,6 @@ async function finish(...calls: Call[]): Promise<void> {
   for (const r of results) expect(r.code, r.errors + r.output.slice(-1500)).toBe(0);
 }
 
-/** The 16-bit PCM samples of a Debian prompt (8 kHz mono WAV). */
-function wavSamples(path: string): Int16Array {
-  const file = readFileSync(path);
-  let offset = 12;
-  while (offset + 8 <= file.length) {
-    const id = file.toString('ascii', offset, offset + 4);
-    const size = file.readUInt32LE(offset + 4);
-    if (id === 'data') {
-      const data = file.subarray(offset + 8, offset + 8 + size);
-      return new Int16Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.length - (data.length % 2)));
-    }
-    offset += 8 + size + (size % 2);
-  }
-  throw new Error(`no data chunk in ${path}`);
-}
-
-/**
- * How well a 0.4 s stretch of a prompt (its loudest) is found in what a
- * caller heard: the best normalized cross-correlation over every alignment,
- * 1 for an exact copy. G.711 coding keeps a real copy above 0.9; another
- * recording of other words stays far below.
- */
-function match(heard: Int16Array, promptPath: string): number {
-  return locate(heard, promptPath).score;
-}
-
-/** `match`, with where in `heard` (samples) the best alignment starts. */
-function locate(heard: Int16Array, promptPath: string): { score: number; at: number } {
-  const prompt = wavSamples(promptPath);
-  const length = 3200;
-  let best = 0;
-  let start = 0;
-  for (let s = 0; s + length <= prompt.length; s += 400) {
-    const energy = rms(prompt.subarray(s, s + length));
-    if (energy > best) {
-      best = energy;
-      start = s;
-    }
-  }
-  const piece = prompt.subarray(start, start + length);
-  let pieceNorm = 0;
-  for (const v of piece) pieceNorm += v * v;
-  let bestCorrelation = 0;
-  let at = -1;
-  for (let lag = 0; lag + length <= heard.length; lag++) {
-    let dot = 0;
-    let norm = 0;
-    for (let i = 0; i < length; i++) {
-      const h = heard[lag + i]!;
-      dot += h * piece[i]!;
-      norm += h * h;
-    }
-    const correlation = norm > 0 ? dot / Math.sqrt(norm * pieceNorm) : 0;
-    if (correlation > bestCorrelation) {
-      bestCorrelation = correlation;
-      at = lag - start;
-    }
-  }
-  return { score: bestCorrelation, at };
-}
-
 describe('call flow end to end', () => {
   it('a Spanish DID group (conference_language ES) asks for the code with the Spanish conf-getpin', async () => {
     // The Spanish request lasts 4.2 s; listen to all of it.
@@ -169,8 +109,8 @@ describe('call flow end to end', () => {
     try {
       await waitFor(() => c.sink.samplesSince(0).length >= 8000 * 5, 10_000, 'five seconds of prompt', [c.run]);
       const heard = c.sink.samplesSince(0);
-      const spanish = match(heard, `${SOUNDS}/es_MX_f_Allison/conf-getpin.wav`);
-      const english = match(heard, `${SOUNDS}/en_US_f_Allison/conf-getpin.wav`);
+      const spanish = promptMatch(heard, `${SOUNDS}/es_MX_f_Allison/conf-getpin.wav`);
+      const english = promptMatch(heard, `${SOUNDS}/en_US_f_Allison/conf-getpin.wav`);
       expect(spanish, `es ${spanish.toFixed(3)} en ${english.toFixed(3)}`).toBeGreaterThan(0.9);
       expect(english).toBeLessThan(0.6);
     } finally {
@@ -183,8 +123,8 @@ describe('call flow end to end', () => {
     try {
       await waitFor(() => c.sink.samplesSince(0).length >= 8000 * 4, 10_000, 'four seconds of prompts', [c.run]);
       const heard = c.sink.samplesSince(0);
-      const welcome = locate(heard, `${SOUNDS}/en_US_f_Allison/conf-hasjoin.wav`);
-      const request = locate(heard, `${SOUNDS}/en_US_f_Allison/conf-getpin.wav`);
+      const welcome = locatePrompt(heard, `${SOUNDS}/en_US_f_Allison/conf-hasjoin.wav`);
+      const request = locatePrompt(heard, `${SOUNDS}/en_US_f_Allison/conf-getpin.wav`);
       expect(welcome.score).toBeGreaterThan(0.9);
       expect(request.score).toBeGreaterThan(0.9);
       // The greeting first, the request right after it.
@@ -222,8 +162,8 @@ describe('call flow end to end', () => {
       // It never got in, and its last words were the bad-PIN prompt and goodbye.
       expect(server.app.conferenceManager.getMeeting(2002)!.participants).toHaveLength(1);
       const heard = intruder.sink.samplesSince(0);
-      expect(match(heard, `${SOUNDS}/en_US_f_Allison/confbridge-pin-bad.wav`)).toBeGreaterThan(0.9);
-      expect(match(heard.subarray(Math.max(0, heard.length - 8000 * 3)), `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${SOUNDS}/en_US_f_Allison/confbridge-pin-bad.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard.subarray(Math.max(0, heard.length - 8000 * 3)), `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
     } finally {
       server.app.conferenceManager.getMeeting(2002)?.end();
       await finish(host);
@@ -294,8 +234,8 @@ describe('call flow end to end', () => {
       const result = await participant.run.done;
       expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
       const heard = participant.sink.samplesSince(leftAt - 200);
-      expect(match(heard, `${SOUNDS}/en_US_f_Allison/conf-leaderhasleft.wav`)).toBeGreaterThan(0.9);
-      expect(match(heard, `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${SOUNDS}/en_US_f_Allison/conf-leaderhasleft.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
       await waitFor(() => server.app.conferenceManager.getMeeting(2004) === undefined, 5000, 'meeting 2004 to end');
     } finally {
       host.sink.close();
@@ -320,8 +260,8 @@ describe('call flow end to end', () => {
       const result = await second.run.done;
       expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
       const heard = second.sink.samplesSince(0);
-      expect(match(heard, `${SOUNDS}/en_US_f_Allison/conf-full.wav`)).toBeGreaterThan(0.9);
-      expect(match(heard, `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${SOUNDS}/en_US_f_Allison/conf-full.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
       expect(server.app.conferenceManager.getMeeting(2005)!.participants).toHaveLength(1);
     } finally {
       server.app.conferenceManager.getMeeting(2005)?.end();
@@ -373,8 +313,8 @@ describe('call flow end to end', () => {
       const result = await c.run.done;
       expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
       const heard = c.sink.samplesSince(0);
-      expect(match(heard, `${SOUNDS}/en_US_f_Allison/conf-onlyperson.wav`)).toBeGreaterThan(0.9);
-      expect(match(heard, `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${SOUNDS}/en_US_f_Allison/conf-onlyperson.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
     } finally {
       c.sink.close();
     }
@@ -386,8 +326,8 @@ describe('call flow end to end', () => {
       const result = await c.run.done;
       expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
       const heard = c.sink.samplesSince(0);
-      expect(match(heard, `${SOUNDS}/en_US_f_Allison/conf-invalidpin.wav`)).toBeGreaterThan(0.9);
-      expect(match(heard.subarray(Math.max(0, heard.length - 8000 * 3)), `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${SOUNDS}/en_US_f_Allison/conf-invalidpin.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard.subarray(Math.max(0, heard.length - 8000 * 3)), `${SOUNDS}/en_US_f_Allison/goodbye.wav`)).toBeGreaterThan(0.9);
     } finally {
       c.sink.close();
     }
@@ -411,9 +351,9 @@ describe('call flow end to end', () => {
       expect(p.role).toBe('participant');
       expect(p.jobCode).toBe('42');
       const heard = c.sink.samplesSince(0);
-      expect(match(heard, `${SOUNDS}/en_US_f_Allison/conf-invalidpin.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${SOUNDS}/en_US_f_Allison/conf-invalidpin.wav`)).toBeGreaterThan(0.9);
       // The beep that asks for the job code.
-      expect(match(heard, `${SOUNDS}/en_US_f_Allison/beep.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${SOUNDS}/en_US_f_Allison/beep.wav`)).toBeGreaterThan(0.9);
     } finally {
       server.app.conferenceManager.getMeeting(2009)?.end();
       await finish(c);

@@ -245,9 +245,12 @@ describe('sipp scenarios through the whole bridge', () => {
       const results = await Promise.all(runs.map((run) => run.done));
       for (const result of results) expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
       // Messages were really lost and retransmissions carried the calls through.
+      // sipp's -lost drops received messages as well as sent ones, and its
+      // screen counts only the sent ones as lost: a run can lose only
+      // responses (0 lost, several retransmissions), so the proof of loss is
+      // the retransmissions (about 150 messages at 10 %: none lost is ~1e-7).
       const stats = results.map((result) => sippLossStats(result.output));
       const total = stats.reduce((sum, s) => ({ retransmissions: sum.retransmissions + s.retransmissions, lost: sum.lost + s.lost }), { retransmissions: 0, lost: 0 });
-      expect(total.lost, JSON.stringify(stats)).toBeGreaterThan(0);
       expect(total.retransmissions, JSON.stringify(stats)).toBeGreaterThan(0);
       await expectAllGone();
     } finally {
@@ -350,7 +353,7 @@ describe('sipp scenarios through the whole bridge', () => {
   });
 
   describe('delayed offer (INVITE without SDP)', () => {
-    it('our 200 offers PCMU, PCMA and telephone-event; the answer in the ACK sets where we send: the caller hears the room', async () => {
+    it('our 200 offers G.722, Opus, PCMU, PCMA, CN and telephone-event; the answer in the ACK sets where we send: the caller hears the room', async () => {
       const talkerSink = await RtpSink.open(28630);
       const phone = await RtpSink.open(28632);
       const runs = [
@@ -360,7 +363,7 @@ describe('sipp scenarios through the whole bridge', () => {
             dialed: '15550100',
             rtpPort: phone.port,
             delayedOffer: {},
-            answerMatches: 'm=audio [0-9]+ RTP/AVP 0 8 101 && a=rtpmap:101 telephone-event/8000',
+            answerMatches: 'm=audio [0-9]+ RTP/AVP 9 111 0 8 13 101 && a=rtpmap:9 G722/8000 && a=rtpmap:101 telephone-event/8000',
             steps: [{ kind: 'pause', ms: 500 }, { kind: 'info', digits: '2222#' }, { kind: 'pause', ms: 7000 }, { kind: 'bye' }],
           },
           { serverPort: PORTS.sip, sipPort: 25541, mediaPort: 28860 },

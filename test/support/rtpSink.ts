@@ -50,6 +50,11 @@ export class RtpSink {
     return out;
   }
 
+  /** Payload types of the packets received at or after `since` (ms epoch), each once. */
+  payloadTypesSince(since: number): number[] {
+    return [...new Set(this.packets.filter((p) => p.at >= since).map((p) => p.payloadType))];
+  }
+
   close(): void {
     this.socket.close();
   }

@@ -28,6 +28,8 @@ export type CallerStep =
       method?: 'INVITE' | 'UPDATE';
       /** Extra header lines (e.g. Session-Expires on a refresh). */
       headers?: string[];
+      /** Codecs of the new offer (a codec change); default the scenario's. */
+      codecs?: Array<[number, string]>;
     }
   /** An UPDATE without a body (a session refresh, RFC 4028); expects 200. */
   | { kind: 'refreshUpdate'; headers?: string[] }
@@ -224,7 +226,7 @@ export function callerScenarioXml(scenario: CallerScenario): string {
         const method = step.method ?? 'INVITE';
         const headers = (step.headers ?? []).map((h) => `${h}\n`).join('');
         parts.push(
-          request(method, cseq, `${headers}Content-Type: application/sdp\n`, offerSdp(step.rtpPort, codecs, sdpVersion, step.direction, step.nullAddress)),
+          request(method, cseq, `${headers}Content-Type: application/sdp\n`, offerSdp(step.rtpPort, step.codecs ?? codecs, sdpVersion, step.direction, step.nullAddress)),
           '<recv response="100" optional="true"/>',
           '<recv response="200"/>',
         );

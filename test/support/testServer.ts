@@ -35,6 +35,8 @@ export async function startTestServer(
   config.sip.bindAddress = '127.0.0.1';
   config.http.bindAddress = '127.0.0.1';
   config.rtp.bindAddress = '127.0.0.1';
+  // Webhook receivers in tests listen on loopback, which callbacks may not reach by default.
+  config.webhooks.allowedNetworks = ['127.0.0.1/32'];
   tweak?.(config);
   const logger = createRootLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
   const app = await Application.start(config, logger, env);

@@ -4,6 +4,7 @@
  * lands in the store, which the call flow reads on each call, so it applies
  * to the next caller without a restart.
  */
+import type { CallbackUrlPolicy } from '../../events/CallbackUrlPolicy.js';
 import { roleFromCode, ROLE_CODES, type Role } from '../../conference/Role.js';
 import { normalizePhoneNumber } from '../../conference/PhoneNumber.js';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +24,8 @@ export interface ConfigRouteDeps {
   hasLiveMeeting: (meetingNumber: number) => boolean;
   /** Called after a subscriber is deleted (its files go too). */
   subscriberDeleted?: (sid: string) => void;
+  /** Refuses callback URLs at internal addresses (literal ones here; names again at send time). */
+  callbackPolicy: Pick<CallbackUrlPolicy, 'refusalOfLiteral'>;
 }
 
 const ALL: ApiRole[] = ['administrator', 'operator', 'user'];
@@ -141,7 +144,11 @@ interface CallbackInput {
  * URL without a secret keeps the current secret or gets a new one, which
  * `generated` says must be shown once in the answer.
  */
-function callbackChange(body: CallbackInput, current: Subscriber | undefined): { change: SubscriberCallbackChange | null | undefined; generated: boolean } {
+function callbackChange(
+  body: CallbackInput,
+  current: Subscriber | undefined,
+  policy: Pick<CallbackUrlPolicy, 'refusalOfLiteral'>,
+): { change: SubscriberCallbackChange | null | undefined; generated: boolean } {
   if (body.callback !== undefined && body.eventCallbackUrl !== undefined) {
     throw unprocessable('eventCallbackUrl', 'give either callback or eventCallbackUrl, not both');
   }
@@ -157,6 +164,8 @@ function callbackChange(body: CallbackInput, current: Subscriber | undefined): {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw unprocessable(field, `must be an http or https URL, not ${parsed.protocol}`);
   if (parsed.username || parsed.password) throw unprocessable(field, 'must not carry credentials; the posts are signed instead');
+  const refusal = policy.refusalOfLiteral(parsed);
+  if (refusal) throw unprocessable(field, `must not point at ${refusal}`);
   const secret = body.callback?.secret ?? current?.callback?.secret;
   if (secret) return { change: { url: parsed.toString(), secret }, generated: false };
   return { change: { url: parsed.toString(), secret: randomBytes(32).toString('base64url') }, generated: true };
@@ -522,7 +531,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
     response: { status: 200, description: 'The created Subscriber object', schema: S.subscriber },
     handler: async (ctx) => {
       const { password, role: code, callback: _callback, eventCallbackUrl: _url, ...rest } = ctx.body;
-      const callback = callbackChange(ctx.body, undefined);
+      const callback = callbackChange(ctx.body, undefined, deps.callbackPolicy);
       const created = store.createSubscriber({
         ...rest,
         login: ctx.body.login,
@@ -557,7 +566,7 @@ export function addConfigRoutes(router: Router, deps: ConfigRouteDeps): void {
       if (rest.didGroupReferences !== undefined && ctx.principal.role !== 'administrator') {
         throw forbidden('only administrators assign DID groups');
       }
-      const callback = callbackChange(ctx.body, target);
+      const callback = callbackChange(ctx.body, target, deps.callbackPolicy);
       if (code !== undefined && ctx.principal.role !== 'administrator' && subscriberRoleFrom(code) !== target.role) {
         throw forbidden('only administrators change roles');
       }

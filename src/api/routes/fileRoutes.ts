@@ -114,6 +114,18 @@ export function addFileRoutes(router: Router, deps: FileRouteDeps): void {
   });
 
   router.add({
+    method: 'GET', path: '/subscribers/{sid}/files/{fileName}', tag: 'Subscribers', summary: 'Download a file (an upload or a meeting recording)', roles: ALL,
+    response: { status: 200, description: 'The WAV file', binary: 'audio/wav' },
+    handler: (ctx) => {
+      const sid = subscriberSid(ctx.principal, ctx.params.sid!);
+      const name = ctx.params.fileName!;
+      checkName('fileName', name);
+      if (!files.get(sid, name)) throw notFound('file');
+      return { status: 200, file: { path: files.pathOf(sid, name), contentType: 'audio/wav', name } };
+    },
+  });
+
+  router.add({
     method: 'DELETE', path: '/subscribers/{sid}/files/{fileName}', tag: 'Subscribers', summary: 'Delete a file', roles: ALL,
     response: { status: 204, description: 'The file is deleted' },
     handler: (ctx) => {

@@ -10,8 +10,10 @@ import { ROLE_CODES, roleFromCode } from '../../conference/Role.js';
 import type { ConferenceStore } from '../../store/StoreTypes.js';
 import { normalizePhoneNumber } from '../../conference/PhoneNumber.js';
 import { DialError, type Dialer } from '../Dialer.js';
-import { ApiError, badRequest, conflict, detail, notFound, unprocessable } from '../errors.js';
+import { ApiError, badRequest, conflict, detail, forbidden, notFound, unprocessable } from '../errors.js';
 import type { IvrCall } from '../IvrCalls.js';
+import { callMediaOut } from '../callMedia.js';
+import type { LegStats } from '../../media/MediaTypes.js';
 import { ATTRIBUTE_NAMES } from '../attributeCatalog.js';
 import { attributeIsOn } from '../../conference/MeetingPolicy.js';
 import { listBody, selectFields } from '../listing.js';
@@ -33,6 +35,37 @@ export interface LiveRouteDeps {
   dialer?: Dialer;
   /** Voice activity of a participant (seed 003 `talking`, `energy_level`). */
   voice?: (participant: Participant) => { talking: boolean; energy: number | null } | undefined;
+  /** RTP/RTCP figures of a participant's call; undefined once its media is gone. */
+  legStats?: (participant: Participant) => LegStats | undefined;
+  /** The meeting recorder (actions recording-start/stop, `isRecording`); without it those actions answer 503. */
+  recorder?: MeetingRecorderPort;
+}
+
+/** What the API asks of the meeting recorder (src/app/MeetingRecorder). */
+export interface MeetingRecorderPort {
+  isRecording(meeting: Meeting): boolean;
+  request(meeting: Meeting, action: 'start' | 'stop', by: 'operator'): { ok: true } | { ok: false; reason: string };
+  /** The live meeting's attributes changed: the recording rules are read again. */
+  attributesChanged(meeting: Meeting): void;
+}
+
+/** Carries out recording-start/stop for an operator; a refusal becomes the matching 4xx/5xx and changes nothing. */
+function recordingAction(recorder: MeetingRecorderPort | undefined, meeting: Meeting, action: 'start' | 'stop'): void {
+  if (!recorder) throw new ApiError(503, 'service unavailable', [detail('action', 'recording is not available on this bridge')]);
+  const answer = recorder.request(meeting, action, 'operator');
+  if (answer.ok) return;
+  switch (answer.reason) {
+    case 'disabled':
+      throw forbidden('recording is off for this meeting (conference_recording off)');
+    case 'alreadyRecording':
+      throw conflict('the meeting is being recorded already', 'action');
+    case 'notRecording':
+      throw conflict('the meeting is not being recorded', 'action');
+    case 'ended':
+      throw notFound('meeting');
+    default:
+      throw new ApiError(503, 'service unavailable', [detail('action', 'the recording could not be started; see the server log')]);
+  }
 }
 
 const ALL: SubscriberRole[] = ['administrator', 'operator', 'user'];
@@ -100,7 +133,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     holdMode: meeting.held ? 40 : 0,
     id: meeting.id,
     isLocked: meeting.locked,
-    isRecording: false,
+    isRecording: deps.recorder?.isRecording(meeting) ?? false,
     isSecured: meeting.locked,
     meetingNumber: meeting.meetingNumber,
     muteMode: 0,
@@ -127,6 +160,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     holdMode: p.held ? 40 : 0,
     id: p.id,
     joined: p.joinedAt.getTime(),
+    media: callMediaOut(p.leg.codec, deps.legStats?.(p)),
     meetingNumber: meeting.meetingNumber,
     muteMode: p.muted ? 40 : 0,
     nodeName: deps.nodeName,
@@ -153,6 +187,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     holdMode: 0,
     id: c.id,
     joined: 0,
+    media: callMediaOut(c.codec, c.stats?.()),
     meetingNumber: 0,
     muteMode: 0,
     nodeName: deps.nodeName,
@@ -203,7 +238,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
     handler: (ctx) => item(meetingOut(meetingFor(ctx.principal, ctx.ids.meetingNumber!)), ctx),
   });
   router.add({
-    method: 'PUT', path: '/meetings/{meetingNumber}', tag: 'Meetings', summary: 'Perform an action on a meeting (lock, unlock, hold, unhold, qa-start, qa-stop, qa-next, qa-clear)', roles: ALL,
+    method: 'PUT', path: '/meetings/{meetingNumber}', tag: 'Meetings', summary: 'Perform an action on a meeting (lock, unlock, hold, unhold, qa-start, qa-stop, qa-next, qa-clear, recording-start, recording-stop)', roles: ALL,
     integerParams: ['meetingNumber'], body: S.meetingAction,
     response: { status: 200, description: 'The Meeting object after the action', schema: S.meeting },
     handler: (ctx) => {
@@ -231,6 +266,11 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
           break;
         case 'qa-clear':
           meeting.qa.clear('operator');
+          break;
+        // Not idempotent: 409 tells the caller the meeting already was in that state.
+        case 'recording-start':
+        case 'recording-stop':
+          recordingAction(deps.recorder, meeting, ctx.body.action === 'recording-start' ? 'start' : 'stop');
           break;
       }
       return { status: 200, body: meetingOut(meeting) };
@@ -282,6 +322,7 @@ export function addLiveRoutes(router: Router, deps: LiveRouteDeps): void {
       else values.delete(change.name);
     }
     meeting.room.attributes = [...values].map(([name, value]) => ({ name, value }));
+    deps.recorder?.attributesChanged(meeting);
     if (changes.some((c) => c.name === 'conference_entrytones' || c.name === 'conference_exittones')) {
       const attrs = meeting.room.attributes;
       meeting.setJoinNotifications(attributeIsOn(attrs, 'conference_entrytones') || attributeIsOn(attrs, 'conference_exittones'));

@@ -188,3 +188,32 @@ export function resolveAttributes(input: ResolveAttributesInput): ResolvedAttrib
     input.logger,
   );
 }
+
+export interface ResolveMeetingAttributesInput {
+  store: Pick<ConferenceStore, 'getDidGroup'>;
+  room: MeetingRoom;
+  /** Values set on the room's live meeting, if it runs. */
+  meeting?: readonly Attribute[];
+  logger?: Logger;
+}
+
+/**
+ * The attributes of the room's meeting as a whole, the same whoever joins
+ * and however they dialed in: the call flow of the room's primary DID
+ * group, that group, the room, the live meeting; never a DID's values.
+ * Meeting-wide rules (start and stop, limits, entry/exit tones) read
+ * these, so they cannot depend on which DID the first caller dialed; the
+ * invited callees, who dialed nothing, get their keypad and language here.
+ */
+export function resolveMeetingAttributes(input: ResolveMeetingAttributesInput): ResolvedAttributes {
+  const group = input.store.getDidGroup(input.room.primaryDidGroupId);
+  return new ResolvedAttributes(
+    {
+      callFlowId: group?.callFlowId ?? 3,
+      didGroup: group?.attributes ?? [],
+      meetingRoom: input.room.attributes,
+      ...(input.meeting ? { meeting: input.meeting } : {}),
+    },
+    input.logger,
+  );
+}

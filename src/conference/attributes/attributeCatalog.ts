@@ -124,6 +124,7 @@ export const ATTRIBUTE_TEMPLATES: readonly AttributeTemplate[] = [
   { name: "max_members", type: 2, group: 5, description: "(001) Maximum number of participants in the conference; -1 or unset for no limit." },
   { name: "mute_non_moderator", type: 0, group: 5, description: "(001) Everyone but hosts joins muted and only hosts may use *1; on or off." },
   { name: "music_on_hold_sound", type: 0, group: 5, description: "(001) Music a caller hears while alone in the conference: on (the configured music), off, or the name of a file in the music-on-hold directory." },
+  { name: "record_enabled", type: 0, group: 5, description: "(001) Whether the conference may be recorded when conference_recording is not set; on or off (true/false)." },
   { name: "announce_caller_name", type: 0, group: 5, description: "(001) Record the caller's name and announce it to the others; on or off." },
   { name: "member_join_muted", type: 0, group: 5, description: "(003) Participants and listeners join muted; on or off." },
   { name: "member_join_deaf", type: 0, group: 5, description: "(003) Participants and listeners join unable to hear the others; on or off." },

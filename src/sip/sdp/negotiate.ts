@@ -7,7 +7,7 @@
 import sdpTransform from 'sdp-transform';
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 
-export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722';
+export type AudioCodecName = 'PCMU' | 'PCMA' | 'G722' | 'opus';
 export type MediaDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 
 export interface NegotiateOptions {
@@ -53,7 +53,58 @@ export interface NegotiationFailure {
 
 export type NegotiationResult = NegotiationSuccess | NegotiationFailure;
 
-const STATIC_PT: Record<number, AudioCodecName> = { 0: 'PCMU', 8: 'PCMA' };
+/**
+ * Every audio codec the bridge can run on a leg, best first: the order of our
+ * own offers. Answers follow the offer's order among these. G.722 is
+ * wideband (16 kHz audio) on an 8000 RTP clock (RFC 3551 4.5.2).
+ */
+export const AUDIO_CODECS: readonly AudioCodecName[] = Object.freeze(['G722', 'opus', 'PCMU', 'PCMA'] as const);
+
+interface CodecSpec {
+  /** Encoding name in a=rtpmap. */
+  rtpName: string;
+  clockRate: number;
+  /** Channels in a=rtpmap (opus/48000/2). */
+  channels?: number;
+  /** Payload type in our offers (static, or our dynamic choice). */
+  offerPt: number;
+  /** a=fmtp we write for it. */
+  fmtp?: string;
+}
+
+const CODEC_SPECS: Record<AudioCodecName, CodecSpec> = {
+  PCMU: { rtpName: 'PCMU', clockRate: 8000, offerPt: 0 },
+  PCMA: { rtpName: 'PCMA', clockRate: 8000, offerPt: 8 },
+  G722: { rtpName: 'G722', clockRate: 8000, offerPt: 9 },
+  // The engine runs Opus at 16 kHz mono (RFC 7587 3.1.1: say so to the
+  // sender) and wants in-band FEC for its concealment.
+  opus: {
+    rtpName: 'opus',
+    clockRate: 48000,
+    channels: 2,
+    offerPt: 111,
+    fmtp: 'maxplaybackrate=16000;sprop-maxcapturerate=16000;useinbandfec=1',
+  },
+};
+
+const STATIC_PT: Record<number, AudioCodecName> = { 0: 'PCMU', 8: 'PCMA', 9: 'G722' };
+
+/** The codec an a=rtpmap line names, if we run it at that clock rate. */
+function codecOfRtpmap(encoding: string, rate: number | undefined): AudioCodecName | undefined {
+  const upper = encoding.toUpperCase();
+  for (const [name, spec] of Object.entries(CODEC_SPECS) as Array<[AudioCodecName, CodecSpec]>) {
+    if (spec.rtpName.toUpperCase() !== upper) continue;
+    if (rate === undefined ? spec.clockRate === 8000 : rate === spec.clockRate) return name;
+    // Some G.722 phones write the audio rate (16000) instead of RFC 3551's 8000.
+    if (name === 'G722' && rate === 16000) return name;
+  }
+  return undefined;
+}
+
+function rtpmapOf(codec: AudioCodecName, payload: number): MediaDescription['rtp'][number] {
+  const spec = CODEC_SPECS[codec];
+  return { payload, codec: spec.rtpName, rate: spec.clockRate, ...(spec.channels ? { encoding: spec.channels } : {}) };
+}
 
 function fail(status: 488 | 400, reason: string): NegotiationFailure {
   return { ok: false, status, reason };
@@ -123,7 +174,7 @@ function chooseCodec(m: MediaDescription, supported: readonly AudioCodecName[]):
     const map = m.rtp.find((r) => r.payload === pt);
     let name: string | undefined;
     if (map) {
-      if (map.rate === 8000 || map.rate === undefined) name = map.codec.toUpperCase();
+      name = codecOfRtpmap(map.codec, map.rate);
     } else {
       name = STATIC_PT[pt];
     }
@@ -145,6 +196,20 @@ function telephoneEventPt(m: MediaDescription): number | undefined {
     (r) => r.codec.toLowerCase() === 'telephone-event' && (r.rate === 8000 || r.rate === undefined) && offered.has(r.payload),
   );
   return te?.payload;
+}
+
+/** RFC 3389 comfort noise: static payload type 13, CN/8000 (RFC 3551). */
+export const COMFORT_NOISE_PT = 13;
+
+/** Whether the offer lists comfort noise on PT 13 at 8000 (the only one the engine takes). */
+function offersComfortNoise(m: MediaDescription): boolean {
+  const offered = String(m.payloads ?? '')
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  if (!offered.includes(COMFORT_NOISE_PT)) return false;
+  const map = m.rtp.find((r) => r.payload === COMFORT_NOISE_PT);
+  return !map || (map.codec.toUpperCase() === 'CN' && (map.rate === 8000 || map.rate === undefined));
 }
 
 function usableProtocol(proto: string): boolean {
@@ -170,6 +235,8 @@ export interface AudioSelection {
   codec: AudioCodecName;
   payloadType: number;
   telephoneEventPayloadType?: number;
+  /** The offer lists CN (PT 13) and the codec runs on an 8000 clock: our answer accepts it. */
+  comfortNoise: boolean;
   remote: { address: string; port: number };
   direction: MediaDirection;
   remoteDirection: MediaDirection;
@@ -229,6 +296,7 @@ export function selectAudio(offerSdp: string, options: SelectOptions = {}): Audi
     ok: true,
     codec: choice.codec,
     payloadType: choice.payloadType,
+    comfortNoise: CODEC_SPECS[choice.codec].clockRate === 8000 && offersComfortNoise(m),
     remote: { address: remoteAddress, port: m.port },
     direction,
     remoteDirection,
@@ -253,9 +321,9 @@ export function buildAnswer(selection: AudioSelection, options: AnswerOptions): 
     type: 'audio',
     port: options.localPort,
     protocol: offered.protocol,
-    payloads: tePt !== undefined ? `${selection.payloadType} ${tePt}` : String(selection.payloadType),
-    rtp: [{ payload: selection.payloadType, codec: selection.codec, rate: 8000 }],
-    fmtp: [],
+    payloads: [selection.payloadType, ...(selection.comfortNoise ? [COMFORT_NOISE_PT] : []), ...(tePt !== undefined ? [tePt] : [])].join(' '),
+    rtp: [rtpmapOf(selection.codec, selection.payloadType), ...(selection.comfortNoise ? [{ payload: COMFORT_NOISE_PT, codec: 'CN', rate: 8000 }] : [])],
+    fmtp: CODEC_SPECS[selection.codec].fmtp ? [{ payload: selection.payloadType, config: CODEC_SPECS[selection.codec].fmtp! }] : [],
     ptime: options.ptime ?? 20,
     direction: selection.direction,
   };
@@ -331,7 +399,7 @@ export function readLocalSdp(sdp: string): LocalSdpParams | undefined {
   const audio = parsed.media.find((m) => m.type === 'audio' && m.port !== 0);
   if (!audio) return undefined;
   const address = audio.connection?.ip ?? parsed.connection?.ip ?? parsed.origin.address;
-  const choice = chooseCodec(audio, ['PCMU', 'PCMA']);
+  const choice = chooseCodec(audio, AUDIO_CODECS);
   return {
     localAddress: address.split('/')[0]!,
     localPort: audio.port,
@@ -343,13 +411,20 @@ export function readLocalSdp(sdp: string): LocalSdpParams | undefined {
 
 /**
  * Answer a new offer inside an existing session (re-INVITE): same address,
- * port, session id and codec as our current description, o= version + 1,
- * direction mirrored from the new offer.
+ * port and session id as our current description, o= version + 1,
+ * direction mirrored from the new offer. The codec is the offer's first
+ * among `supportedCodecs` (default: only our current codec), so a
+ * re-INVITE may change it; the media side follows with the same choice
+ * (selectAudio over the same list).
  */
-export function renegotiateAudio(offerSdp: string, currentLocalSdp: string): NegotiationResult {
+export function renegotiateAudio(
+  offerSdp: string,
+  currentLocalSdp: string,
+  supportedCodecs?: readonly AudioCodecName[],
+): NegotiationResult {
   const local = readLocalSdp(currentLocalSdp);
   if (!local) return fail(488, 'No current local description');
-  const codecs: AudioCodecName[] = local.codec ? [local.codec] : ['PCMU', 'PCMA'];
+  const codecs: readonly AudioCodecName[] = supportedCodecs ?? (local.codec ? [local.codec] : ['PCMU', 'PCMA']);
   const result = negotiateAudio(offerSdp, {
     localAddress: local.localAddress,
     localPort: local.localPort,
@@ -397,21 +472,23 @@ export interface OfferOptions {
   telephoneEventPayloadType?: number | null;
   direction?: MediaDirection;
   ptime?: number;
+  /** List RFC 3389 comfort noise (PT 13, CN/8000) so phones may use VAD; default false. */
+  comfortNoise?: boolean;
 }
 
 /** Build a fresh audio offer (for calls we place, or offerless re-INVITEs). */
 export function buildAudioOffer(options: OfferOptions): string {
   const codecs = options.codecs ?? ['PCMU', 'PCMA'];
   const te = options.telephoneEventPayloadType === undefined ? 101 : options.telephoneEventPayloadType;
-  const pts = codecs.map((c) => (c === 'PCMU' ? 0 : 8));
+  const pts = codecs.map((c) => CODEC_SPECS[c].offerPt);
   const v = ipVer(options.localAddress);
   const media: MediaDescription = {
     type: 'audio',
     port: options.localPort,
     protocol: 'RTP/AVP',
-    payloads: [...pts, ...(te !== null ? [te] : [])].join(' '),
-    rtp: codecs.map((c, i) => ({ payload: pts[i]!, codec: c, rate: 8000 })),
-    fmtp: [],
+    payloads: [...pts, ...(options.comfortNoise ? [COMFORT_NOISE_PT] : []), ...(te !== null ? [te] : [])].join(' '),
+    rtp: [...codecs.map((c, i) => rtpmapOf(c, pts[i]!)), ...(options.comfortNoise ? [{ payload: COMFORT_NOISE_PT, codec: 'CN', rate: 8000 }] : [])],
+    fmtp: codecs.flatMap((c, i) => (CODEC_SPECS[c].fmtp ? [{ payload: pts[i]!, config: CODEC_SPECS[c].fmtp! }] : [])),
     ptime: options.ptime ?? 20,
     direction: options.direction ?? 'sendrecv',
   };
@@ -434,6 +511,21 @@ export function buildAudioOffer(options: OfferOptions): string {
     timing: { start: 0, stop: 0 },
     media: [media],
   });
+}
+
+/** The codecs an offer of ours lists (in its order), e.g. to check the answer to it. */
+export function offeredCodecs(sdp: string): AudioCodecName[] {
+  const parsed = parseSdp(sdp);
+  const audio = parsed?.media.find((m) => m.type === 'audio' && m.port !== 0);
+  if (!audio) return [];
+  const found: AudioCodecName[] = [];
+  let rest: readonly AudioCodecName[] = AUDIO_CODECS;
+  for (;;) {
+    const choice = chooseCodec(audio, rest);
+    if (!choice) return found;
+    found.push(choice.codec);
+    rest = rest.filter((c) => c !== choice.codec);
+  }
 }
 
 /** The same description with every stream's direction attribute set to `direction` (added where missing). */

@@ -8,6 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BridgeEvent, EventListener, EventScope } from '../../../src/events/EventFeed.js';
+import { CallbackUrlPolicy } from '../../../src/events/CallbackUrlPolicy.js';
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER, WebhookDispatcher, webhookSignature } from '../../../src/events/WebhookDispatcher.js';
 import { createRootLogger } from '../../../src/log.js';
 import { waitFor } from '../../support/wait.js';
@@ -56,6 +57,9 @@ async function receiver(answer: (n: number, path: string) => number): Promise<{ 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, got };
 }
 
+/** The receivers listen on loopback, which callbacks may not reach by default. */
+const LOOPBACK_ALLOWED = new CallbackUrlPolicy({ allowedNetworks: ['127.0.0.1/32'] });
+
 function dispatcher(
   publisher: Publisher,
   targets: Array<{ sid: string; role: 'administrator' | 'user'; url: string }>,
@@ -65,6 +69,7 @@ function dispatcher(
     feed: publisher,
     targets: () => targets.map((t) => ({ ...t, secret: 's'.repeat(16) })),
     logger: createRootLogger('silent'),
+    policy: LOOPBACK_ALLOWED,
     baseDelayMs: 20,
     ...options,
   });
@@ -137,6 +142,7 @@ describe('WebhookDispatcher', () => {
       feed: publisher,
       targets: () => targets.map((t) => ({ ...t, secret: 's'.repeat(16) })),
       logger: createRootLogger('silent'),
+      policy: LOOPBACK_ALLOWED,
       baseDelayMs: 100,
       targetsTtlMs: 0,
     });
@@ -149,5 +155,38 @@ describe('WebhookDispatcher', () => {
     expect(d.stats()).toMatchObject({ dropped: 2, delivered: 0 });
     await new Promise((r) => setTimeout(r, 300));
     expect(got).toHaveLength(1);
+  });
+
+  it('posts to a name through the address its check resolved, and drops events whose name resolves to a refused address', async () => {
+    const { url, got } = await receiver(() => 200);
+    const port = new URL(url).port;
+    // Names only this resolver knows: reaching the receiver proves the post used the checked address, not a second lookup.
+    const answers: Record<string, string[]> = {
+      'hooks.test': ['127.0.0.1'],
+      'mixed.test': ['127.0.0.1', '10.1.2.3'],
+      'metadata.test': ['169.254.169.254'],
+    };
+    const lookup = async (host: string) => (answers[host] ?? []).map((address) => ({ address, family: 4 }));
+    const policy = new CallbackUrlPolicy({ allowedNetworks: ['127.0.0.1/32'], lookup });
+    const publisher = new Publisher();
+    const targets = [
+      { sid: 'ok', role: 'administrator' as const, url: `http://hooks.test:${port}/ok` },
+      { sid: 'mixed', role: 'administrator' as const, url: `http://mixed.test:${port}/mixed` },
+      { sid: 'meta', role: 'administrator' as const, url: `http://metadata.test:${port}/meta` },
+      { sid: 'literal', role: 'administrator' as const, url: `http://[::ffff:10.0.0.1]:${port}/literal` },
+    ];
+    const d = new WebhookDispatcher({
+      feed: publisher,
+      targets: () => targets.map((t) => ({ ...t, secret: 's'.repeat(16) })),
+      logger: createRootLogger('silent'),
+      policy,
+      baseDelayMs: 20,
+    });
+    cleanups.push(() => d.close());
+    publisher.publish();
+    publisher.publish();
+    await waitFor(() => got.length === 2 && d.stats().refused === 6, 5000, 'two posts and six refusals');
+    expect(got.map((g) => [g.path, g.seq, g.signed])).toEqual([['/ok', 1, true], ['/ok', 2, true]]);
+    expect(d.stats()).toMatchObject({ delivered: 2, refused: 6, failedAttempts: 0, queued: 0 });
   });
 });

@@ -302,7 +302,10 @@ describe('MeetingKeypad', () => {
         isRecording: () => recording,
         recordingRequested: (_m, action, by) => {
           calls.push(`recording ${action} by ${by.callId}`);
+          // The third request is refused (say, conference_recording turned off meanwhile).
+          if (calls.filter((c) => c.startsWith('recording')).length === 3) return { ok: false };
           recording = action === 'start';
+          return { ok: true };
         },
       },
       operatorRequested: (_m, p) => calls.push(`operator for ${p.callId}`),
@@ -321,11 +324,12 @@ describe('MeetingKeypad', () => {
     const leg = new FakeLeg();
     const participant = meeting.join({ callId: 'host', role: 'host', accessCode: '1', caller: 'x', callee: 'y', leg: leg as unknown as MediaLeg });
     const keypad = new MeetingKeypad({ meeting, participant, leg: leg as unknown as MediaLeg, prompts, logger: createRootLogger('silent'), leave: () => {}, bindings, services });
-    for (const d of '*7*7*0*#1*#1*6*#2*#2*#2*#2') keypad.digit(d);
-    expect(calls).toEqual(['recording start by host', 'recording stop by host', 'operator for host', 'extend', 'extend', 'polling']);
+    for (const d of '*7*7*7*0*#1*#1*6*#2*#2*#2*#2') keypad.digit(d);
+    expect(calls).toEqual(['recording start by host', 'recording stop by host', 'recording start by host', 'operator for host', 'extend', 'extend', 'polling']);
     expect(leg.heard).toEqual([
-      'conf-now-recording',
+      'tone:confirmOn',
       'tone:confirmOff',
+      'tone:error',
       'one-moment-please',
       'conf-extended',
       'conf-nonextended',
@@ -377,6 +381,52 @@ describe('MeetingKeypad', () => {
     expect(alice.participant.muted).toBe(false);
     meeting.muteAllButHosts(true);
     expect(alice.leg.heard).toEqual([]);
+  });
+});
+
+describe('MeetingKeypad reports', () => {
+  it('reports every completed sequence with how it ended, denied and unknown ones too', () => {
+    vi.useFakeTimers();
+    const reports: Array<{ command: string | null; sequence: string; outcome: string; participant: number }> = [];
+    const services: KeypadServices = {
+      commandCarriedOut: (r) => reports.push({ command: r.command, sequence: r.sequence, outcome: r.outcome, participant: r.participant.id }),
+    };
+    const host = caller('host', services);
+    const alice = caller('participant', services);
+    alice.press('*1');
+    alice.press('*92');
+    host.press('*92');
+    host.press('*98');
+    host.press('*7');
+    alice.press('*#');
+    alice.press('*9');
+    vi.advanceTimersByTime(3000);
+    host.press('*8555#');
+    expect(reports).toEqual([
+      { command: 'selfMuteToggle', sequence: '*1', outcome: 'done', participant: alice.participant.id },
+      { command: 'lock', sequence: '*92', outcome: 'denied', participant: alice.participant.id },
+      { command: 'lock', sequence: '*92', outcome: 'done', participant: host.participant.id },
+      { command: 'qaNext', sequence: '*98', outcome: 'refused', participant: host.participant.id },
+      { command: 'recordingToggle', sequence: '*7', outcome: 'unavailable', participant: host.participant.id },
+      { command: null, sequence: '*#', outcome: 'unknown', participant: alice.participant.id },
+      // Cut by the inter-digit pause.
+      { command: null, sequence: '*9', outcome: 'unknown', participant: alice.participant.id },
+      // No dialer here.
+      { command: 'invite', sequence: '*8', outcome: 'unavailable', participant: host.participant.id },
+    ]);
+    expect(meeting.locked).toBe(true);
+  });
+
+  it('a failing report port costs the caller nothing', () => {
+    const alice = caller('participant', {
+      commandCarriedOut: () => {
+        throw new Error('feed down');
+      },
+    });
+    alice.press('*1');
+    alice.press('*1');
+    expect(alice.participant.muted).toBe(false);
+    expect(alice.leg.heard).toEqual(['conf-muted', 'conf-unmuted']);
   });
 });
 

@@ -5,13 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KeypadCommands, type KeypadBinding, type KeypadCommand } from '../../../src/ivr/KeypadCommands.js';
-import { keypadBindingsFor, keypadBindingsForRoom } from '../../../src/ivr/keypadAttributes.js';
+import { KEYPAD_FEATURE_ATTRIBUTES, keypadBindingsFor, keypadBindingsForRoom } from '../../../src/ivr/keypadAttributes.js';
 import { sayKeys } from '../../../src/ivr/keypadHelp.js';
 import { createRootLogger } from '../../../src/log.js';
+import { ResolvedAttributes } from '../../../src/conference/attributes/ResolvedAttributes.js';
 
 const a = (name: string, value: string) => ({ name, value });
 const find = (bindings: KeypadBinding[], command: KeypadCommand) => bindings.find((b) => b.command === command);
 const OPTIONS = { muteNonModerator: false };
+const DEFAULT_SELF_MUTE_ROLES = keypadBindingsFor({ didGroup: [], room: [] }, OPTIONS).bindings.find((b) => b.command === 'selfMuteToggle')!.roles;
 
 describe('keypadBindingsFor', () => {
   it('without attributes gives 001’s keys and our defaults', () => {
@@ -80,15 +82,54 @@ describe('keypadBindingsFor', () => {
   });
 });
 
+describe('every 004 keypad feature attribute', () => {
+  // Table-driven over the whole list, so a feature added without working attributes fails here.
+  KEYPAD_FEATURE_ATTRIBUTES.forEach((feature, i) => {
+    const sequence = `*D${String(i).padStart(2, '0')}`;
+    it(`${feature.roles} / ${feature.binding}: the role string reaches ${feature.commands.join(', ')}; the binding moves ${feature.commands[0]}`, () => {
+      const { bindings, problems } = keypadBindingsFor({ didGroup: [a(feature.roles, 'l'), a(feature.binding, sequence)], room: [] }, OPTIONS);
+      expect(problems).toEqual([]);
+      for (const command of feature.commands) expect(find(bindings, command)?.roles).toBe('l');
+      expect(find(bindings, feature.commands[0])?.sequence).toBe(sequence);
+      // A listener may now use it with the new keys, a participant may not.
+      const keys = [...sequence];
+      const press = (role: 'listener' | 'participant') => {
+        const keypad = new KeypadCommands(bindings, { interDigitTimeoutMs: 3000, maxNumberLength: 15 });
+        return keys.flatMap((d) => keypad.handle({ type: 'digit', digit: d }, role));
+      };
+      if (feature.commands[0] !== 'invite') {
+        expect(press('listener')).toContainEqual({ type: 'command', command: feature.commands[0] });
+        expect(press('participant')).toContainEqual({ type: 'denied', command: feature.commands[0] });
+      }
+      // The room's role string overrides the group's (features without a default key exist once the group binds them).
+      const room = keypadBindingsFor({ didGroup: [a(feature.roles, 'l'), a(feature.binding, sequence)], room: [a(feature.roles, 'hp')] }, OPTIONS);
+      for (const command of feature.commands) expect(find(room.bindings, command)?.roles).toBe('hp');
+    });
+  });
+});
+
 describe('keypadBindingsForRoom', () => {
+  const store = { getDidGroup: (id: number) => (id === 7 ? { id, name: 'g', description: '', callFlowId: 1, attributes: [a('call_exit_dtmf_binding', '*33')] } : undefined) };
+  const logger = createRootLogger('silent');
+  const resolved = (levels: { didGroup?: Array<{ name: string; value: string }>; did?: Array<{ name: string; value: string }>; room?: Array<{ name: string; value: string }> }) =>
+    new ResolvedAttributes({ callFlowId: 3, didGroup: levels.didGroup ?? [], did: levels.did ?? [], meetingRoom: levels.room ?? [] });
+
   it('reads the DID group from the store and the room, with 001’s mute_non_moderator', () => {
-    const store = { getDidGroup: (id: number) => (id === 7 ? { id, name: 'g', description: '', callFlowId: 1, attributes: [a('call_exit_dtmf_binding', '*33')] } : undefined) };
-    const logger = createRootLogger('silent');
-    const bindings = keypadBindingsForRoom(store, 7, { attributes: [a('mute_non_moderator', 'on')] }, logger);
+    const room = { attributes: [a('mute_non_moderator', 'on')] };
+    const bindings = keypadBindingsForRoom(store, 7, room, resolved({ room: room.attributes }), logger);
     expect(find(bindings, 'exit')?.sequence).toBe('*33');
     expect(find(bindings, 'selfMuteToggle')?.roles).toBe('h');
     // An unknown group is no attributes at all.
-    expect(find(keypadBindingsForRoom(store, 8, { attributes: [] }, logger), 'exit')?.sequence).toBe('*3');
+    expect(find(keypadBindingsForRoom(store, 8, { attributes: [] }, resolved({}), logger), 'exit')?.sequence).toBe('*3');
+  });
+
+  it('takes mute_non_moderator from the resolver: its other spellings and levels count, a room "off" overrides the group', () => {
+    const muted = (attributes: ResolvedAttributes) => find(keypadBindingsForRoom(store, 7, { attributes: [] }, attributes, logger), 'selfMuteToggle')?.roles;
+    expect(muted(resolved({ room: [a('mute_non_moderator', 'true')] }))).toBe('h');
+    // 001's setting is a DID group or room one: a DID's value is ignored, as the resolver rules.
+    expect(muted(resolved({ did: [a('mute_non_moderator', '1')] }))).toBe(DEFAULT_SELF_MUTE_ROLES);
+    expect(muted(resolved({ didGroup: [a('mute_non_moderator', 'on')], room: [a('mute_non_moderator', 'off')] }))).toBe(DEFAULT_SELF_MUTE_ROLES);
+    expect(muted(resolved({ didGroup: [a('mute_non_moderator', 'on')] }))).toBe('h');
   });
 });
 

@@ -61,7 +61,8 @@ describe('G.722 legs and wideband rooms', () => {
   });
 
   it('lists the codecs SIP may offer', () => {
-    expect(SUPPORTED_CODECS.map((c) => c.name)).toEqual(['G722', 'PCMU', 'PCMA']);
+    expect(SUPPORTED_CODECS.map((c) => c.name)).toEqual(['G722', 'opus', 'PCMU', 'PCMA']);
     expect(SUPPORTED_CODECS.find((c) => c.name === 'G722')).toEqual({ name: 'G722', payloadType: 9, clockRate: 8000, sampleRate: 16000 });
+    expect(SUPPORTED_CODECS.find((c) => c.name === 'opus')).toEqual({ name: 'opus', payloadType: 111, clockRate: 48000, sampleRate: 16000, channels: 2 });
   });
 });

@@ -78,7 +78,7 @@ describe('subscriber callbacks and DID groups in the store', () => {
     first.close();
     // Take the database back to version 2, as an older release left it.
     const db = new Database(join(dataDir, 'conference.db'));
-    db.exec('DROP TABLE subscriber_did_groups; ALTER TABLE subscribers DROP COLUMN callback_id; ALTER TABLE subscribers DROP COLUMN callback_url; ALTER TABLE subscribers DROP COLUMN callback_secret;');
+    db.exec('DROP TABLE recordings; DROP TABLE subscriber_did_groups; ALTER TABLE subscribers DROP COLUMN callback_id; ALTER TABLE subscribers DROP COLUMN callback_url; ALTER TABLE subscribers DROP COLUMN callback_secret;');
     db.pragma('user_version = 2');
     db.close();
     const upgraded = SqliteStore.open(dataDir);
