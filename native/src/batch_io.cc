@@ -2,6 +2,7 @@
 
 #include <linux/io_uring.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -17,8 +18,8 @@ int sysSetup(unsigned entries, io_uring_params* p) {
 int sysEnter(int fd, unsigned submit, unsigned wait, unsigned flags) {
   return static_cast<int>(syscall(__NR_io_uring_enter, fd, submit, wait, flags, nullptr, 0));
 }
-int sysRegister(int fd, unsigned op) {
-  return static_cast<int>(syscall(__NR_io_uring_register, fd, op, nullptr, 0));
+int sysRegister(int fd, unsigned op, void* arg = nullptr, unsigned nrArgs = 0) {
+  return static_cast<int>(syscall(__NR_io_uring_register, fd, op, arg, nrArgs));
 }
 
 template <typename T>
@@ -37,7 +38,10 @@ BatchIo::BatchIo(bool preferUring) {
   if (setupRing()) backend_ = Backend::IoUring;
 }
 
-BatchIo::~BatchIo() { teardownRing(); }
+BatchIo::~BatchIo() {
+  teardownRing();
+  delete[] fixed_;
+}
 
 bool BatchIo::setupRing() {
   io_uring_params p{};
@@ -66,6 +70,7 @@ bool BatchIo::setupRing() {
   }
   ringFd_ = fd;
   needsEnable_ = (p.flags & IORING_SETUP_R_DISABLED) != 0;
+  sendTo_ = (p.flags & IORING_SETUP_DEFER_TASKRUN) != 0;
   sqMapLen_ = p.sq_off.array + p.sq_entries * sizeof(unsigned);
   cqMapLen_ = p.cq_off.cqes + p.cq_entries * sizeof(io_uring_cqe);
   const bool single = (p.features & IORING_FEAT_SINGLE_MMAP) != 0;
@@ -122,6 +127,8 @@ void BatchIo::teardownRing() {
 
 void BatchIo::fallBack(const char* reason) {
   teardownRing();
+  fixedTable_ = false;  // the table went with the ring
+  fixedCount_ = 0;
   backend_ = Backend::Syscalls;
   reason_ = reason;
 }
@@ -133,6 +140,43 @@ void BatchIo::bindToThisThread() {
     return;
   }
   needsEnable_ = false;
+  // A sparse fixed file table (5.19+); without it every operation looks its
+  // file up by descriptor, which works the same.
+  // The kernel caps the table at the descriptor limit.
+  rlimit files{};
+  fixedSize_ = getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < static_cast<rlim_t>(kFixedFiles)
+                   ? static_cast<int>(files.rlim_cur)
+                   : kFixedFiles;
+  io_uring_rsrc_register table{};
+  table.nr = static_cast<uint32_t>(fixedSize_);
+  table.flags = IORING_RSRC_REGISTER_SPARSE;
+  if (sysRegister(ringFd_, IORING_REGISTER_FILES2, &table, sizeof table) == 0) {
+    fixed_ = new uint8_t[kFixedFiles]();
+    fixedTable_ = true;
+  }
+}
+
+void BatchIo::registerFile(int fd) {
+  if (!fixedTable_ || fd < 0 || fd >= fixedSize_ || backend_ != Backend::IoUring) return;
+  io_uring_files_update update{};
+  update.offset = static_cast<uint32_t>(fd);
+  update.fds = reinterpret_cast<uint64_t>(&fd);
+  if (fixed_[fd] == 0 && sysRegister(ringFd_, IORING_REGISTER_FILES_UPDATE, &update, 1) == 1) {
+    fixed_[fd] = 1;
+    fixedCount_++;
+  }
+}
+
+void BatchIo::forgetFile(int fd) {
+  if (!fixedTable_ || fd < 0 || fd >= fixedSize_ || fixed_[fd] == 0) return;
+  fixed_[fd] = 0;
+  fixedCount_--;
+  if (backend_ != Backend::IoUring) return;  // the ring is gone, and its table with it
+  int none = -1;
+  io_uring_files_update update{};
+  update.offset = static_cast<uint32_t>(fd);
+  update.fds = reinterpret_cast<uint64_t>(&none);
+  sysRegister(ringFd_, IORING_REGISTER_FILES_UPDATE, &update, 1);
 }
 
 unsigned BatchIo::flush() {
@@ -175,13 +219,24 @@ void BatchIo::runUring() {
   for (unsigned i = 0; i < n; i++) {
     io_uring_sqe* s = &sqes_[tail & sqMask_];
     std::memset(s, 0, sizeof *s);
-    s->opcode = queued_[i].op == Op::Send ? IORING_OP_SENDMSG : IORING_OP_RECVMSG;
-    s->fd = queued_[i].fd;
-    s->addr = reinterpret_cast<uint64_t>(queued_[i].msg);
-    s->len = 1;
+    const Queued& q = queued_[i];
+    const msghdr* m = q.msg;
+    if (q.op == Op::Send && sendTo_ && m->msg_iovlen == 1 && m->msg_controllen == 0 && m->msg_namelen > 0) {
+      s->opcode = IORING_OP_SEND;
+      s->addr = reinterpret_cast<uint64_t>(m->msg_iov[0].iov_base);
+      s->len = static_cast<uint32_t>(m->msg_iov[0].iov_len);
+      s->addr2 = reinterpret_cast<uint64_t>(m->msg_name);
+      s->addr_len = static_cast<uint16_t>(m->msg_namelen);
+    } else {
+      s->opcode = q.op == Op::Send ? IORING_OP_SENDMSG : IORING_OP_RECVMSG;
+      s->addr = reinterpret_cast<uint64_t>(m);
+      s->len = 1;
+    }
+    s->fd = q.fd;
+    if (fixedTable_ && q.fd >= 0 && q.fd < fixedSize_ && fixed_[q.fd] != 0) s->flags = IOSQE_FIXED_FILE;
     // MSG_DONTWAIT: an empty socket or a full send buffer completes at once
     // with -EAGAIN instead of parking the operation in the kernel.
-    s->msg_flags = MSG_DONTWAIT | (queued_[i].op == Op::Send ? MSG_NOSIGNAL : 0);
+    s->msg_flags = MSG_DONTWAIT | (q.op == Op::Send ? MSG_NOSIGNAL : 0);
     s->user_data = i;
     results_[i] = -EINPROGRESS;
     tail++;

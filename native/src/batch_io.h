@@ -56,6 +56,16 @@ class BatchIo {
   unsigned flush();
   int result(unsigned i) const { return results_[i]; }
 
+  // Registers a socket in the ring's fixed file table (io_uring only; a
+  // no-op otherwise or when the table is full): its operations then skip
+  // the per-operation file lookup. Call from the ring's thread, and
+  // forgetFile() before the descriptor is closed (the table holds a
+  // reference that would keep the socket open).
+  void registerFile(int fd);
+  void forgetFile(int fd);
+  // Sockets registered now.
+  unsigned fixedFiles() const { return fixedCount_; }
+
   // Batches submitted through io_uring / operations run by the fallback.
   uint64_t uringSubmits = 0;
   uint64_t syscallOps = 0;
@@ -104,6 +114,17 @@ class BatchIo {
   unsigned cqMask_ = 0;
   io_uring_cqe* cqes_ = nullptr;
   bool needsEnable_ = false;
+  // Kernel 6.1+ (the DEFER_TASKRUN ring): a one-buffer send goes out as
+  // IORING_OP_SEND with its destination (sendto), so the kernel does not copy
+  // in and parse a msghdr per packet.
+  bool sendTo_ = false;
+  // Fixed file table indexed by descriptor number (sparse, fixedSize_ =
+  // min(kFixedFiles, RLIMIT_NOFILE) slots); fixed_[fd] says slot fd holds fd.
+  static constexpr int kFixedFiles = 65536;
+  bool fixedTable_ = false;
+  int fixedSize_ = 0;
+  unsigned fixedCount_ = 0;
+  uint8_t* fixed_ = nullptr;
 };
 
 }  // namespace media

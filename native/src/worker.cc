@@ -282,10 +282,14 @@ void Worker::watch(Leg* leg, int fd, bool rtcp) {
   ev.data.u64 = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(leg)) | (rtcp ? 1u : 0u);
   if (epoll_ctl(rxEpollFd_, EPOLL_CTL_ADD, fd, &ev) == 0) rxSockets_++;
   else bump(commandErrors);
+  io_.registerFile(fd);
 }
 
 void Worker::unwatch(int fd) {
-  if (fd >= 0 && epoll_ctl(rxEpollFd_, EPOLL_CTL_DEL, fd, nullptr) == 0) rxSockets_--;
+  if (fd < 0) return;
+  // Before the JS thread may close it: the ring's table holds a reference.
+  io_.forgetFile(fd);
+  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_DEL, fd, nullptr) == 0) rxSockets_--;
 }
 
 void Worker::sendAll(int64_t nowMs) {

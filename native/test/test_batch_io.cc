@@ -168,3 +168,51 @@ TEST(batch_io_uring_counts_one_submit_per_batch) {
   CHECK_EQ(io.uringSubmits, 1u);
   CHECK_EQ(io.syscallOps, 0u);
 }
+
+TEST(batch_io_uring_fixed_files_send_receive_and_release) {
+  BatchIo io(true);
+  io.bindToThisThread();
+  Sock a, b;
+  io.registerFile(a.fd);
+  io.registerFile(b.fd);
+  io.registerFile(b.fd);  // twice is once
+  CHECK_EQ(io.fixedFiles(), 2u);
+  Msg s, r;
+  s.forSend(b.addr, 40, 9);
+  io.queueSend(a.fd, &s.msg);
+  CHECK_EQ(io.flush(), 1u);
+  CHECK_EQ(io.result(0), 40);
+  r.forRecv();
+  io.queueRecv(b.fd, &r.msg);
+  io.flush();
+  CHECK_EQ(io.result(0), 40);
+  CHECK_EQ(r.buf[0], 9);
+  CHECK_EQ(reinterpret_cast<const sockaddr_in*>(&r.from)->sin_port, a.addr.sin_port);
+  // Forgotten and closed, the socket is gone: its port can be bound again
+  // (the table would otherwise keep it open).
+  const sockaddr_in port = b.addr;
+  io.forgetFile(b.fd);
+  CHECK_EQ(io.fixedFiles(), 1u);
+  ::close(b.fd);
+  b.fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  CHECK_EQ(::bind(b.fd, reinterpret_cast<const sockaddr*>(&port), sizeof port), 0);
+  // A descriptor beyond the table or never registered still works the
+  // ordinary way.
+  s.forSend(port, 12, 4);
+  io.queueSend(a.fd, &s.msg);
+  io.flush();
+  r.forRecv();
+  io.queueRecv(b.fd, &r.msg);
+  io.flush();
+  CHECK_EQ(io.result(0), 12);
+  io.forgetFile(a.fd);
+  CHECK_EQ(io.fixedFiles(), 0u);
+}
+
+TEST(batch_io_syscalls_fixed_files_are_a_no_op) {
+  BatchIo io(false);
+  Sock a;
+  io.registerFile(a.fd);
+  CHECK_EQ(io.fixedFiles(), 0u);
+  io.forgetFile(a.fd);
+}

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { availableParallelism, networkInterfaces } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { findPackageRoot } from '../util/packageRoot.js';
@@ -295,7 +295,7 @@ function parseConfig(raw: unknown, baseDir: string): AppConfig {
     },
     http: { bindAddress: http.string('bindAddress'), port: http.port('port') },
     rtp: { bindAddress: rtp.string('bindAddress'), portMin: rtp.port('portMin'), portMax: rtp.port('portMax') },
-    media: { workerThreads: media.positiveInteger('workerThreads', 1), rtpTimeoutSeconds: media.positiveInteger('rtpTimeoutSeconds', 30) },
+    media: { workerThreads: parseWorkerThreads(media), rtpTimeoutSeconds: media.positiveInteger('rtpTimeoutSeconds', 30) },
     // Relative data directories are taken from the working directory, as operators expect of ./data.
     dataDir: resolve(root.string('dataDir', './data')),
     logLevel: root.string('logLevel', 'info'),
@@ -329,6 +329,23 @@ function parseConfig(raw: unknown, baseDir: string): AppConfig {
       })),
     },
   };
+}
+
+/** The engine's own limit on mixer threads. */
+const MAX_WORKER_THREADS = 64;
+
+/**
+ * Mixer threads: `auto` (the default) is one per core, as the design wants;
+ * a number pins it (1 keeps every meeting on one thread, e.g. when the
+ * machine is shared with other services).
+ */
+function parseWorkerThreads(media: Reader): number {
+  if (!media.has('workerThreads') || media.string('workerThreads') === 'auto') return Math.min(availableParallelism(), MAX_WORKER_THREADS);
+  const threads = Number(media.string('workerThreads'));
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WORKER_THREADS) {
+    throw new ConfigError(`media.workerThreads must be auto or an integer from 1 to ${MAX_WORKER_THREADS}`);
+  }
+  return threads;
 }
 
 function positiveNumber(reader: Reader, name: string): number {

@@ -339,8 +339,9 @@ export class MediaEngine implements MediaLegOwner, MediaRoomOwner {
   /** Says once, at start, whether RTP goes through batched io_uring I/O or the slower per-packet fallback, and why. */
   #logIoBackend(): void {
     const { ioBackend, ioFallbackReason } = callNative(() => this.native.stats());
-    if (ioBackend === 'io_uring') this.#logger?.info({ ioBackend }, 'media I/O batched through io_uring');
-    else this.#logger?.warn({ ioBackend, reason: ioFallbackReason }, 'media I/O falls back to one system call per packet');
+    const { workerThreads } = this.options;
+    if (ioBackend === 'io_uring') this.#logger?.info({ ioBackend, workerThreads }, 'media I/O batched through io_uring');
+    else this.#logger?.warn({ ioBackend, workerThreads, reason: ioFallbackReason }, 'media I/O falls back to one system call per packet');
   }
 
   #assertOpen(): void {

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../../src/config/Config.js';
@@ -77,6 +77,30 @@ describe('loadConfig', () => {
     expect(() => loadConfig(tooLong, {})).toThrow(/keychain\[0\]\.accessCode is longer than ivr\.maxCodeLength \(4\)/);
     expect(() => loadConfig(join(dir, 'missing.yaml'), {})).toThrow(ConfigError);
     expect(() => loadConfig(writeConfig(': : :\n  - ['), {})).toThrow(ConfigError);
+  });
+});
+
+describe('mixer threads', () => {
+  const base = [
+    'sip: {bindAddress: 0.0.0.0, port: 5060}',
+    'http: {bindAddress: 0.0.0.0, port: 8080}',
+    'rtp: {bindAddress: 0.0.0.0, portMin: 1000, portMax: 2000}',
+    'prompts: {directory: /tmp}',
+    'ivr: {}',
+  ];
+  const withMedia = (media: string): string => writeConfig([...base, `media: ${media}`].join('\n'));
+
+  it('one per core by default and with auto; a number pins it', () => {
+    expect(loadConfig(undefined, {}).media.workerThreads).toBe(availableParallelism());
+    expect(loadConfig(withMedia('{}'), {}).media.workerThreads).toBe(availableParallelism());
+    expect(loadConfig(withMedia('{workerThreads: auto}'), {}).media.workerThreads).toBe(availableParallelism());
+    expect(loadConfig(withMedia('{workerThreads: 3}'), {}).media.workerThreads).toBe(3);
+  });
+
+  it('refuses anything else, naming the field', () => {
+    for (const bad of ['0', '65', '1.5', 'many', '-2']) {
+      expect(() => loadConfig(withMedia(`{workerThreads: ${bad}}`), {})).toThrow(/media\.workerThreads must be auto or an integer from 1 to 64/);
+    }
   });
 });
 
