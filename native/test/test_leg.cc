@@ -270,3 +270,48 @@ TEST(leg_g711_silence_codes) {
   CHECK_EQ(g711::silence(Codec::PCMU), g711::linearToUlaw(0));
   CHECK_EQ(g711::silence(Codec::PCMA), g711::linearToAlaw(0));
 }
+
+namespace {
+// A steady sender whose packets arrive `offsetUs` before the mixer's read
+// (negative: after it, so the packet waits for the next tick), except every
+// `slipEvery`-th packet, which arrives `slipUs` after the read. The first
+// 40 frames are quiet (room for the guard's insertion), then a tone.
+// Returns the frames the leg concealed over 400 ticks.
+uint64_t concealedAtTheEdge(int64_t offsetUs, int slipEvery, int64_t slipUs, bool kernelTimes, bool* held) {
+  Leg leg(cfg(), -1);
+  Capture cap;
+  const SockAddr remote = addr("10.0.0.1", 4000);
+  const int64_t start = 1'000'000'000;
+  int next = 0;  // the next packet to deliver
+  auto arrival = [&](int k) {
+    const int64_t read = start + int64_t{k} * 20'000;
+    return slipEvery > 0 && k % slipEvery == slipEvery - 1 ? read + slipUs : read - offsetUs;
+  };
+  for (int tick = 0; tick < 400; tick++) {
+    const int64_t read = start + int64_t{tick} * 20'000;
+    while (next < 400 && arrival(next) <= read) {
+      auto a = audio(static_cast<uint16_t>(next), 160u * static_cast<uint32_t>(next), 1, next < 40 ? 0 : 8000);
+      leg.onDatagram(a.data(), a.size(), false, remote, read / 1000, cap, kernelTimes ? arrival(next) : -1,
+                     kernelTimes ? read : -1);
+      next++;
+    }
+    leg.pullInput(read / 1000, 60'000, cap);
+  }
+  if (held != nullptr) *held = leg.tickEdgeHold();
+  return leg.stats.framesConcealed.load();
+}
+}  // namespace
+
+TEST(leg_tick_edge_guard_takes_its_frame_before_the_first_slip) {
+  // 0.3 ms before the read, one packet in 25 slips 0.3 ms past it.
+  bool held = false;
+  const uint64_t blind = concealedAtTheEdge(300, 25, 300, false, &held);
+  CHECK(!held);
+  CHECK(blind > 0);  // without arrival times: a concealed frame at the slip
+  const uint64_t guarded = concealedAtTheEdge(300, 25, 300, true, &held);
+  CHECK(held);
+  CHECK_EQ(guarded, 0u);
+  // A sender in the middle of the frame never slips and is left alone.
+  CHECK_EQ(concealedAtTheEdge(10'000, 0, 0, true, &held), 0u);
+  CHECK(!held);
+}
