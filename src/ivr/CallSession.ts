@@ -111,6 +111,8 @@ export class CallSession {
   /** Roll call: the dialogue recording the caller's name, then the name itself (absent when none was said). */
   private nameRecorder: NameRecorder | undefined;
   private nameDirectory: string | undefined;
+  /** Resolves once the engine has closed the name recorder's files: the directory goes after. */
+  private nameFilesClosed: Promise<void> | undefined;
   private callerName: Sound | undefined;
   private remoteHold: boolean;
 
@@ -383,6 +385,7 @@ export class CallSession {
       ...(services.limits ? { limits: services.limits } : {}),
     });
     this.nameRecorder = recorder;
+    this.nameFilesClosed = recorder.filesClosed();
     recorder.start((name) =>
       this.guard(() => {
         this.nameRecorder = undefined;
@@ -588,7 +591,8 @@ export class CallSession {
     if (this.farewellTimer) clearTimeout(this.farewellTimer);
     this.keypad?.dispose();
     this.stopNameRecording();
-    if (this.nameDirectory) this.options.rollCall?.names.remove(this.nameDirectory);
+    // After the recorder's files are closed by the engine, not while it may still write them.
+    if (this.nameDirectory) this.options.rollCall?.names.remove(this.nameDirectory, this.nameFilesClosed);
     this.logger.debug({ by: reason.by, cause: reason.cause, stage: this.stage, state: this.flow.state }, 'call session finished');
     this.leaveMeeting();
     this.endOperatorBridge();
