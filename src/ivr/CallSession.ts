@@ -31,7 +31,6 @@ import { MeetingKeypad } from './MeetingKeypad.js';
 import type { NameDirectory } from './NameDirectory.js';
 import { NameRecorder } from './NameRecorder.js';
 import type { NameRecordingLimits } from './NameRecordingFlow.js';
-import type { RollCallPlan } from './rollCall.js';
 import { rollCallPlan, rollCallSuffix } from './rollCall.js';
 import type { PromptLibrary } from './PromptLibrary.js';
 
@@ -396,11 +395,18 @@ export class CallSession {
     );
   }
 
-  /** "<name> has joined" / "has left" to the whole meeting, when the caller left a name and the room wants it. */
-  private announceName(meeting: Meeting, plan: RollCallPlan, event: 'enter' | 'exit'): void {
-    if (!this.callerName || !(event === 'enter' ? plan.announceEnter : plan.announceExit)) return;
+  /**
+   * "<name> has joined" / "has left" to the whole meeting, when the caller
+   * left a name and the meeting wants it: the onenter/onexit switches are
+   * meeting-wide (rollCallPlan), read now from the live meeting's room so an
+   * API change during the meeting applies to the next announcement.
+   */
+  private announceName(meeting: Meeting, event: 'enter' | 'exit'): void {
+    if (!this.callerName) return;
     if (meeting.ended || meeting.participants.length === 0) return;
     try {
+      const plan = rollCallPlan(this.attributes, resolveMeetingAttributes({ store: this.options.store, room: meeting.room, logger: this.logger }));
+      if (!(event === 'enter' ? plan.announceEnter : plan.announceExit)) return;
       meeting.announce([this.callerName, ...this.options.prompts.resolve([rollCallSuffix(event)], this.language)]);
     } catch (err) {
       // A name that cannot be played costs the meeting the announcement, never the caller the call.
@@ -468,12 +474,11 @@ export class CallSession {
     participant.on('notice', (notice) => this.guard(() => this.onNotice(notice)));
     participant.on('holdChanged', (held, by) => this.guard(() => this.signalHold(held, by)));
     // The meeting may end under the caller (ended by an operator): hang up then.
-    const plan = rollCallPlan(this.attributes);
     participant.once('left', () => {
-      this.announceName(meeting, plan, 'exit');
+      this.announceName(meeting, 'exit');
       if (!this.finished && !this.leaving) this.call.hangup('meeting ended');
     });
-    this.announceName(meeting, plan, 'enter');
+    this.announceName(meeting, 'enter');
     const language = this.language;
     const prompts = this.options.prompts;
     this.keypad = new MeetingKeypad({
