@@ -92,7 +92,14 @@ export class ControlApi {
       subscriberDeleted: (sid) => options.files?.deleteAll(sid),
     });
     addSubscriberRoomRoutes(this.router, options.store);
-    if (options.files) addFileRoutes(this.router, { store: options.store, files: options.files, maxUploadBytes: options.maxUploadBytes });
+    if (options.files) {
+      addFileRoutes(this.router, {
+        store: options.store,
+        files: options.files,
+        recordings: options.recordings?.store,
+        maxUploadBytes: options.maxUploadBytes,
+      });
+    }
     addLiveRoutes(this.router, {
       conference: options.conference,
       store: options.store,

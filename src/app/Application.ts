@@ -94,6 +94,9 @@ export class Application {
     this.store = this.recordingStore = SqliteStore.open(config.dataDir);
     this.closers.push(() => this.store.close());
     if (provisionFromConfig(this.store, config.provisioning)) logger.info({ dataDir: config.dataDir }, 'store provisioned from configuration');
+    this.names = NameDirectory.open(config.dataDir, logger.child({ component: 'roll-call' }));
+    // Runs after the media engine has closed (closers run in reverse): no recorder holds a name file then.
+    this.closers.push(() => this.names.close());
 
     this.media = await MediaEngine.create({
       bindAddress: config.rtp.bindAddress,
@@ -105,7 +108,6 @@ export class Application {
       logger,
     });
     this.closers.push(() => this.media.close());
-    this.names = NameDirectory.open(config.dataDir, logger.child({ component: 'roll-call' }));
     this.prompts = new PromptLibrary(
       this.media,
       config.prompts.directory,

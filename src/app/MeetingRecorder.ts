@@ -25,18 +25,35 @@ export interface MeetingRecorderOptions {
   logger: Logger;
   /** The files' sample rate; 16000 (the mixer's wideband) unless given. */
   sampleRate?: 8000 | 16000;
+  /** How long a stopped recording may take to report its file closed; 5 s unless given. */
+  closeTimeoutMs?: number;
 }
+
+/**
+ * Closing a recording's file takes milliseconds; past this the engine lost
+ * it (or is shutting down without reporting) and the file is given up.
+ */
+const CLOSE_TIMEOUT_MS = 5000;
 
 /** What the driver adds to the policy's refusals: the file could not be opened. */
 export type RecorderAnswer = RecordingAnswer | { ok: false; reason: 'failed' };
 
 interface ActiveRecording {
   media: MediaRecording;
+  meetingNumber: number;
   temporary: string;
   /** The room's owner when the recording started: its directory holds the file. */
   ownerSid: string | null;
   started: number;
   error: string | undefined;
+  /** Stopped, waiting for the engine to report the file closed (CLOSE_TIMEOUT_MS). */
+  closeWait: NodeJS.Timeout | undefined;
+  /** Stored, or given up: nothing more happens to it. */
+  settled: boolean;
+  /** Marks it settled and releases close(); false when it already was. */
+  settle(): boolean;
+  /** Resolves once settled. */
+  finished: Promise<void>;
 }
 
 /** One meeting's recording state: the policy (once the first caller tells which attributes apply) and the running recording. */
@@ -60,8 +77,8 @@ interface MeetingState {
  */
 export class MeetingRecorder implements RecordingControl {
   private readonly meetings = new Map<Meeting, MeetingState>();
-  /** Recordings stopped whose files are still being closed, so that close() can wait for their rows. */
-  private readonly finishing = new Set<Promise<void>>();
+  /** Recordings not yet stored or given up (running, or stopped and being closed), so that close() can wait for them. */
+  private readonly unsettled = new Set<ActiveRecording>();
   private readonly onMeetingStarted = (meeting: Meeting): void => this.attach(meeting);
 
   constructor(private readonly options: MeetingRecorderOptions) {
@@ -104,15 +121,20 @@ export class MeetingRecorder implements RecordingControl {
     return decision.answer;
   }
 
-  /** Stops every recording and waits (a few seconds at most) for their files to be closed and stored. */
+  /**
+   * Stops every recording and waits for their files to be closed and
+   * stored; one not reported closed within the close timeout is given up
+   * (its file removed, the loss logged), so this takes a few seconds at most.
+   */
   async close(): Promise<void> {
     this.options.conference.off('meetingStarted', this.onMeetingStarted);
     for (const [meeting, state] of [...this.meetings]) {
       if (state.active) this.stopMedia(meeting, state, 'meetingEnded', { by: 'operator' });
       this.forget(meeting, state);
     }
-    const pending = Promise.all([...this.finishing]);
-    await Promise.race([pending, new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    // Any recording left over (its meeting forgotten without a stop) gets stopped and a close deadline too.
+    for (const active of this.unsettled) this.stopAndWait(active);
+    await Promise.all([...this.unsettled].map((active) => active.finished));
   }
 
   private attach(meeting: Meeting): void {
@@ -218,20 +240,44 @@ export class MeetingRecorder implements RecordingControl {
     try {
       temporary = files.temporaryPath(ownerSid);
       const media = meeting.startRecording({ mixFile: temporary, sampleRate: this.options.sampleRate ?? 16000 });
-      const active: ActiveRecording = { media, temporary, ownerSid, started: Date.now(), error: undefined };
+      let release: () => void = () => {};
+      const finished = new Promise<void>((resolve) => (release = resolve));
+      const active: ActiveRecording = {
+        media,
+        meetingNumber: meeting.meetingNumber,
+        temporary,
+        ownerSid,
+        started: Date.now(),
+        error: undefined,
+        closeWait: undefined,
+        settled: false,
+        settle: () => {
+          if (active.settled) return false;
+          active.settled = true;
+          if (active.closeWait) clearTimeout(active.closeWait);
+          active.closeWait = undefined;
+          this.unsettled.delete(active);
+          release();
+          return true;
+        },
+        finished,
+      };
+      this.unsettled.add(active);
       media.on('error', (err) => {
         active.error = err.message;
         logger.error({ err, meetingNumber: meeting.meetingNumber }, 'recording write failed; the meeting carries on');
       });
-      let settle: () => void = () => {};
-      const finished = new Promise<void>((resolve) => (settle = resolve));
-      this.finishing.add(finished);
       media.once('recordingDone', (done) => {
+        if (active.settled) {
+          // Given up already (its file removed): the engine was only late.
+          files.discard(active.temporary);
+          logger.warn({ meetingNumber: active.meetingNumber }, 'recording reported closed after it was given up');
+          return;
+        }
         try {
-          this.store(meeting.meetingNumber, active, done);
+          this.store(active, done);
         } finally {
-          this.finishing.delete(finished);
-          settle();
+          active.settle();
         }
       });
       state.active = active;
@@ -255,23 +301,59 @@ export class MeetingRecorder implements RecordingControl {
     const active = state.active;
     if (!active) return;
     state.active = undefined;
-    try {
-      active.media.stop();
-    } catch (err) {
-      // The room closing with the meeting stops the recording anyway; its recordingDone still comes.
-      this.options.logger.debug({ err, meetingNumber: meeting.meetingNumber }, 'recording already stopping');
-    }
+    this.stopAndWait(active);
     this.options.logger.info({ meetingNumber: meeting.meetingNumber, reason, by: cause.by }, 'meeting recording stopped');
     const requested = reason === 'requested';
     this.options.report?.(meeting, 'recording-stop', requested ? cause.participant : undefined, { by: requested ? cause.by : 'policy', reason });
   }
 
-  /** The file is closed: give it its final name and store its row. */
-  private store(meetingNumber: number, active: ActiveRecording, done: RecordingDoneEvent): RecordingRow | undefined {
+  /** Stops the recording (idempotent) and gives its file the close timeout to be reported closed. */
+  private stopAndWait(active: ActiveRecording): void {
+    try {
+      active.media.stop();
+    } catch (err) {
+      // The room closing with the meeting stops the recording anyway; its recordingDone still comes.
+      this.options.logger.debug({ err, meetingNumber: active.meetingNumber }, 'recording already stopping');
+    }
+    if (!active.settled && !active.closeWait) {
+      active.closeWait = setTimeout(() => this.giveUp(active), this.options.closeTimeoutMs ?? CLOSE_TIMEOUT_MS);
+    }
+  }
+
+  /**
+   * The engine never reported the file closed: without a recordingDone
+   * there is no duration to store, and a half-written file nobody lists
+   * must not stay on disk. It is removed, and the loss logged with the
+   * meeting.
+   */
+  private giveUp(active: ActiveRecording): void {
+    active.closeWait = undefined;
+    if (!active.settle()) return;
     const { files, logger } = this.options;
     try {
+      files.discard(active.temporary);
+    } catch (err) {
+      logger.warn({ err, meetingNumber: active.meetingNumber, file: active.temporary }, 'unfinished recording file not removed');
+    }
+    logger.error(
+      { meetingNumber: active.meetingNumber, owner: active.ownerSid ?? '(bridge)', file: active.temporary },
+      'recording file was not reported closed in time; removed, no recording stored',
+    );
+  }
+
+  /**
+   * The file is closed: give it its final name and store its row. Without
+   * a row the file would be an orphan (unreachable in a bridge room, taken
+   * for an upload in a subscriber's), so when the row cannot be written
+   * the file is removed and the loss logged with the meeting.
+   */
+  private store(active: ActiveRecording, done: RecordingDoneEvent): RecordingRow | undefined {
+    const { files, logger } = this.options;
+    const { meetingNumber } = active;
+    let fileName: string | undefined;
+    try {
       const stamp = new Date(active.started).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-      const fileName = files.commit(active.ownerSid, active.temporary, `rec-${meetingNumber}-${stamp}`);
+      fileName = files.commit(active.ownerSid, active.temporary, `rec-${meetingNumber}-${stamp}`);
       const path = files.existingPath(active.ownerSid, fileName)!;
       const row = this.options.store.addRecording({
         meetingNumber,
@@ -286,7 +368,14 @@ export class MeetingRecorder implements RecordingControl {
       logger.info({ meetingNumber, recordingId: row.id, fileName, durationMs: done.durationMs, framesDropped: done.framesDropped }, 'meeting recording stored');
       return row;
     } catch (err) {
-      logger.error({ err, meetingNumber, file: active.temporary }, 'recording could not be stored');
+      const file = fileName ?? active.temporary;
+      try {
+        if (fileName !== undefined) files.remove(active.ownerSid, fileName);
+        else files.discard(active.temporary);
+      } catch (removeErr) {
+        logger.warn({ err: removeErr, meetingNumber, file }, 'file of an unstored recording not removed');
+      }
+      logger.error({ err, meetingNumber, owner: active.ownerSid ?? '(bridge)', file }, 'recording could not be stored; its file is removed');
       return undefined;
     }
   }

@@ -8,12 +8,12 @@ import type { Logger } from '../log.js';
 import { MediaEngine } from '../media/MediaEngine.js';
 import type { MediaLeg } from '../media/MediaLeg.js';
 import type { Sound } from '../media/Sound.js';
-import type { PlaybackDoneEvent } from '../media/MediaTypes.js';
 import type { OutboundCall } from '../sip/OutboundCall.js';
 import { AUDIO_CODECS, selectAudio, buildAudioOffer } from '../sip/sdp/index.js';
 import type { SipServer } from '../sip/SipServer.js';
 import type { OutboundFailureCause, SipTrunk } from '../sip/SipTypes.js';
 import type { PromptName } from '../ivr/AccessCodeFlow.js';
+import { FarewellHangup } from '../ivr/FarewellHangup.js';
 import type { KeypadBinding } from '../ivr/KeypadCommands.js';
 import type { KeypadServices } from '../ivr/MeetingKeypad.js';
 import { MeetingKeypad } from '../ivr/MeetingKeypad.js';
@@ -38,9 +38,6 @@ export interface InvitedKeypad {
   /** The keypad's ports (`*8`, recording, ...), read when the callee joins. */
   services(): KeypadServices | undefined;
 }
-
-/** Longer than any farewell prompt: the callee is hung up on even if the prompt's end is never reported. */
-const FAREWELL_GRACE_MS = 3000;
 
 const NOT_ANSWERING: ReadonlySet<OutboundFailureCause> = new Set<OutboundFailureCause>(['busy', 'no-answer', 'timeout']);
 
@@ -227,31 +224,33 @@ export class SipDialer implements Dialer {
     const hangup = (reason: string): void => {
       if (call.state !== 'ended') call.hangup(reason);
     };
-    /** Set while a last prompt plays before our BYE (*3): leaving the meeting must not cut it. */
-    let farewell = false;
+    let keypad: MeetingKeypad | undefined;
+    // A last prompt before our BYE (*3): the callee leaves the meeting first, and that must not cut the prompt.
+    const farewell = new FarewellHangup({
+      leg,
+      hangup,
+      leaving: () => {
+        keypad?.dispose();
+        meeting.leave(participant);
+      },
+      logger: log,
+    });
     participant.on('hangupRequested', hangup);
     participant.once('left', () => {
-      if (!farewell) hangup('meeting ended');
+      if (!farewell.started) hangup('meeting ended');
     });
     leg.on('rtpTimeout', () => hangup('RTP timeout'));
     this.followMedia(call, leg);
-    let keypad: MeetingKeypad | undefined;
-    let cancelFarewell: (() => void) | undefined;
     call.once('ended', (reason) => {
       log.info({ by: reason.by, cause: reason.cause }, 'dial-out call ended');
-      cancelFarewell?.();
+      farewell.cancel();
       keypad?.dispose();
       meeting.leave(participant);
       leg.close();
     });
     try {
       keypad = this.attachKeypad(call, leg, meeting, participant, log, (sounds, reason) => {
-        if (farewell || call.state === 'ended') return;
-        farewell = true;
-        // Out of the meeting: keys pressed during the goodbye act on nothing.
-        keypad?.dispose();
-        meeting.leave(participant);
-        cancelFarewell = this.sayFarewell(leg, sounds, () => hangup(reason));
+        if (call.state !== 'ended') farewell.say(sounds, reason);
       });
     } catch (err) {
       // A keypad that cannot be set up (store error) costs the callee the keys, never the call.
@@ -295,31 +294,6 @@ export class SipDialer implements Dialer {
     leg.on('dtmf', (event) => digit(event.digit, event.source));
     call.on('infoDtmf', (info) => digit(info.digit, 'sip-info'));
     return keypad;
-  }
-
-  /**
-   * Plays the last prompts (not interruptible), then `done`; a grace timer
-   * stands in for a lost end. Returns the cancel for a call that ends first.
-   */
-  private sayFarewell(leg: MediaLeg, sounds: Sound[], done: () => void): () => void {
-    if (leg.closed || sounds.length === 0) {
-      done();
-      return () => {};
-    }
-    if (leg.held) leg.unhold();
-    const playbackId = leg.play(sounds, { interruptibleByDtmf: false });
-    const timer = setTimeout(done, sounds.reduce((ms, sound) => ms + sound.durationMs, 0) + FAREWELL_GRACE_MS);
-    const onDone = (event: PlaybackDoneEvent): void => {
-      if (event.playbackId !== playbackId) return;
-      cancel();
-      done();
-    };
-    const cancel = (): void => {
-      clearTimeout(timer);
-      leg.off('playbackDone', onDone);
-    };
-    leg.on('playbackDone', onDone);
-    return cancel;
   }
 }
 

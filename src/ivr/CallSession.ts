@@ -22,6 +22,7 @@ import type { ConferenceStore, Did, KeyMatch } from '../store/StoreTypes.js';
 import type { AccessCodeAction, AccessCodeFlowOptions, PromptName } from './AccessCodeFlow.js';
 import { AccessCodeFlow } from './AccessCodeFlow.js';
 import type { DialedCall, OperatorRoute } from './Dialer.js';
+import { FarewellHangup } from './FarewellHangup.js';
 import type { RoomPins } from './entrySteps.js';
 import { accessCodeAttempts, ENTRY_PROMPTS, entryPrompts, FAREWELL_PROMPTS, roleForPin, roomPins } from './entrySteps.js';
 import type { KeypadBinding, KeypadOptions } from './KeypadCommands.js';
@@ -31,7 +32,6 @@ import { MeetingKeypad } from './MeetingKeypad.js';
 import type { NameDirectory } from './NameDirectory.js';
 import { NameRecorder } from './NameRecorder.js';
 import type { NameRecordingLimits } from './NameRecordingFlow.js';
-import type { RollCallPlan } from './rollCall.js';
 import { rollCallPlan, rollCallSuffix } from './rollCall.js';
 import type { PromptLibrary } from './PromptLibrary.js';
 
@@ -70,9 +70,6 @@ export interface RollCallServices {
 /** The digit dialogues, in the order a caller meets them. */
 type DialogueStage = 'code' | 'pin' | 'jobCode';
 
-/** Longer than any farewell prompt: the call is hung up even if the prompt's end is never reported. */
-const FAREWELL_GRACE_MS = 3000;
-
 /**
  * Drives one answered inbound call: greets the caller, runs the access
  * code, PIN and job code dialogues (`AccessCodeFlow` each) over the call's
@@ -94,10 +91,9 @@ export class CallSession {
   private language: string;
   private digitTimer: NodeJS.Timeout | undefined;
   private callTimer: NodeJS.Timeout | undefined;
-  private farewellTimer: NodeJS.Timeout | undefined;
   private currentPlayback: number | undefined;
-  /** The last prompt before hanging up; the call ends when it does. */
-  private farewell: { playbackId: number; reason: string } | undefined;
+  /** The last prompts before hanging up (leaveWith); the call ends when they do. */
+  private readonly farewell: FarewellHangup;
   private match: KeyMatch | undefined;
   private role: Role | undefined;
   private pins: RoomPins | undefined;
@@ -106,11 +102,12 @@ export class CallSession {
   private participant: Participant | undefined;
   private keypad: MeetingKeypad | undefined;
   private operator: { room?: MediaRoom; callee?: DialedCall } | undefined;
-  private leaving = false;
   private finished = false;
   /** Roll call: the dialogue recording the caller's name, then the name itself (absent when none was said). */
   private nameRecorder: NameRecorder | undefined;
   private nameDirectory: string | undefined;
+  /** Resolves once the engine has closed the name recorder's files: the directory goes after. */
+  private nameFilesClosed: Promise<void> | undefined;
   private callerName: Sound | undefined;
   private remoteHold: boolean;
 
@@ -119,6 +116,14 @@ export class CallSession {
     this.leg = options.leg;
     this.logger = options.logger;
     this.remoteHold = options.remoteHold;
+    this.farewell = new FarewellHangup({
+      leg: this.leg,
+      hangup: (reason) => {
+        if (!this.finished) this.call.hangup(reason);
+      },
+      leaving: () => this.stopEverything(),
+      logger: this.logger,
+    });
     this.attributes = resolveAttributes({ store: options.store, did: options.did, logger: options.logger });
     this.language = this.attributes.text('conference_language', 'EN');
     const welcome = this.attributes.text('dnis_welcomeprompt').trim();
@@ -157,8 +162,18 @@ export class CallSession {
    */
   leaveWith(prompts: PromptName[], reason: string): void {
     if (this.finished || this.leaving) return;
-    this.leaving = true;
     this.logger.info({ reason, prompts }, 'leaving with a last prompt');
+    const sounds = prompts.length === 0 || this.leg.closed ? [] : this.options.prompts.resolve(prompts, this.language);
+    this.farewell.say(sounds, reason);
+  }
+
+  /** Leaving (a farewell started) or gone: keys, prompts and the dialogue no longer act. */
+  private get leaving(): boolean {
+    return this.farewell.started;
+  }
+
+  /** The farewell starts: stop the dialogue and timers, the keypad, the name recording, and leave the meeting or the operator. */
+  private stopEverything(): void {
     this.clearDigitTimer();
     this.clearCallTimer();
     this.keypad?.dispose();
@@ -167,16 +182,6 @@ export class CallSession {
     this.currentPlayback = undefined;
     this.leaveMeeting();
     this.endOperatorBridge();
-    if (this.leg.closed || prompts.length === 0) {
-      this.call.hangup(reason);
-      return;
-    }
-    if (this.leg.held) this.leg.unhold();
-    const sounds = this.options.prompts.resolve(prompts, this.language);
-    const playbackId = this.leg.play(sounds, { interruptibleByDtmf: false });
-    this.farewell = { playbackId, reason };
-    const totalMs = sounds.reduce((ms, sound) => ms + sound.durationMs, 0);
-    this.farewellTimer = setTimeout(() => this.hangupNow(reason), totalMs + FAREWELL_GRACE_MS);
   }
 
   /**
@@ -257,11 +262,7 @@ export class CallSession {
   }
 
   private onPlaybackDone(event: PlaybackDoneEvent): void {
-    if (this.farewell && event.playbackId === this.farewell.playbackId) {
-      this.hangupNow(this.farewell.reason);
-      return;
-    }
-    // A stopped playback reports too; only the one the flow waits for counts.
+    // The farewell's end is FarewellHangup's. A stopped playback reports too; only the one the flow waits for counts.
     if (event.playbackId !== this.currentPlayback) return;
     this.currentPlayback = undefined;
     this.run(this.flow.handle({ type: 'promptDone', interrupted: event.interrupted }));
@@ -383,6 +384,7 @@ export class CallSession {
       ...(services.limits ? { limits: services.limits } : {}),
     });
     this.nameRecorder = recorder;
+    this.nameFilesClosed = recorder.filesClosed();
     recorder.start((name) =>
       this.guard(() => {
         this.nameRecorder = undefined;
@@ -393,11 +395,18 @@ export class CallSession {
     );
   }
 
-  /** "<name> has joined" / "has left" to the whole meeting, when the caller left a name and the room wants it. */
-  private announceName(meeting: Meeting, plan: RollCallPlan, event: 'enter' | 'exit'): void {
-    if (!this.callerName || !(event === 'enter' ? plan.announceEnter : plan.announceExit)) return;
+  /**
+   * "<name> has joined" / "has left" to the whole meeting, when the caller
+   * left a name and the meeting wants it: the onenter/onexit switches are
+   * meeting-wide (rollCallPlan), read now from the live meeting's room so an
+   * API change during the meeting applies to the next announcement.
+   */
+  private announceName(meeting: Meeting, event: 'enter' | 'exit'): void {
+    if (!this.callerName) return;
     if (meeting.ended || meeting.participants.length === 0) return;
     try {
+      const plan = rollCallPlan(this.attributes, resolveMeetingAttributes({ store: this.options.store, room: meeting.room, logger: this.logger }));
+      if (!(event === 'enter' ? plan.announceEnter : plan.announceExit)) return;
       meeting.announce([this.callerName, ...this.options.prompts.resolve([rollCallSuffix(event)], this.language)]);
     } catch (err) {
       // A name that cannot be played costs the meeting the announcement, never the caller the call.
@@ -465,12 +474,11 @@ export class CallSession {
     participant.on('notice', (notice) => this.guard(() => this.onNotice(notice)));
     participant.on('holdChanged', (held, by) => this.guard(() => this.signalHold(held, by)));
     // The meeting may end under the caller (ended by an operator): hang up then.
-    const plan = rollCallPlan(this.attributes);
     participant.once('left', () => {
-      this.announceName(meeting, plan, 'exit');
+      this.announceName(meeting, 'exit');
       if (!this.finished && !this.leaving) this.call.hangup('meeting ended');
     });
-    this.announceName(meeting, plan, 'enter');
+    this.announceName(meeting, 'enter');
     const language = this.language;
     const prompts = this.options.prompts;
     this.keypad = new MeetingKeypad({
@@ -573,22 +581,16 @@ export class CallSession {
     if (this.meeting && this.participant) this.meeting.leave(this.participant);
   }
 
-  private hangupNow(reason: string): void {
-    if (this.farewellTimer) clearTimeout(this.farewellTimer);
-    this.farewellTimer = undefined;
-    this.farewell = undefined;
-    if (!this.finished) this.call.hangup(reason);
-  }
-
   private onEnded(reason: CallEndReason): void {
     if (this.finished) return;
     this.finished = true;
     this.clearDigitTimer();
     this.clearCallTimer();
-    if (this.farewellTimer) clearTimeout(this.farewellTimer);
+    this.farewell.cancel();
     this.keypad?.dispose();
     this.stopNameRecording();
-    if (this.nameDirectory) this.options.rollCall?.names.remove(this.nameDirectory);
+    // After the recorder's files are closed by the engine, not while it may still write them.
+    if (this.nameDirectory) this.options.rollCall?.names.remove(this.nameDirectory, this.nameFilesClosed);
     this.logger.debug({ by: reason.by, cause: reason.cause, stage: this.stage, state: this.flow.state }, 'call session finished');
     this.leaveMeeting();
     this.endOperatorBridge();

@@ -58,6 +58,8 @@ export class NameRecorder {
   private done: ((name: Sound | undefined) => void) | undefined;
   private disposed = false;
   private watchdog: NodeJS.Timeout | undefined;
+  private readonly filesClosedPromise: Promise<void>;
+  private markFilesClosed: () => void = () => {};
 
   private readonly onPlaybackDone = (event: PlaybackDoneEvent): void => {
     if (event.playbackId !== this.playbackId) return;
@@ -78,6 +80,17 @@ export class NameRecorder {
 
   constructor(private readonly options: NameRecorderOptions) {
     this.flow = new NameRecordingFlow(options.limits ?? DEFAULT_NAME_LIMITS);
+    this.filesClosedPromise = new Promise<void>((resolve) => (this.markFilesClosed = resolve));
+  }
+
+  /**
+   * Resolves once the recorder is finished or disposed and the media engine
+   * has closed every file it wrote in the call's directory (recordingDone),
+   * so the directory can go. It does not resolve while a recording is still
+   * open, e.g. when the engine shuts down without reporting it.
+   */
+  filesClosed(): Promise<void> {
+    return this.filesClosedPromise;
   }
 
   /** Runs the dialogue; `done` is called once, with the name or undefined (silent caller, `#`, a failure). */
@@ -196,9 +209,18 @@ export class NameRecorder {
     leg.off('talkingStarted', this.onTalkingStarted);
     leg.off('talkingStopped', this.onTalkingStopped);
     if (!leg.closed && leg.room === this.room && this.room !== undefined) leg.leave();
-    this.recording?.stop();
+    const recording = this.recording;
+    try {
+      recording?.stop();
+    } catch (err) {
+      // The engine is closing: its files get closed with it.
+      this.options.logger.debug({ err }, 'name recording not stopped');
+    }
     if (this.room && !this.room.closed) this.room.close();
     this.room = undefined;
+    // The engine closes the files on its own thread: the directory may go once it says so.
+    if (recording === undefined || recording.done) this.markFilesClosed();
+    else recording.once('recordingDone', () => this.markFilesClosed());
   }
 
   private cancelTimer(timer: NameTimer): void {

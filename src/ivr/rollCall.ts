@@ -23,16 +23,26 @@ export const ROLL_CALL_PROMPTS = {
 
 /**
  * Either 004's `conference_rollcall` or 001's `announce_caller_name` asks for
- * the name. The onenter/onexit switches, when set on any level, decide each
- * announcement; left unset they follow the recording (a name is recorded to
- * be heard). Nothing is announced when no name is recorded.
+ * the name: read from the caller's own attributes (`caller`, the dialed DID
+ * group's and the room's), like the rest of the caller's way in.
+ *
+ * The onenter/onexit switches decide what the whole meeting hears, so they
+ * are read from `meeting`, the meeting-wide attributes
+ * (resolveMeetingAttributes: the room's primary DID group, the room, the
+ * live meeting; the same rule MeetingRecorder follows): two callers who
+ * dialed through different DID groups must not get the meeting different
+ * announcements. Seed 004 allows the three attributes on the DID group and
+ * meeting room only (never on a DID), so nothing a DID could set is lost.
+ * Set on some level, a switch decides its announcement; left unset it
+ * follows the recording (a name is recorded to be heard). Nothing is
+ * announced when no name is recorded.
  */
-export function rollCallPlan(attributes: Pick<ResolvedAttributes, 'isOn' | 'get'>): RollCallPlan {
-  const recordName = attributes.isOn('conference_rollcall') || attributes.isOn('announce_caller_name');
+export function rollCallPlan(caller: Pick<ResolvedAttributes, 'isOn' | 'get'>, meeting: Pick<ResolvedAttributes, 'isOn' | 'get'> = caller): RollCallPlan {
+  const recordName = caller.isOn('conference_rollcall') || caller.isOn('announce_caller_name');
   const announce = (name: string): boolean => {
     if (!recordName) return false;
-    const value = attributes.get(name);
-    return value === undefined || value.trim() === '' ? true : attributes.isOn(name);
+    const value = meeting.get(name);
+    return value === undefined || value.trim() === '' ? true : meeting.isOn(name);
   };
   return { recordName, announceEnter: announce('conference_rollcall_onenter'), announceExit: announce('conference_rollcall_onexit') };
 }

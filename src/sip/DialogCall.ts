@@ -66,6 +66,12 @@ export abstract class DialogCall<
   private sessionTimer: { timer: SessionTimer; settings: SessionTimerSettings } | undefined;
   /** The peer's Allow named UPDATE: we refresh with UPDATE rather than re-INVITE. */
   private peerAllowsUpdate = false;
+  /**
+   * Our current session description: what we last sent in an answer or an
+   * offer the peer accepted (undefined before an inbound call is accepted;
+   * an outbound call starts with its INVITE's offer).
+   */
+  protected localDescription: string | undefined;
 
   protected constructor(
     protected readonly log: Logger,
@@ -97,9 +103,6 @@ export abstract class DialogCall<
   protected abstract notifyEnded(): void;
   /** The established dialog, once answered and confirmed enough to send requests in it. */
   protected abstract dialogSession(): Session | undefined;
-  /** Our current session description (what the peer last accepted from us). */
-  protected abstract get localDescription(): string | undefined;
-  protected abstract set localDescription(sdp: string);
   /** Our Contact header line, for 200s to target-refresh requests and our re-INVITEs. */
   protected abstract get contactHeader(): string;
   /** True when we sent the initial INVITE (we own the Call-ID): RFC 3261 14.1 glare back-off is then 2.1-4 s, else 0-2 s. */

@@ -64,7 +64,6 @@ const PRACK_WAIT_MS = 64 * T1_MS;
 export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState, CallEndReason> {
   readonly info: InboundCallInfo;
   private session: Session | undefined;
-  private _localSdp: string | undefined;
   /** Extra headers of a BYE that must wait for the ACK (we hung up before it came). */
   private pendingBye: string[] | undefined;
   /** Our 200 to an offerless (re-)INVITE carried an offer; the ACK carries the answer. */
@@ -97,7 +96,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
 
   /** The session description we last sent (undefined before accept). */
   get localSdp(): string | undefined {
-    return this._localSdp;
+    return this.localDescription;
   }
 
   /**
@@ -172,7 +171,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
       const res = this.uas.accept({ statusCode: 200, body: sdpBody(answerSdp), extraHeaders: this.deps.sessionTimer?.responseHeaders ?? [] });
       this.session = res.session;
       this.remoteTarget.accept(res.session);
-      this._localSdp = answerSdp;
+      this.localDescription = answerSdp;
       this.expectAnswerInAck = this.info.offerSdp.trim() === '';
       this.initialAnswerInAck = this.expectAnswerInAck;
       if (this.deps.sessionTimer) this.startSessionTimer(this.deps.sessionTimer.interval);
@@ -357,7 +356,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
       req.reject({ statusCode: refresh.status, reasonPhrase: refresh.reason, extraHeaders: refresh.headers });
       return;
     }
-    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this._localSdp, this.deps.contactHeader, this.log, {
+    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localDescription, this.deps.contactHeader, this.log, {
       heldByUs: this.heldByUs,
       extraHeaders: refresh.headers,
     });
@@ -370,7 +369,7 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
     if (outcome.kind === 'offered') {
       this.expectAnswerInAck = true;
     } else if (outcome.kind === 'answered') {
-      this._localSdp = outcome.localSdp;
+      this.localDescription = outcome.localSdp;
       this.safeEmit('remoteSdp', outcome.remoteSdp);
     }
   }
@@ -388,14 +387,6 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
     return this._state === 'confirmed' ? this.session : undefined;
   }
 
-  protected get localDescription(): string | undefined {
-    return this._localSdp;
-  }
-
-  protected set localDescription(sdp: string) {
-    this._localSdp = sdp;
-  }
-
   protected get contactHeader(): string {
     return this.deps.contactHeader;
   }
@@ -406,8 +397,8 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
 
   /** Does the ACK's body answer our offer (delayed offer) with a codec and address we can use? */
   private usableAnswer(body: string): boolean {
-    if (body.trim() === '' || !this._localSdp) return false;
-    const offered = offeredCodecs(this._localSdp);
+    if (body.trim() === '' || !this.localDescription) return false;
+    const offered = offeredCodecs(this.localDescription);
     const answer = selectAudio(body, { supportedCodecs: offered.length > 0 ? offered : ['PCMU'] });
     return answer.ok;
   }

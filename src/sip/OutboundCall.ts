@@ -68,7 +68,6 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
   readonly info: OutboundCallInfo;
   private request: OutgoingInviteRequest | undefined;
   private session: Session | undefined;
-  private localSdp: string;
   private _remoteSdp: string | undefined;
   /** Set once we decided to give up; the 487 then reports this cause. */
   private cancelCause: 'cancelled' | 'timeout' | undefined;
@@ -86,7 +85,7 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
       handlerFailed: 'error while handling an outbound call event',
     });
     this.info = info;
-    this.localSdp = info.offerSdp;
+    this.localDescription = info.offerSdp;
     this.delegate = {
       onProgress: (res) => this.guard('18x', () => this.onProgress(res)),
       onAccept: (res) => this.guard('2xx', () => this.onAccept(res)),
@@ -259,7 +258,7 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
       req.reject({ statusCode: refresh.status, reasonPhrase: refresh.reason, extraHeaders: refresh.headers });
       return;
     }
-    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localSdp, this.deps.contactHeader, this.log, {
+    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localDescription, this.deps.contactHeader, this.log, {
       heldByUs: this.heldByUs,
       extraHeaders: refresh.headers,
     });
@@ -270,7 +269,7 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
     this.remoteTarget.accept(this.session);
     refresh.apply();
     if (outcome.kind === 'answered') {
-      this.localSdp = outcome.localSdp;
+      this.localDescription = outcome.localSdp;
       this._remoteSdp = outcome.remoteSdp;
       this.safeEmit('remoteSdp', outcome.remoteSdp);
     }
@@ -303,14 +302,6 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
 
   protected dialogSession(): Session | undefined {
     return this._state === 'answered' ? this.session : undefined;
-  }
-
-  protected get localDescription(): string | undefined {
-    return this.localSdp;
-  }
-
-  protected set localDescription(sdp: string) {
-    this.localSdp = sdp;
   }
 
   protected get contactHeader(): string {

@@ -11,11 +11,11 @@ import { RtpSink } from '../support/rtpSink.js';
 import { runCaller } from '../support/sipp.js';
 import { apiHarness } from '../support/apiHarness.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { apiClient, FeedRefused, openFeed, type FeedConnection } from './apiClient.js';
+import { FeedRefused, type FeedConnection } from './apiClient.js';
 
 const PORTS = { sip: 25800, http: 25900, rtpMin: 24000, rtpMax: 24399 };
-const ADMIN: [string, string] = ['admin', 'events-test-password'];
-const h = apiHarness({ ports: PORTS, adminPassword: ADMIN[1] });
+const h = apiHarness({ ports: PORTS, adminPassword: 'events-test-password' });
+const ADMIN = h.admin;
 const USER: [string, string] = ['ursula', 'ursula-password'];
 
 beforeAll(async () => {
@@ -28,7 +28,7 @@ beforeAll(async () => {
 
 async function refusal(path: string, auth: [string, string] | null): Promise<FeedRefused> {
   try {
-    const feed = await openFeed(PORTS.http, path, auth);
+    const feed = await h.feed(path, auth);
     feed.socket.close();
   } catch (err) {
     if (err instanceof FeedRefused) return err;
@@ -64,10 +64,10 @@ describe('WebSocket event feed', () => {
   });
 
   it('delivers join, mute, deaf, talking, leave and meeting end in order to the global and the meeting feed', async () => {
-    const global = await openFeed(PORTS.http, '/conference/v1/events', ADMIN);
-    const perMeeting = await openFeed(PORTS.http, '/conference/v1/meetings/1000/events', ADMIN);
-    const userFeed = await openFeed(PORTS.http, '/conference/v1/events', USER);
-    const joinsOnly = await openFeed(PORTS.http, '/conference/v1/events?events=add-member,del-member', ADMIN);
+    const global = await h.feed('/conference/v1/events', ADMIN);
+    const perMeeting = await h.feed('/conference/v1/meetings/1000/events', ADMIN);
+    const userFeed = await h.feed('/conference/v1/events', USER);
+    const joinsOnly = await h.feed('/conference/v1/events?events=add-member,del-member', ADMIN);
     const feeds: FeedConnection[] = [global, perMeeting, userFeed, joinsOnly];
     const sink = await RtpSink.open(24800);
     const run = runCaller(
@@ -144,13 +144,13 @@ describe('WebSocket event feed', () => {
 
   it('shows a user the events of their own room', async () => {
     // A room owned by the user: its meeting's events reach the user's feed.
-    const user = apiClient(PORTS.http, USER);
+    const user = h.client(USER);
     const groups = await h.api('GET', '/conference/v1/didGroups');
     const room = await user('POST', '/conference/v1/meetingRooms', {
       body: { primaryDidGroupId: groups.json.didGroups[0].id, meetingNumber: 7000, keychain: [{ accessCode: '7777', role: 2 }] },
     });
     expect(room.status, room.text).toBe(201);
-    const mine = await openFeed(PORTS.http, '/conference/v1/meetings/7000/events', USER);
+    const mine = await h.feed('/conference/v1/meetings/7000/events', USER);
     const sink = await RtpSink.open(24802);
     const run = runCaller(
       {

@@ -9,18 +9,16 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { apiHarness, type ApiCall } from '../support/apiHarness.js';
-import { apiClient } from './apiClient.js';
 
 const PORTS = { sip: 25880, http: 25980, rtpMin: 24400, rtpMax: 24449 };
-const ADMIN: [string, string] = ['admin', 'files-test-password'];
-const h = apiHarness({ ports: PORTS, adminPassword: ADMIN[1] });
+const h = apiHarness({ ports: PORTS, adminPassword: 'files-test-password' });
 const USER: [string, string] = ['fiona', 'fiona-password'];
 
 let user: ApiCall;
 let userSid: string;
 
 beforeAll(async () => {
-  user = apiClient(PORTS.http, USER);
+  user = h.client(USER);
   const created = await h.api('POST', '/conference/v1/subscribers', { body: { login: USER[0], password: USER[1], role: 3 } });
   expect(created.status).toBe(200);
   userSid = created.json.sid;

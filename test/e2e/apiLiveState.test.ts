@@ -11,7 +11,6 @@ import { RtpSink } from '../support/rtpSink.js';
 import { runCaller } from '../support/sipp.js';
 import { apiHarness } from '../support/apiHarness.js';
 import { sleep, waitFor } from '../support/wait.js';
-import { apiClient } from './apiClient.js';
 
 const PORTS = { sip: 25860, http: 25960, rtpMin: 24850, rtpMax: 24949 };
 const ADMIN: [string, string] = ['admin', 'state-test-password'];
@@ -66,7 +65,7 @@ describe('live call and participant state', () => {
       expect(put.status).toBe(409);
       expect(put.json.errors[0].field).toBe('id');
       // A user sees no call without a room.
-      const asUser = apiClient(PORTS.http, USER);
+      const asUser = h.client(USER);
       expect((await asUser('GET', '/conference/v1/calls')).json.total).toBe(0);
       expect((await asUser('GET', `/conference/v1/calls/${calls[0].id}`)).status).toBe(404);
       expect((await asUser('DELETE', `/conference/v1/calls/${calls[0].id}`)).status).toBe(404);

@@ -5,8 +5,10 @@
  * hears "you are muted" (the Debian prompt itself, by cross-correlation),
  * A stops hearing the callee's tone; *1 again: "unmuted", and A hears it
  * again. An attendee the API calls out as a host uses the host keys
- * (*92/*93). And bad input in the meeting: an overlong *8 number gets the
- * error tone and nothing is dialed.
+ * (*92/*93); its *3 takes it out of the meeting at once, plays it goodbye
+ * and only then hangs up (the farewell dial-in callers get too). And bad
+ * input in the meeting: an overlong *8 number gets the error tone and
+ * nothing is dialed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,8 +39,12 @@ let dir: string;
 let api: ReturnType<typeof apiClient>;
 const ADMIN: [string, string] = ['admin', 'invited-keypad-password'];
 
-/** Answers, streams `tonePath`, presses *1 twice by RFC 4733, then waits for our BYE. */
-function pressingCallee(tonePath: string, keysPath: string, keysAgainPath: string): string {
+/** Answers, streams `tonePath`, presses the keys of each pcap by RFC 4733 (after FIRST_PRESS_MS, then SECOND_PRESS_MS), then waits for our BYE. */
+function pressingCallee(tonePath: string, ...keyPaths: string[]): string {
+  const presses = keyPaths
+    .map((path, i) => `<pause milliseconds="${i === 0 ? FIRST_PRESS_MS : SECOND_PRESS_MS}"/>
+<nop><action><exec play_pcap_audio="${path}"/></action></nop>`)
+    .join('\n');
   const sdp = `v=0
 o=callee 1 1 IN IP4 [local_ip]
 s=-
@@ -69,10 +75,7 @@ ${reply('SIP/2.0 180 Ringing')}
 ${reply('SIP/2.0 200 OK', sdp)}
 <recv request="ACK"/>
 <nop><action><exec rtp_stream="${tonePath},-1,0"/></action></nop>
-<pause milliseconds="${FIRST_PRESS_MS}"/>
-<nop><action><exec play_pcap_audio="${keysPath}"/></action></nop>
-<pause milliseconds="${SECOND_PRESS_MS}"/>
-<nop><action><exec play_pcap_audio="${keysAgainPath}"/></action></nop>
+${presses}
 <recv request="BYE" timeout="120000"/>
 <send><![CDATA[
 SIP/2.0 200 OK
@@ -201,6 +204,38 @@ describe('an invited callee has the in-meeting keypad', () => {
       await endScene(server, scene);
       const result = await callee.done;
       expect(result.code, result.output).toBe(0);
+    } finally {
+      cleanupScene(scene);
+      callee.process.kill();
+      calleeSink.close();
+    }
+  }, 90_000);
+
+  it('an attendee\'s *3 takes it out of the meeting at once, then it hears goodbye before our BYE', async () => {
+    let scene: Scene | undefined;
+    const callee: SippCallee = runCallee(
+      pressingCallee(media.tone('leaver', 800), media.digits('leaver-exit', '*3')),
+      { sipPort: CALLEE.sipPort, mediaPort: CALLEE.mediaPort },
+      dir,
+    );
+    const calleeSink = await RtpSink.open(CALLEE.sinkPort);
+    try {
+      scene = await startScene(server, media, { serverPort: PORTS.sip, sipPort: 23010, sinkBase: 23310, mediaBase: 23320 }, [{ name: 'quinn', role: 'host' }]);
+      const { runs } = scene;
+      await waitFor(() => meetingNow(server)?.participants.length === 1, 20_000, 'quinn in the meeting', runs);
+      const placed = await api('POST', '/conference/v1/meetings/1000/calls', { body: { number: '+15551230008', role: 2 } });
+      expect(placed.status, placed.text).toBe(202);
+      await waitFor(() => meetingNow(server)?.participants.length === 2, 20_000, 'the attendee to join', runs);
+      const meeting = meetingNow(server)!;
+      await waitFor(() => meeting.participants.length === 1, 20_000, 'the attendee’s *3 to take it out', runs);
+      const leftAt = Date.now();
+      // Out of the meeting, the call still up while goodbye plays; the BYE follows.
+      const result = await callee.done;
+      expect(result.code, result.output).toBe(0);
+      expect(Date.now() - leftAt).toBeGreaterThan(300);
+      expect(promptMatch(calleeSink.samplesSince(leftAt - 200), `${PROMPTS}/goodbye.wav`)).toBeGreaterThan(0.9);
+      expect(meeting.participants.map((p) => p.callId)).not.toContain(placed.json.callId);
+      await endScene(server, scene);
     } finally {
       cleanupScene(scene);
       callee.process.kill();

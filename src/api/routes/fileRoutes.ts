@@ -10,6 +10,7 @@ import { createWriteStream, rmSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
 import { fileNameProblem, readHead, wavInfo, type SubscriberFiles } from '../../store/SubscriberFiles.js';
+import type { RecordingStore } from '../../store/RecordingTypes.js';
 import type { ConferenceStore } from '../../store/StoreTypes.js';
 import { ApiError, badRequest, conflict, detail, notFound } from '../errors.js';
 import { listBody, selectFields } from '../listing.js';
@@ -39,12 +40,18 @@ export const FILE_UPLOAD_BODY = {
 const ALL: SubscriberRole[] = ['administrator', 'operator', 'user'];
 const WAV_TYPES = new Set(['audio/wav', 'audio/x-wav', 'audio/wave', 'audio/vnd.wave']);
 export const DEFAULT_MAX_UPLOAD_BYTES = 10 * 1024 * 1024;
-/** Files one subscriber may keep, so that no subscriber can fill the disk. */
+/**
+ * Uploaded files one subscriber may keep, so that no subscriber can fill the
+ * disk. Meeting recordings land in the same directory but do not count: a
+ * subscriber's recordings never stop them uploading prompts.
+ */
 export const DEFAULT_MAX_FILES = 100;
 
 export interface FileRouteDeps {
   store: ConferenceStore;
   files: SubscriberFiles;
+  /** The recording rows, to tell a subscriber's recordings from their uploads; without it every file counts as an upload. */
+  recordings?: Pick<RecordingStore, 'listRecordings'>;
   maxUploadBytes?: number;
   maxFilesPerSubscriber?: number;
 }
@@ -57,6 +64,11 @@ export function addFileRoutes(router: Router, deps: FileRouteDeps): void {
     if (principal.role === 'user' && principal.sid !== sid) throw notFound('subscriber');
     if (!store.getSubscriber(sid)) throw notFound('subscriber');
     return sid;
+  };
+  /** The subscriber's files less their meeting recordings (those have rows in the store). */
+  const uploadCount = (sid: string): number => {
+    const recorded = new Set((deps.recordings?.listRecordings(sid) ?? []).map((row) => row.fileName));
+    return files.list(sid).filter((file) => !recorded.has(file.name)).length;
   };
   const checkName = (field: string, name: string): void => {
     const problem = fileNameProblem(name);
@@ -81,8 +93,8 @@ export function addFileRoutes(router: Router, deps: FileRouteDeps): void {
       if (type !== 'multipart/form-data') {
         throw new ApiError(415, 'unsupported media type', [detail('Content-Type', `must be multipart/form-data, not ${JSON.stringify(type || '(none)')}`)]);
       }
-      if (files.list(sid).length >= maxFiles) {
-        throw conflict(`a subscriber keeps at most ${maxFiles} files; delete some first`, 'file');
+      if (uploadCount(sid) >= maxFiles) {
+        throw conflict(`a subscriber keeps at most ${maxFiles} files (meeting recordings not counted); delete some first`, 'file');
       }
       const declared = Number(request.headers['content-length'] ?? 0);
       // A little room for the multipart framing around the file itself.

@@ -1,7 +1,8 @@
 /**
  * Roll call's attribute combinations (004 conference_rollcall,
- * conference_rollcall_onenter/onexit, 001 announce_caller_name) and the
- * announcement wording.
+ * conference_rollcall_onenter/onexit, 001 announce_caller_name), which
+ * level each is read from (the caller's attributes for the name, the
+ * meeting-wide ones for the announcements), and the announcement wording.
  */
 import { describe, expect, it } from 'vitest';
 import { ResolvedAttributes } from '../../../src/conference/attributes/ResolvedAttributes.js';
@@ -54,6 +55,29 @@ describe('rollCallPlan', () => {
       announceExit: false,
     });
     expect(rollCallPlan(attrs({ conference_rollcall_onexit: 'on' }, { conference_rollcall: 'on', conference_rollcall_onexit: 'off' })).announceExit).toBe(true);
+  });
+
+  it('the announce switches are meeting-wide: the dialed DID group\'s own values do not change what the meeting hears', () => {
+    // The caller dialed through a secondary DID group that turns the announcements off;
+    // the meeting (room + primary group) leaves them unset, so they follow the recording.
+    const caller = attrs({ conference_rollcall: 'on' }, { conference_rollcall_onenter: 'off', conference_rollcall_onexit: 'off' });
+    const meeting = attrs({ conference_rollcall: 'on' });
+    expect(rollCallPlan(caller, meeting)).toEqual({ recordName: true, announceEnter: true, announceExit: true });
+    // The meeting's own switches decide, whatever the caller's group says.
+    const quietMeeting = attrs({ conference_rollcall_onexit: 'off' }, { conference_rollcall_onenter: 'off' });
+    expect(rollCallPlan(attrs({ conference_rollcall: 'on' }), quietMeeting)).toEqual({ recordName: true, announceEnter: false, announceExit: false });
+    // Whether a name is asked for stays the caller's: nothing is announced without one.
+    expect(rollCallPlan(attrs({}), attrs({ conference_rollcall: 'on' }))).toEqual({ recordName: false, announceEnter: false, announceExit: false });
+  });
+
+  it('seed 004 allows the switches on DID groups and rooms only: a DID\'s value is ignored', () => {
+    const withDid = new ResolvedAttributes({
+      callFlowId: 3,
+      did: [{ name: 'conference_rollcall_onenter', value: 'off' }],
+      meetingRoom: [{ name: 'conference_rollcall', value: 'on' }],
+    });
+    expect(withDid.get('conference_rollcall_onenter')).toBeUndefined();
+    expect(rollCallPlan(withDid).announceEnter).toBe(true);
   });
 
   it('an unreadable value is ignored: the level below keeps its say', () => {
