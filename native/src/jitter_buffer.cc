@@ -250,7 +250,9 @@ void JitterBuffer::updateTarget() {
   // target strictly between 0 and one frame would change nothing (playout
   // moves by whole frames), so a peak above a quarter frame counts as one
   // frame: the buffer then really takes the extra frame (an insertion) and
-  // keeps it for ~7 s, instead of concealing at every slip.
+  // keeps it (the peak decays below a quarter frame in ~7 s, the frame is
+  // shed when the target reaches 0, ~30 s after the last slip) instead of
+  // concealing at every slip.
   if (t > kFrame / 4 && t < kFrame) t = kFrame;
   if (t < minDelay_) t = minDelay_;
   if (t > kMaxDelay) t = kMaxDelay;

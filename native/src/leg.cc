@@ -27,10 +27,8 @@ Leg::Leg(const LegConfig& config, int fd)
   // Both directions whatever the codec: setCodec may change the leg's rate.
   up_ = std::make_unique<Resampler>(8000, 16000);
   down_ = std::make_unique<Resampler>(16000, 8000);
-  jitter_.setMinimumDelay(codecMinimumDelay());
+  if (config.codec == Codec::Opus) jitter_.setMinimumDelay(JitterBuffer::kFrame);
 }
-
-int Leg::codecMinimumDelay() const { return config_.codec == Codec::Opus ? JitterBuffer::kFrame : 0; }
 
 void Leg::setCodec(Codec codec, uint8_t payloadType, OpusCodec* opus) {
   if (codec == config_.codec) {
@@ -49,9 +47,7 @@ void Leg::setCodec(Codec codec, uint8_t payloadType, OpusCodec* opus) {
   }
   // Buffered audio is in the old codec's units.
   jitter_.reset();
-  jitter_.setMinimumDelay(codecMinimumDelay());
-  edgeHold_ = false;
-  edgeHits_ = edgeCalm_ = 0;
+  jitter_.setMinimumDelay(codec == Codec::Opus ? JitterBuffer::kFrame : 0);
   haveAudioSsrc_ = false;
   up_->reset();
   down_->reset();
@@ -102,7 +98,7 @@ Leg::~Leg() {
 }
 
 void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const SockAddr& from,
-                     int64_t nowMs, EventSink& sink, int64_t arrivalUs, int64_t readUs) {
+                     int64_t nowMs, EventSink& sink, int64_t arrivalUs) {
   if (config_.rtcpMux && looksLikeRtcp(data, size)) {
     onRtcpDatagram(data, size, truncated, from);
     return;
@@ -156,7 +152,6 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
   // Arrival on the codec's RTP clock (48 kHz for Opus), as RFC 3550 wants.
   const int64_t arrival = config_.codec == Codec::Opus ? atUs * 6 / 125 : atUs / 125;
   rtcp_.onRtp(pkt.ssrc, pkt.seq, pkt.timestamp, static_cast<uint32_t>(arrival));
-  watchTickEdge(arrivalUs, readUs);
   const int n = static_cast<int>(pkt.payloadSize);  // one byte per RTP tick
   if (config_.codec == Codec::Opus) {
     if (n > OpusCodec::kMaxPayload) {
@@ -173,32 +168,6 @@ void Leg::onDatagram(const uint8_t* data, size_t size, bool truncated, const Soc
     g711::decode(config_.codec, pkt.payload, decodeBuf_, static_cast<size_t>(n));
   }
   jitter_.put(pkt.timestamp, decodeBuf_, n);
-}
-
-void Leg::watchTickEdge(int64_t arrivalUs, int64_t readUs) {
-  constexpr int64_t kFrameUs = kFrameMs * 1000;
-  constexpr int64_t kTickEdgeUs = 1000;
-  constexpr int kTickEdgeHits = 2;           // near the edge this often ...
-  constexpr int kTickEdgeForgetPackets = 50; // ... without 1 s of calm between
-  constexpr int kTickEdgeReleasePackets = 500;  // held: 10 s away from the edge
-  if (arrivalUs < 0 || readUs < 0) return;
-  int64_t phase = (readUs - arrivalUs) % kFrameUs;
-  if (phase < 0) phase += kFrameUs;
-  if (phase < kTickEdgeUs || phase > kFrameUs - kTickEdgeUs) {
-    edgeCalm_ = 0;
-    if (!edgeHold_ && ++edgeHits_ >= kTickEdgeHits) {
-      edgeHold_ = true;
-      jitter_.setMinimumDelay(JitterBuffer::kFrame);
-    }
-    return;
-  }
-  if (++edgeCalm_ < (edgeHold_ ? kTickEdgeReleasePackets : kTickEdgeForgetPackets)) return;
-  edgeCalm_ = 0;
-  edgeHits_ = 0;
-  if (edgeHold_) {
-    edgeHold_ = false;
-    jitter_.setMinimumDelay(codecMinimumDelay());  // the target then decays
-  }
 }
 
 void Leg::onTelephoneEvent(const RtpPacket& pkt, int64_t nowMs, EventSink& sink) {

@@ -196,12 +196,9 @@ class Leg {
 
   // One received datagram. `truncated`: it did not fit the receive buffer.
   // `arrivalUs`: the kernel's receive time (any clock, µs) when known; the
-  // RTCP jitter is measured on it (else on nowMs). `readUs`: when this tick
-  // started reading sockets, on arrivalUs's clock (the tick-edge guard).
+  // RTCP jitter is measured on it (else on nowMs).
   void onDatagram(const uint8_t* data, size_t size, bool truncated, const SockAddr& from,
-                  int64_t nowMs, EventSink& sink, int64_t arrivalUs = -1, int64_t readUs = -1);
-  // The tick-edge guard holds one frame of jitter buffer delay.
-  bool tickEdgeHold() const { return edgeHold_; }
+                  int64_t nowMs, EventSink& sink, int64_t arrivalUs = -1);
   // One datagram on the RTCP port (or RTCP on the muxed RTP port).
   void onRtcpDatagram(const uint8_t* data, size_t size, bool truncated, const SockAddr& from);
   // When an RTCP report is due (every rtcpIntervalMs, randomized 0.5-1.5x,
@@ -326,15 +323,6 @@ class Leg {
   // (inband_dtmf.h): `in` becomes the frame from kDtmfHoldBackFrames ago,
   // without audio if it was part of a digit.
   void screenDtmf(int64_t nowMs, EventSink& sink);
-  // Tick-edge guard: a sender whose packets arrive within kTickEdgeUs of the
-  // moment the mixer reads its socket is played one tick late whenever one
-  // of them slips past the read, so with no buffer delay it would conceal a
-  // frame at each slip. Seen near the edge a few times, the leg keeps one
-  // frame of delay (inserted in a quiet frame) before the first slip, and
-  // lets it go after a long calm.
-  void watchTickEdge(int64_t arrivalUs, int64_t readUs);
-  // The jitter buffer's floor without the guard (Opus keeps one frame for FEC).
-  int codecMinimumDelay() const;
 
   // The room's audio (N-1 or shared, at the room's rate) into `out` at the
   // leg's rate.
@@ -383,10 +371,6 @@ class Leg {
   // Comfort noise into `in` (n samples); false when the level is silence.
   bool fillComfortNoise(int n);
   bool haveAudioSsrc_ = false;
-  // tick-edge guard (watchTickEdge)
-  bool edgeHold_ = false;
-  int edgeHits_ = 0;   // packets near the edge since the last calm spell
-  int edgeCalm_ = 0;   // packets in a row away from the edge
   uint32_t audioSsrc_ = 0;
   bool timeoutArmed_ = false;  // remote set or RTP received: the timeout applies
   bool timedOut_ = false;

@@ -223,10 +223,6 @@ void Worker::run() {
 // gets one packet per round like everyone else, and the number of rounds is
 // bounded (kMaxPacketsPerWakeup beyond what it takes to go round once).
 void Worker::receiveAll(int64_t nowMs) {
-  // On the kernel receive timestamps' clock (SO_TIMESTAMPNS: realtime).
-  timespec real;
-  clock_gettime(CLOCK_REALTIME, &real);
-  readUs_ = static_cast<int64_t>(real.tv_sec) * 1000000 + real.tv_nsec / 1000;
   const int maxRounds = kMaxPacketsPerWakeup + rxSockets_ / static_cast<int>(BatchIo::kMaxOps) + 1;
   for (int round = 0; round < maxRounds; round++) {
     const int n = epoll_wait(rxEpollFd_, rxEvents_, static_cast<int>(BatchIo::kMaxOps), 0);
@@ -275,7 +271,7 @@ void Worker::receiveBatch(unsigned n, int64_t nowMs) {
         arrivalUs = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
       }
     }
-    batchLegs_[i]->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this, arrivalUs, readUs_);
+    batchLegs_[i]->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this, arrivalUs);
   }
 }
 

@@ -117,7 +117,6 @@ class Worker final : public EventSink {
   int eventFd_ = -1;
   int rxEpollFd_ = -1;  // the legs' sockets, polled (timeout 0) at each tick
   int rxSockets_ = 0;
-  int64_t readUs_ = -1;  // this tick's socket reads began (realtime, µs)
   epoll_event rxEvents_[BatchIo::kMaxOps];
   std::thread thread_;
   std::atomic<bool> stop_{false};
