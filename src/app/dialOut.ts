@@ -1,4 +1,5 @@
 import type { Meeting } from '../conference/Meeting.js';
+import type { Farewell } from '../conference/MeetingLifecycle.js';
 import type { Participant } from '../conference/Participant.js';
 import type { DialContext, DialedCall, Dialer, InviteFailure, InviteOptions, InviteOutcome } from '../ivr/Dialer.js';
 import type { Dialer as ApiDialer } from '../api/Dialer.js';
@@ -14,6 +15,7 @@ import type { SipServer } from '../sip/SipServer.js';
 import type { OutboundFailureCause, SipTrunk } from '../sip/SipTypes.js';
 import type { PromptName } from '../ivr/AccessCodeFlow.js';
 import { FarewellHangup } from '../ivr/FarewellHangup.js';
+import { FAREWELL_PROMPTS } from '../ivr/entrySteps.js';
 import type { KeypadBinding } from '../ivr/KeypadCommands.js';
 import type { KeypadServices } from '../ivr/MeetingKeypad.js';
 import { MeetingKeypad } from '../ivr/MeetingKeypad.js';
@@ -235,7 +237,12 @@ export class SipDialer implements Dialer {
       },
       logger: log,
     });
-    participant.on('hangupRequested', hangup);
+    // The meeting's end (leader left, time up) says goodbye to callees too, as to dial-in callers.
+    participant.on('hangupRequested', (reason, kind) => {
+      const sounds = kind && call.state !== 'ended' ? this.farewellSounds(meeting, kind, log) : [];
+      if (sounds.length > 0) farewell.say(sounds, reason);
+      else hangup(reason);
+    });
     participant.once('left', () => {
       if (!farewell.started) hangup('meeting ended');
     });
@@ -257,6 +264,18 @@ export class SipDialer implements Dialer {
       log.error({ err }, 'in-meeting keypad not available for the callee');
     }
     return { ok: true, participant };
+  }
+
+  /** The meeting-end prompts in the meeting's language; none without prompts or if the store fails (the callee is hung up without them). */
+  private farewellSounds(meeting: Meeting, kind: Farewell, log: Logger): Sound[] {
+    const setup = this.options.keypad;
+    if (!setup) return [];
+    try {
+      return setup.prompts.resolve(FAREWELL_PROMPTS[kind], setup.setupFor(meeting).language);
+    } catch (err) {
+      log.error({ err }, 'farewell prompts not available for the callee');
+      return [];
+    }
   }
 
   /** The callee's in-meeting keypad, fed their keys however they send them. */

@@ -244,6 +244,49 @@ describe('an invited callee has the in-meeting keypad', () => {
   }, 90_000);
 });
 
+describe('an invited callee at the meeting\'s end', () => {
+  it('when the host leaves a stop_how moderator room, the attendee hears "the leader has left", goodbye, then our BYE', async () => {
+    let scene: Scene | undefined;
+    const rule = await api('PUT', '/conference/v1/meetingRooms/1000', {
+      body: { attributes: [{ name: 'conference_stop_how', value: 'moderator' }, { name: 'conference_stop_wait', value: '0' }] },
+    });
+    expect(rule.status, rule.text).toBe(200);
+    const callee: SippCallee = runCallee(pressingCallee(media.tone('stayer', 750)), { sipPort: CALLEE.sipPort, mediaPort: CALLEE.mediaPort }, dir);
+    const calleeSink = await RtpSink.open(CALLEE.sinkPort);
+    try {
+      scene = await startScene(server, media, { serverPort: PORTS.sip, sipPort: 23012, sinkBase: 23330, mediaBase: 23340 }, [{ name: 'rosa', role: 'host' }]);
+      const { runs } = scene;
+      await waitFor(() => meetingNow(server)?.participants.length === 1, 20_000, 'rosa in the meeting', runs);
+      const placed = await api('POST', '/conference/v1/meetings/1000/calls', { body: { number: '+15551230009', role: 2 } });
+      expect(placed.status, placed.text).toBe(202);
+      await waitFor(() => meetingNow(server)?.participants.length === 2, 20_000, 'the attendee to join', runs);
+      const meeting = meetingNow(server)!;
+      await waitFor(() => meeting.participants.every((p) => p.leg.playbackId === undefined), 20_000, 'entry prompts to finish', runs);
+      const host = meeting.participants.find((p) => p.role === 'host')!;
+      // rosa's sipp takes a BYE only once its scenario waits for one (after its keys and pause).
+      await sleep(3000);
+      const endedAt = Date.now();
+      expect((await api('DELETE', `/conference/v1/calls/${host.id}`)).status).toBe(204);
+      for (const result of await Promise.all(runs.map((run) => run.done))) expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
+      const result = await callee.done;
+      expect(result.code, result.output).toBe(0);
+      // The BYE came after both prompts (about 2.5 s of them), not at once.
+      expect(Date.now() - endedAt).toBeGreaterThan(1500);
+      const heard = calleeSink.samplesSince(endedAt - 200);
+      expect(promptMatch(heard, `${PROMPTS}/conf-leaderhasleft.wav`)).toBeGreaterThan(0.9);
+      expect(promptMatch(heard, `${PROMPTS}/goodbye.wav`)).toBeGreaterThan(0.9);
+      expect(meeting.ended).toBe(true);
+    } finally {
+      await api('PUT', '/conference/v1/meetingRooms/1000', {
+        body: { attributes: [{ name: 'conference_stop_how', value: null }, { name: 'conference_stop_wait', value: null }] },
+      });
+      cleanupScene(scene);
+      callee.process.kill();
+      calleeSink.close();
+    }
+  }, 90_000);
+});
+
 /** The strongest error-tone level over 400 ms windows of what the sink heard since `since`. */
 function peakLevel(sink: RtpSink, since: number): number {
   return peakToneLevel(sink.samplesSince(since), ERROR_TONE_HZ);

@@ -40,6 +40,9 @@ describe('RFC 4733 send', () => {
     expect(heard.map((e) => e.digit).join('')).toBe(digits);
     expect(heard.every((e) => e.source === 'rfc4733')).toBe(true);
 
+    // digitsSent comes as the last end packet is sent; it may still be on its way.
+    const eventCount = (): number => phone.received.slice(from).filter((p) => p.payloadType === 96).length;
+    await waitFor(() => eventCount() >= digits.length * (5 + 3), 5000, 'every telephone-event packet at the phone');
     const packets = phone.received.slice(from);
     // One stream: sequence numbers contiguous across audio and events.
     for (let i = 1; i < packets.length; i++) expect((packets[i]!.sequence - packets[i - 1]!.sequence) & 0xffff).toBe(1);
