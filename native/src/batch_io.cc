@@ -127,7 +127,7 @@ void BatchIo::teardownRing() {
 
 void BatchIo::fallBack(const char* reason) {
   teardownRing();
-  fixedTable_ = false;  // the table went with the ring
+  fixedSize_ = 0;  // the table went with the ring
   fixedCount_ = 0;
   backend_ = Backend::Syscalls;
   reason_ = reason;
@@ -140,38 +140,37 @@ void BatchIo::bindToThisThread() {
     return;
   }
   needsEnable_ = false;
-  // A sparse fixed file table (5.19+); without it every operation looks its
-  // file up by descriptor, which works the same.
-  // The kernel caps the table at the descriptor limit.
+  // A sparse fixed file table (5.19+), no larger than the descriptor limit
+  // (the kernel's cap); without it every operation looks its file up by
+  // descriptor, which works the same.
   rlimit files{};
-  fixedSize_ = getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < static_cast<rlim_t>(kFixedFiles)
-                   ? static_cast<int>(files.rlim_cur)
-                   : kFixedFiles;
+  const int size = getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < static_cast<rlim_t>(kFixedFiles)
+                       ? static_cast<int>(files.rlim_cur)
+                       : kFixedFiles;
   io_uring_rsrc_register table{};
-  table.nr = static_cast<uint32_t>(fixedSize_);
+  table.nr = static_cast<uint32_t>(size);
   table.flags = IORING_RSRC_REGISTER_SPARSE;
   if (sysRegister(ringFd_, IORING_REGISTER_FILES2, &table, sizeof table) == 0) {
-    fixed_ = new uint8_t[kFixedFiles]();
-    fixedTable_ = true;
+    fixed_ = new uint8_t[size]();
+    fixedSize_ = size;
   }
 }
 
 void BatchIo::registerFile(int fd) {
-  if (!fixedTable_ || fd < 0 || fd >= fixedSize_ || backend_ != Backend::IoUring) return;
+  if (fd < 0 || fd >= fixedSize_ || fixed_[fd] != 0) return;
   io_uring_files_update update{};
   update.offset = static_cast<uint32_t>(fd);
   update.fds = reinterpret_cast<uint64_t>(&fd);
-  if (fixed_[fd] == 0 && sysRegister(ringFd_, IORING_REGISTER_FILES_UPDATE, &update, 1) == 1) {
+  if (sysRegister(ringFd_, IORING_REGISTER_FILES_UPDATE, &update, 1) == 1) {
     fixed_[fd] = 1;
     fixedCount_++;
   }
 }
 
 void BatchIo::forgetFile(int fd) {
-  if (!fixedTable_ || fd < 0 || fd >= fixedSize_ || fixed_[fd] == 0) return;
+  if (fd < 0 || fd >= fixedSize_ || fixed_[fd] == 0) return;
   fixed_[fd] = 0;
   fixedCount_--;
-  if (backend_ != Backend::IoUring) return;  // the ring is gone, and its table with it
   int none = -1;
   io_uring_files_update update{};
   update.offset = static_cast<uint32_t>(fd);
@@ -233,7 +232,7 @@ void BatchIo::runUring() {
       s->len = 1;
     }
     s->fd = q.fd;
-    if (fixedTable_ && q.fd >= 0 && q.fd < fixedSize_ && fixed_[q.fd] != 0) s->flags = IOSQE_FIXED_FILE;
+    if (q.fd >= 0 && q.fd < fixedSize_ && fixed_[q.fd] != 0) s->flags = IOSQE_FIXED_FILE;
     // MSG_DONTWAIT: an empty socket or a full send buffer completes at once
     // with -EAGAIN instead of parking the operation in the kernel.
     s->msg_flags = MSG_DONTWAIT | (q.op == Op::Send ? MSG_NOSIGNAL : 0);

@@ -119,9 +119,9 @@ class BatchIo {
   // in and parse a msghdr per packet.
   bool sendTo_ = false;
   // Fixed file table indexed by descriptor number (sparse, fixedSize_ =
-  // min(kFixedFiles, RLIMIT_NOFILE) slots); fixed_[fd] says slot fd holds fd.
+  // min(kFixedFiles, RLIMIT_NOFILE) slots; 0 without a table or a ring);
+  // fixed_[fd] says slot fd holds fd.
   static constexpr int kFixedFiles = 65536;
-  bool fixedTable_ = false;
   int fixedSize_ = 0;
   unsigned fixedCount_ = 0;
   uint8_t* fixed_ = nullptr;
