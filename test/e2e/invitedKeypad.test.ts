@@ -19,7 +19,7 @@ import { CallerMedia } from '../support/callerMedia.js';
 import { peakToneLevel, promptMatch } from '../support/promptMatch.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { bindUdp } from '../support/udp.js';
-import { runCallee, type SippCallee } from '../support/sippCallee.js';
+import { answeringCallee, runCallee, type SippCallee } from '../support/sippCallee.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { apiClient } from './apiClient.js';
@@ -45,50 +45,7 @@ function pressingCallee(tonePath: string, ...keyPaths: string[]): string {
     .map((path, i) => `<pause milliseconds="${i === 0 ? FIRST_PRESS_MS : SECOND_PRESS_MS}"/>
 <nop><action><exec play_pcap_audio="${path}"/></action></nop>`)
     .join('\n');
-  const sdp = `v=0
-o=callee 1 1 IN IP4 [local_ip]
-s=-
-c=IN IP4 [local_ip]
-t=0 0
-m=audio ${CALLEE.sinkPort} RTP/AVP 0 101
-a=rtpmap:0 PCMU/8000
-a=rtpmap:101 telephone-event/8000
-a=ptime:20
-a=sendrecv
-`;
-  const reply = (status: string, body = ''): string => `<send><![CDATA[
-${status}
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[local_ip]:[local_port];transport=[transport]>
-${body ? 'Content-Type: application/sdp\n' : ''}Content-Length: [len]
-
-${body}]]></send>`;
-  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="callee pressing *1">
-<recv request="INVITE"/>
-${reply('SIP/2.0 180 Ringing')}
-<pause milliseconds="500"/>
-${reply('SIP/2.0 200 OK', sdp)}
-<recv request="ACK"/>
-<nop><action><exec rtp_stream="${tonePath},-1,0"/></action></nop>
-${presses}
-<recv request="BYE" timeout="120000"/>
-<send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>
-`;
+  return answeringCallee(CALLEE.sinkPort, tonePath, 500, presses);
 }
 
 beforeAll(async () => {

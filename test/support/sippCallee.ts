@@ -21,8 +21,12 @@ ${extra.join('\n')}${extra.length ? '\n' : ''}Content-Length: [len]
 ${body}]]></send>`;
 }
 
-/** A callee that rings, answers with its media at `sinkPort`, streams `tonePath` and waits for our BYE. */
-export function answeringCallee(sinkPort: number, tonePath: string, ringMs = 1500): string {
+/**
+ * A callee that rings, answers with its media at `sinkPort`, streams
+ * `tonePath`, runs `steps` (scenario XML: pauses, pcap key presses), then
+ * waits for our BYE.
+ */
+export function answeringCallee(sinkPort: number, tonePath: string, ringMs = 1500, steps = ''): string {
   const sdp = `v=0
 o=callee 1 1 IN IP4 [local_ip]
 s=-
@@ -42,6 +46,7 @@ ${response('SIP/2.0 180 Ringing')}
 ${response('SIP/2.0 200 OK', ['Content-Type: application/sdp'], sdp)}
 <recv request="ACK"/>
 <nop><action><exec rtp_stream="${tonePath},-1,0"/></action></nop>
+${steps}
 <recv request="BYE" timeout="120000"/>
 <send><![CDATA[
 SIP/2.0 200 OK
