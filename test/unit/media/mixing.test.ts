@@ -108,13 +108,16 @@ describe('saturation', () => {
     );
     const hp = listeners[0]!.peer.lastSamples(25);
     const hn = listeners[1]!.peer.lastSamples(25);
-    // Limited to -1 dBFS (29204, 29052 after mu-law), never folded. (Not
-    // every sample is at the threshold: if a talker's packet is late, the
-    // limiter releases over 60 ms.)
-    expect(Math.min(...hp)).toBeGreaterThan(0);
+    // Limited to -1 dBFS (29204, 29052 after mu-law), never folded: a wrap
+    // shows as the opposite sign (56000 -> -9536). (Not every sample is at
+    // the threshold: if a talker's packet is late, the limiter releases over
+    // 60 ms; and both talkers' streams run on this process's timers, so a
+    // stall of the test process under CI load can leave a frame of silence,
+    // 0, which is no fold.)
+    expect(Math.min(...hp)).toBeGreaterThanOrEqual(0);
     expect(Math.max(...hp)).toBeLessThanOrEqual(29204);
     expect(median(hp)).toBeGreaterThanOrEqual(27000);
-    expect(Math.max(...hn)).toBeLessThan(0);
+    expect(Math.max(...hn)).toBeLessThanOrEqual(0);
     expect(Math.min(...hn)).toBeGreaterThanOrEqual(-29204);
     expect(median(hn)).toBeLessThanOrEqual(-27000);
     // Each talker hears only the other one (N-1), under the limiter threshold:
