@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -350,6 +350,7 @@ export function runCaller(scenario: CallerScenario, options: SippOptions): SippR
         .filter((name) => name.endsWith('_errors.log'))
         .map((name) => readFileSync(join(dir, name), 'utf8'))
         .join('\n');
+      rmSync(dir, { recursive: true, force: true });
       resolve({ code, errors, output });
     });
   });
