@@ -62,7 +62,8 @@ function parseArgs(argv: string[]): Options {
     seconds: 20,
     warmupMs: 2000,
     talkers: 3,
-    workerThreads: 1,
+    // The server's own default (media.workerThreads: auto): one mixer thread per core.
+    workerThreads: availableParallelism(),
     listeners: 'silence',
     json: false,
   };
@@ -79,7 +80,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--seconds') options.seconds = Number(value);
     else if (flag === '--warmup') options.warmupMs = Math.round(Number(value) * 1000);
     else if (flag === '--talkers') options.talkers = Number(value);
-    else if (flag === '--workers') options.workerThreads = Number(value);
+    else if (flag === '--workers') options.workerThreads = value === 'auto' ? availableParallelism() : Number(value);
     else if (flag === '--listeners') {
       if (value !== 'silence' && value !== 'none') throw new Error('--listeners takes silence|none');
       options.listeners = value;
@@ -87,6 +88,7 @@ function parseArgs(argv: string[]): Options {
   }
   if (options.legs.some((n) => !Number.isInteger(n) || n < 2 || n > MAX_LEGS)) throw new Error(`--legs takes integers 2..${MAX_LEGS}`);
   if (!Number.isInteger(options.seconds) || options.seconds < 1) throw new Error('--seconds takes a positive integer');
+  if (!Number.isInteger(options.workerThreads) || options.workerThreads < 1 || options.workerThreads > 64) throw new Error('--workers takes auto or 1..64');
   if (!Number.isInteger(options.talkers) || options.talkers < 1 || options.talkers > 12) throw new Error('--talkers takes 1..12');
   if (options.legs.some((n) => n <= options.talkers)) throw new Error('--legs must exceed --talkers');
   if (options.meetings.some((m) => m.roomSize <= options.talkers)) throw new Error('--meetings: meeting size must exceed --talkers');
