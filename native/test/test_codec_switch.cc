@@ -9,6 +9,7 @@
 #include "mix.h"
 #include "room.h"
 #include "rtp.h"
+#include "tone.h"
 
 using namespace media;
 
@@ -22,16 +23,6 @@ LegConfig switchCfg(uint32_t id, Codec c, uint8_t pt) {
   k.codec = c;
   k.payloadType = pt;
   return k;
-}
-double goertzel(const std::vector<int16_t>& x, size_t from, size_t n, double f, int rate) {
-  const double k = 2 * M_PI * f / rate, c = 2 * std::cos(k);
-  double s1 = 0, s2 = 0;
-  for (size_t i = from; i < from + n; i++) {
-    const double s0 = x[i] + c * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return 2 * std::sqrt(std::max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2)) / static_cast<double>(n);
 }
 }  // namespace
 
@@ -68,7 +59,7 @@ TEST(set_codec_moves_room_rate_and_decodes_new_codec) {
     const int16_t* mix = room.mixAt(8000);
     heard.insert(heard.end(), mix, mix + 160);
   }
-  const double level = 20 * std::log10(goertzel(heard, 4800, 3200, 1000, 8000) / 6000);
+  const double level = 20 * std::log10(th::toneAmplitude(heard, 4800, 3200, 1000, 8000) / 6000);
   CHECK(std::fabs(level) < 1.0);
   // Old packets in the previous payload type are not audio any more.
   uint8_t old[12 + 160] = {};
