@@ -10,11 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/store/SqliteStore.js';
 import { CallerMedia } from '../support/callerMedia.js';
 import { promptMatch } from '../support/promptMatch.js';
-import { RtpSink } from '../support/rtpSink.js';
-import { runCaller, type CallerStep, type SippRun } from '../support/sipp.js';
+import { provisionRooms } from '../support/provisionRooms.js';
+import { numberedCallers, type CallerStep } from '../support/sipp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -28,24 +27,14 @@ const ROOMS = [
 let server: TestServer;
 let media: CallerMedia;
 let dataDir: string;
-let nextCaller = 0;
 
 beforeAll(async () => {
   media = new CallerMedia();
   dataDir = mkdtempSync(join(tmpdir(), 'typeahead-data-'));
-  const store = SqliteStore.open(dataDir);
-  for (const r of ROOMS) {
-    const group = store.createDidGroup({ name: `g${r.meetingNumber}`, attributes: [] });
-    store.addDid(group.id, r.did, '', []);
-    store.createMeetingRoom({
-      meetingNumber: r.meetingNumber,
-      primaryDidGroupId: group.id,
-      keychain: [{ accessCode: '1111', role: 'host' }],
-      attributes: Object.entries(r.room).map(([name, value]) => ({ name, value })),
-    });
-  }
-  store.markProvisioned();
-  store.close();
+  provisionRooms(
+    dataDir,
+    ROOMS.map((r) => ({ did: r.did, meetingNumber: r.meetingNumber, codes: { host: '1111' }, roomAttributes: r.room })),
+  );
   server = await startTestServer(PORTS, undefined, {}, dataDir);
 });
 
@@ -55,15 +44,7 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(did: string, steps: CallerStep[]): Promise<{ run: SippRun; sink: RtpSink }> {
-  const n = nextCaller++;
-  const sink = await RtpSink.open(19880 + 2 * n);
-  const run = runCaller(
-    { dialed: did, rtpPort: sink.port, steps },
-    { serverPort: PORTS.sip, sipPort: 19160 + n, mediaPort: 19840 + 10 * n, timeoutSeconds: 60 },
-  );
-  return { run, sink };
-}
+const call = numberedCallers({ serverPort: PORTS.sip, sinkBase: 19880, sipBase: 19160, mediaBase: 19840, timeoutSeconds: 60 });
 
 const keys = (digits: string): CallerStep => ({ kind: 'pcap', path: media.digits(`keys-${process.hrtime.bigint()}`, digits) });
 const inMeeting = (meetingNumber: number): number => server.app.conferenceManager.getMeeting(meetingNumber)?.participants.length ?? 0;
