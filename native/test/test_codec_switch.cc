@@ -6,6 +6,7 @@
 #include "audio_codec.h"
 #include "harness.h"
 #include "leg.h"
+#include "leg_config.h"
 #include "mix.h"
 #include "room.h"
 #include "rtp.h"
@@ -17,19 +18,12 @@ namespace {
 struct DropSink : EventSink {
   void emit(const Event& e) override { delete e.playback; }
 };
-LegConfig switchCfg(uint32_t id, Codec c, uint8_t pt) {
-  LegConfig k;
-  k.id = id;
-  k.codec = c;
-  k.payloadType = pt;
-  return k;
-}
 }  // namespace
 
 TEST(set_codec_moves_room_rate_and_decodes_new_codec) {
   DropSink sink;
   Room room;
-  Leg phone(switchCfg(1, Codec::PCMU, 0), -1), listener(switchCfg(2, Codec::PCMU, 0), -1);
+  Leg phone(th::legConfig(1, Codec::PCMU, 0), -1), listener(th::legConfig(2, Codec::PCMU, 0), -1);
   phone.speak = phone.hear = listener.hear = true;
   roomAdd(room, phone);
   roomAdd(room, listener);

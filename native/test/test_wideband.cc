@@ -62,6 +62,7 @@ TEST(resampler_streams_keep_frequency_and_level) {
 #include <cstring>
 
 #include "leg.h"
+#include "leg_config.h"
 #include "mix.h"
 #include "room.h"
 #include "rtp.h"
@@ -72,19 +73,12 @@ struct NullSink : EventSink {
     delete e.playback;
   }
 };
-LegConfig legCfg(uint32_t id, Codec c, uint8_t pt) {
-  LegConfig k;
-  k.id = id;
-  k.codec = c;
-  k.payloadType = pt;
-  return k;
-}
 }  // namespace
 
 TEST(wideband_room_carries_5khz_between_g722_legs_only) {
   NullSink sink;
   Room room;
-  Leg talker(legCfg(1, Codec::G722, 9), -1), wide(legCfg(2, Codec::G722, 9), -1), narrow(legCfg(3, Codec::PCMU, 0), -1);
+  Leg talker(th::legConfig(1, Codec::G722, 9), -1), wide(th::legConfig(2, Codec::G722, 9), -1), narrow(th::legConfig(3, Codec::PCMU, 0), -1);
   talker.speak = talker.hear = wide.hear = narrow.hear = true;
   roomAdd(room, talker);
   roomAdd(room, wide);
