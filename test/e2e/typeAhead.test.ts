@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallerMedia } from '../support/callerMedia.js';
 import { promptMatch } from '../support/promptMatch.js';
 import { provisionRooms } from '../support/provisionRooms.js';
-import { numberedCallers, type CallerStep } from '../support/sipp.js';
+import { numberedCallers, type CallerStep, type SippCall } from '../support/sipp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -49,6 +49,13 @@ const call = numberedCallers({ serverPort: PORTS.sip, sinkBase: 19880, sipBase: 
 const keys = (digits: string): CallerStep => ({ kind: 'pcap', path: media.digits(`keys-${process.hrtime.bigint()}`, digits) });
 const inMeeting = (meetingNumber: number): number => server.app.conferenceManager.getMeeting(meetingNumber)?.participants.length ?? 0;
 
+/** Ends the meeting; the caller, waiting for our BYE, must then have run its scenario to the end. */
+async function endMeeting(meetingNumber: number, c: SippCall): Promise<void> {
+  server.app.conferenceManager.getMeeting(meetingNumber)?.end();
+  const result = await c.run.done;
+  expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
+}
+
 describe('type-ahead', () => {
   it('the access code typed over "enter the code" stops the prompt and lets the caller in', async () => {
     // conf-getpin lasts 2.4 s; the code starts 0.8 s in.
@@ -62,9 +69,7 @@ describe('type-ahead', () => {
       const late = promptMatch(heard, `${PROMPTS}/conf-getpin.wav`, 1700);
       expect(early, `early ${early.toFixed(3)} late ${late.toFixed(3)}`).toBeGreaterThan(0.9);
       expect(late, `early ${early.toFixed(3)} late ${late.toFixed(3)}`).toBeLessThan(0.6);
-      server.app.conferenceManager.getMeeting(4001)?.end();
-      const result = await c.run.done;
-      expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
+      await endMeeting(4001, c);
     } finally {
       c.run.process.kill();
       c.sink.close();
@@ -85,9 +90,7 @@ describe('type-ahead', () => {
       expect(early, report).toBeGreaterThan(0.9);
       expect(late, report).toBeLessThan(0.6);
       expect(beep, report).toBeGreaterThan(0.9);
-      server.app.conferenceManager.getMeeting(4002)?.end();
-      const result = await c.run.done;
-      expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
+      await endMeeting(4002, c);
     } finally {
       c.run.process.kill();
       c.sink.close();
@@ -116,9 +119,7 @@ describe('type-ahead', () => {
       const report = `early ${early.toFixed(3)} late ${late.toFixed(3)}`;
       expect(early, report).toBeGreaterThan(0.9);
       expect(late, report).toBeLessThan(0.6);
-      server.app.conferenceManager.getMeeting(4001)?.end();
-      const result = await c.run.done;
-      expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
+      await endMeeting(4001, c);
     } finally {
       c.run.process.kill();
       c.sink.close();
