@@ -14,7 +14,7 @@ import type { Participant } from '../../src/conference/Participant.js';
 import { rms, toneAmplitude } from '../support/audio.js';
 import { CallerMedia } from '../support/callerMedia.js';
 import { locatePrompt, promptMatch, wavSamples } from '../support/promptMatch.js';
-import { provisionRooms } from '../support/provisionRooms.js';
+import { provisionRooms, type ProvisionedRoom } from '../support/provisionRooms.js';
 import { numberedCallers, type CallerStep, type SippCall } from '../support/sipp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { sleep, waitFor } from '../support/wait.js';
@@ -30,33 +30,23 @@ let dataDir: string;
 let pcaps = 0;
 
 /** One DID group (with one DID) and one room per scenario, so scenarios do not meet. */
-const ROOMS: Array<{ did: string; meetingNumber: number; group?: Record<string, string>; didAttrs?: Record<string, string>; room?: Record<string, string> }> = [
-  { did: '15550601', meetingNumber: 2001, group: { conference_language: 'ES' } },
-  { did: '15550602', meetingNumber: 2002, room: { pin: '4321', moderator_pin: '9999' } },
-  { did: '15550603', meetingNumber: 2003, room: { conference_start_how: 'moderator' } },
-  { did: '15550604', meetingNumber: 2004, room: { conference_stop_how: 'moderator', conference_stop_wait: '2' } },
-  { did: '15550605', meetingNumber: 2005, room: { max_members: '1' } },
-  { did: '15550606', meetingNumber: 2006, room: { conference_mute_policy: 'p' } },
-  { did: '15550607', meetingNumber: 2007, didAttrs: { dnis_welcomeprompt: 'conf-hasjoin' } },
-  { did: '15550608', meetingNumber: 2008, room: { call_maxduration: '3', call_announceparticipantcount: 'hpl' } },
-  { did: '15550609', meetingNumber: 2009, room: { call_jobcodeonenter: 'on' } },
+const ROOMS: Array<Omit<ProvisionedRoom, 'codes'>> = [
+  { did: '15550601', meetingNumber: 2001, groupAttributes: { conference_language: 'ES' } },
+  { did: '15550602', meetingNumber: 2002, roomAttributes: { pin: '4321', moderator_pin: '9999' } },
+  { did: '15550603', meetingNumber: 2003, roomAttributes: { conference_start_how: 'moderator' } },
+  { did: '15550604', meetingNumber: 2004, roomAttributes: { conference_stop_how: 'moderator', conference_stop_wait: '2' } },
+  { did: '15550605', meetingNumber: 2005, roomAttributes: { max_members: '1' } },
+  { did: '15550606', meetingNumber: 2006, roomAttributes: { conference_mute_policy: 'p' } },
+  { did: '15550607', meetingNumber: 2007, didAttributes: { dnis_welcomeprompt: 'conf-hasjoin' } },
+  { did: '15550608', meetingNumber: 2008, roomAttributes: { call_maxduration: '3', call_announceparticipantcount: 'hpl' } },
+  { did: '15550609', meetingNumber: 2009, roomAttributes: { call_jobcodeonenter: 'on' } },
 ];
 const CODES = { host: '1111', participant: '2222', listener: '3333' } as const;
 
 beforeAll(async () => {
   media = new CallerMedia();
   dataDir = mkdtempSync(join(tmpdir(), 'callflow-data-'));
-  provisionRooms(
-    dataDir,
-    ROOMS.map((r) => ({
-      did: r.did,
-      meetingNumber: r.meetingNumber,
-      codes: CODES,
-      groupAttributes: r.group,
-      didAttributes: r.didAttrs,
-      roomAttributes: r.room,
-    })),
-  );
+  provisionRooms(dataDir, ROOMS.map((r) => ({ ...r, codes: CODES })));
   server = await startTestServer(PORTS, (config) => (config.ivr.digitTimeoutSeconds = 2), {}, dataDir);
 });
 
