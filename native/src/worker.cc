@@ -378,15 +378,9 @@ void Worker::apply(const Command& c) {
       attach(c.leg);
       break;
     case CmdType::DetachLeg:
-      detach(c.leg);
-      e.type = EventType::LegDetached;
-      e.legId = c.leg->id();
-      e.leg = c.leg;
-      emit(e);
-      break;
     case CmdType::CloseLeg:
       detach(c.leg);
-      e.type = EventType::LegClosed;
+      e.type = c.type == CmdType::DetachLeg ? EventType::LegDetached : EventType::LegClosed;
       e.legId = c.leg->id();
       e.leg = c.leg;
       emit(e);

@@ -6,9 +6,11 @@
 #include "audio_codec.h"
 #include "harness.h"
 #include "leg.h"
+#include "leg_config.h"
 #include "mix.h"
 #include "room.h"
 #include "rtp.h"
+#include "tone.h"
 
 using namespace media;
 
@@ -16,29 +18,12 @@ namespace {
 struct DropSink : EventSink {
   void emit(const Event& e) override { delete e.playback; }
 };
-LegConfig switchCfg(uint32_t id, Codec c, uint8_t pt) {
-  LegConfig k;
-  k.id = id;
-  k.codec = c;
-  k.payloadType = pt;
-  return k;
-}
-double goertzel(const std::vector<int16_t>& x, size_t from, size_t n, double f, int rate) {
-  const double k = 2 * M_PI * f / rate, c = 2 * std::cos(k);
-  double s1 = 0, s2 = 0;
-  for (size_t i = from; i < from + n; i++) {
-    const double s0 = x[i] + c * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return 2 * std::sqrt(std::max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2)) / static_cast<double>(n);
-}
 }  // namespace
 
 TEST(set_codec_moves_room_rate_and_decodes_new_codec) {
   DropSink sink;
   Room room;
-  Leg phone(switchCfg(1, Codec::PCMU, 0), -1), listener(switchCfg(2, Codec::PCMU, 0), -1);
+  Leg phone(th::legConfig(1, Codec::PCMU, 0), -1), listener(th::legConfig(2, Codec::PCMU, 0), -1);
   phone.speak = phone.hear = listener.hear = true;
   roomAdd(room, phone);
   roomAdd(room, listener);
@@ -68,7 +53,7 @@ TEST(set_codec_moves_room_rate_and_decodes_new_codec) {
     const int16_t* mix = room.mixAt(8000);
     heard.insert(heard.end(), mix, mix + 160);
   }
-  const double level = 20 * std::log10(goertzel(heard, 4800, 3200, 1000, 8000) / 6000);
+  const double level = 20 * std::log10(th::toneAmplitude(heard, 4800, 3200, 1000, 8000) / 6000);
   CHECK(std::fabs(level) < 1.0);
   // Old packets in the previous payload type are not audio any more.
   uint8_t old[12 + 160] = {};

@@ -11,20 +11,11 @@
 #include "opus_codec.h"
 #include "room.h"
 #include "rtp.h"
+#include "tone.h"
 
 using namespace media;
 
 namespace {
-double opusTone(const std::vector<int16_t>& x, size_t from, size_t n, double f, int rate) {
-  const double k = 2 * M_PI * f / rate, c = 2 * std::cos(k);
-  double s1 = 0, s2 = 0;
-  for (size_t i = from; i < from + n; i++) {
-    const double s0 = x[i] + c * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return 2 * std::sqrt(std::max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2)) / static_cast<double>(n);
-}
 void sineFrame(int16_t* pcm, int frame, double f, double amp) {
   for (int i = 0; i < 320; i++) pcm[i] = static_cast<int16_t>(std::lround(amp * std::sin(2 * M_PI * f * (frame * 320 + i) / 16000.0)));
 }
@@ -47,9 +38,9 @@ TEST(opus_roundtrip_keeps_level_and_frequency) {
       CHECK(dec.decode(pkt, n, back));
       out.insert(out.end(), back, back + 320);
     }
-    const double level = 20 * std::log10(opusTone(out, 16000, 12800, f, 16000) / 8000);
+    const double level = 20 * std::log10(th::toneAmplitude(out, 16000, 12800, f, 16000) / 8000);
     // Nothing at an unrelated frequency: the tone is where it was sent.
-    const double other = 20 * std::log10(std::max(1e-9, opusTone(out, 16000, 12800, f * 1.37, 16000)) / 8000);
+    const double other = 20 * std::log10(std::max(1e-9, th::toneAmplitude(out, 16000, 12800, f * 1.37, 16000)) / 8000);
     std::printf("  Opus roundtrip %.0f Hz: %+.2f dB (at %.0f Hz: %.1f dB)\n", f, level, f * 1.37, other);
     CHECK(std::fabs(level) < 1.0);
     CHECK(other < -30);
@@ -71,7 +62,7 @@ TEST(opus_concealment_continues_the_tone_and_rejects_other_frame_sizes) {
   }
   // The concealed frame still carries the tone, faded as Opus's PLC does
   // (about -11 dB here), not a hole.
-  const double concealed = 20 * std::log10(opusTone(out, 50 * 320, 320, 700, 16000) / 8000);
+  const double concealed = 20 * std::log10(th::toneAmplitude(out, 50 * 320, 320, 700, 16000) / 8000);
   std::printf("  Opus PLC frame: %+.2f dB\n", concealed);
   CHECK(concealed > -20);
   // Garbage and a 10 ms packet are not a 20 ms frame: concealed, reported false.
@@ -140,7 +131,7 @@ TEST(opus_leg_in_a_room_decodes_conceals_and_sends_48khz_timestamps) {
   // Packets arrived exactly on time: RFC 3550 jitter ~0 (arrival measured on
   // the 48 kHz clock, not the 8 kHz one).
   CHECK(phone.stats.jitterRtp.load() < 16);
-  const double level = 20 * std::log10(opusTone(heard, 4000, 12000, 1000, 8000) / 8000);
+  const double level = 20 * std::log10(th::toneAmplitude(heard, 4000, 12000, 1000, 8000) / 8000);
   std::printf("  Opus leg -> PCMU room mix with 5%% loss: 1 kHz %+.2f dB, %llu concealed, %llu from FEC\n", level,
               static_cast<unsigned long long>(phone.stats.framesConcealed.load()),
               static_cast<unsigned long long>(phone.opusFecRecovered()));

@@ -6,6 +6,7 @@
 #include "audio_codec.h"
 #include "harness.h"
 #include "resampler.h"
+#include "tone.h"
 
 using namespace media;
 
@@ -14,17 +15,6 @@ std::vector<int16_t> sine(double f, int rate, int n, double amp) {
   std::vector<int16_t> v(static_cast<size_t>(n));
   for (int i = 0; i < n; i++) v[static_cast<size_t>(i)] = static_cast<int16_t>(std::lround(amp * std::sin(2 * M_PI * f * i / rate)));
   return v;
-}
-// Amplitude of `f` in x[from, from+n) (Goertzel).
-double toneAmp(const std::vector<int16_t>& x, size_t from, size_t n, double f, int rate) {
-  const double k = 2 * M_PI * f / rate, c = 2 * std::cos(k);
-  double s1 = 0, s2 = 0;
-  for (size_t i = from; i < from + n; i++) {
-    const double s0 = x[i] + c * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return 2 * std::sqrt(std::max(0.0, s1 * s1 + s2 * s2 - c * s1 * s2)) / static_cast<double>(n);
 }
 double db(double a, double b) { return 20 * std::log10(a / b); }
 }  // namespace
@@ -42,7 +32,7 @@ TEST(g722_roundtrip_keeps_level_and_wideband) {
       CHECK_EQ(dec.decode(pay, 160, pcm), 320);
       out.insert(out.end(), pcm, pcm + 320);
     }
-    const double level = db(toneAmp(out, 4000, 8000, f, 16000), 6000);
+    const double level = db(th::toneAmplitude(out, 4000, 8000, f, 16000), 6000);
     std::printf("  G.722 roundtrip %.0f Hz: %+.2f dB\n", f, level);
     CHECK(std::fabs(level) < 1.0);
   }
@@ -59,19 +49,20 @@ TEST(resampler_streams_keep_frequency_and_level) {
     wide.insert(wide.end(), w, w + 320);
     back.insert(back.end(), b, b + 160);
   }
-  CHECK(std::fabs(db(toneAmp(wide, 3200, 9600, 1000, 16000), 8000)) < 0.5);
-  CHECK(std::fabs(db(toneAmp(back, 1600, 4800, 1000, 8000), 8000)) < 0.5);
+  CHECK(std::fabs(db(th::toneAmplitude(wide, 3200, 9600, 1000, 16000), 8000)) < 0.5);
+  CHECK(std::fabs(db(th::toneAmplitude(back, 1600, 4800, 1000, 8000), 8000)) < 0.5);
   // Whole-buffer conversion: length and level.
   std::vector<int16_t> w2;
   Resampler::convert(sine(440, 44100, 44100, 10000), 44100, w2, 8000);
   CHECK_EQ(w2.size(), 8000u);
-  CHECK(std::fabs(db(toneAmp(w2, 800, 6400, 440, 8000), 10000)) < 0.5);
+  CHECK(std::fabs(db(th::toneAmplitude(w2, 800, 6400, 440, 8000), 10000)) < 0.5);
 }
 
 // ---- a room at 16 kHz ----
 #include <cstring>
 
 #include "leg.h"
+#include "leg_config.h"
 #include "mix.h"
 #include "room.h"
 #include "rtp.h"
@@ -82,19 +73,12 @@ struct NullSink : EventSink {
     delete e.playback;
   }
 };
-LegConfig legCfg(uint32_t id, Codec c, uint8_t pt) {
-  LegConfig k;
-  k.id = id;
-  k.codec = c;
-  k.payloadType = pt;
-  return k;
-}
 }  // namespace
 
 TEST(wideband_room_carries_5khz_between_g722_legs_only) {
   NullSink sink;
   Room room;
-  Leg talker(legCfg(1, Codec::G722, 9), -1), wide(legCfg(2, Codec::G722, 9), -1), narrow(legCfg(3, Codec::PCMU, 0), -1);
+  Leg talker(th::legConfig(1, Codec::G722, 9), -1), wide(th::legConfig(2, Codec::G722, 9), -1), narrow(th::legConfig(3, Codec::PCMU, 0), -1);
   talker.speak = talker.hear = wide.hear = narrow.hear = true;
   roomAdd(room, talker);
   roomAdd(room, wide);
@@ -134,15 +118,15 @@ TEST(wideband_room_carries_5khz_between_g722_legs_only) {
       }
     }
   }
-  const double w1 = db(toneAmp(heardWide, 16000, 12800, 1000, 16000), 6000);
-  const double w5 = db(toneAmp(heardWide, 16000, 12800, 5000, 16000), 6000);
-  const double n1 = db(toneAmp(heardNarrow, 8000, 6400, 1000, 8000), 6000);
+  const double w1 = db(th::toneAmplitude(heardWide, 16000, 12800, 1000, 16000), 6000);
+  const double w5 = db(th::toneAmplitude(heardWide, 16000, 12800, 5000, 16000), 6000);
+  const double n1 = db(th::toneAmplitude(heardNarrow, 8000, 6400, 1000, 8000), 6000);
   std::printf("  16 kHz room: G.722 listener 1 kHz %+.2f dB, 5 kHz %+.2f dB; PCMU listener 1 kHz %+.2f dB\n", w1, w5, n1);
   CHECK(std::fabs(w1) < 1.0);
   CHECK(std::fabs(w5) < 1.0);
   CHECK(std::fabs(n1) < 1.0);
   // 5 kHz does not fit in 8 kHz: filtered out, not folded back to 3 kHz.
-  CHECK(db(toneAmp(heardNarrow, 8000, 6400, 3000, 8000), 6000) < -30);
+  CHECK(db(th::toneAmplitude(heardNarrow, 8000, 6400, 3000, 8000), 6000) < -30);
   roomRemove(talker);
   roomRemove(wide);
   CHECK_EQ(room.rate, 8000);

@@ -45,7 +45,7 @@ const LATENESS_BOUNDS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02];
 export function renderMetrics(sources: MetricsSources): string {
   const lines: string[] = [];
   const metric = (name: string, kind: Kind, help: string, value: number): void => {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${kind}`, `${name} ${format(value)}`);
+    lines.push(...header(name, kind, help), `${name} ${format(value)}`);
   };
   const { meetings, participants } = sources.meetings();
   metric('bridge_meetings', 'gauge', 'Live meetings.', meetings);
@@ -112,7 +112,7 @@ export function renderMetrics(sources: MetricsSources): string {
  * stay few whatever the traffic.
  */
 function legSummary(name: string, help: string, values: number[]): string[] {
-  const out = [`# HELP ${name} ${help}`, `# TYPE ${name} summary`];
+  const out = header(name, 'summary', help);
   const sorted = [...values].sort((a, b) => a - b);
   for (const q of QUANTILES) {
     const value = sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
@@ -129,7 +129,7 @@ function legSummary(name: string, help: string, values: number[]): string[] {
  */
 function latenessHistogram(counts: number[], bucketUs: number): string[] {
   const name = 'bridge_mixer_tick_lateness_seconds';
-  const out = [`# HELP ${name} How late mixer ticks started (sum estimated from bucket midpoints).`, `# TYPE ${name} histogram`];
+  const out = header(name, 'histogram', 'How late mixer ticks started (sum estimated from bucket midpoints).');
   const finite = counts.slice(0, -1);
   let sum = 0;
   finite.forEach((n, i) => (sum += n * ((i + 0.5) * bucketUs) / 1e6));
@@ -144,6 +144,11 @@ function latenessHistogram(counts: number[], bucketUs: number): string[] {
   const total = counts.reduce((a, b) => a + b, 0);
   out.push(`${name}_bucket{le="+Inf"} ${total}`, `${name}_sum ${format(sum)}`, `${name}_count ${total}`);
   return out;
+}
+
+/** The lines that introduce a metric family. */
+function header(name: string, kind: Kind, help: string): string[] {
+  return [`# HELP ${name} ${help}`, `# TYPE ${name} ${kind}`];
 }
 
 function format(value: number): string {

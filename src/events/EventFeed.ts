@@ -5,11 +5,14 @@
  * WebSocket feed, webhooks). Listeners must not block: they get the event
  * synchronously and queue their own delivery.
  */
+import type { EventEmitter } from 'node:events';
 import type { ConferenceManager } from '../conference/ConferenceManager.js';
+import type { MeetingEvents, ParticipantEvents } from '../conference/ConferenceTypes.js';
+import type { MeetingQaEvents } from '../conference/MeetingQaTypes.js';
 import type { Meeting } from '../conference/Meeting.js';
 import type { Participant } from '../conference/Participant.js';
 import type { Logger } from '../log.js';
-import type { DtmfEvent, TalkingEvent } from '../media/MediaTypes.js';
+import type { DtmfEvent, MediaLegEvents } from '../media/MediaTypes.js';
 
 /** Seed 003's participant event names, then the meeting-level events of this bridge. */
 export const EVENT_NAMES = [
@@ -79,6 +82,26 @@ interface Tracked {
   detach: () => void;
 }
 
+/** Listeners for some of an emitter's events, by event name. */
+type ListenerMap<Events extends Record<keyof Events, unknown[]>> = { [K in keyof Events]?: (...args: Events[K]) => void };
+
+/**
+ * Adds each listener; the returned function removes exactly those, so what
+ * is taken off cannot drift from what was put on. `Events` must be named:
+ * inferred from the emitter it would type every listener's arguments `any`.
+ */
+function listenTo<Events extends Record<keyof Events, unknown[]>>(
+  emitter: EventEmitter<NoInfer<Events>>,
+  listeners: NoInfer<ListenerMap<Events>>,
+): () => void {
+  const untyped = emitter as unknown as EventEmitter;
+  const entries = Object.entries(listeners) as Array<[string, (...args: unknown[]) => void]>;
+  for (const [event, listener] of entries) untyped.on(event, listener);
+  return () => {
+    for (const [event, listener] of entries) untyped.off(event, listener);
+  };
+}
+
 export class EventFeed {
   private lastSeq = 0;
   private readonly listeners = new Set<EventListener>();
@@ -140,73 +163,56 @@ export class EventFeed {
   private attachMeeting(meeting: Meeting, announce = true): void {
     if (this.meetingDetachers.has(meeting)) return;
     if (announce) this.publish(meeting, 'meeting-start');
-    const onJoined = (p: Participant): void => this.attachParticipant(meeting, p);
-    const onLeft = (p: Participant): void => {
-      this.participants.get(p)?.detach();
-      this.participants.delete(p);
-      this.publish(meeting, 'del-member', p, { duration: Math.floor((Date.now() - p.joinedAt.getTime()) / 1000) });
-    };
-    const onLock = (locked: boolean): void => this.publish(meeting, locked ? 'lock' : 'unlock');
-    const onHold = (held: boolean): void => this.publish(meeting, held ? 'hold-meeting' : 'unhold-meeting');
-    meeting.on('participantJoined', onJoined);
-    meeting.on('participantLeft', onLeft);
-    meeting.on('lockChanged', onLock);
-    meeting.on('holdChanged', onHold);
-    const qa = meeting.qa;
-    const onQaStart = (): void => this.publish(meeting, 'qa-start');
-    const onQaStop = (): void => this.publish(meeting, 'qa-stop');
-    const onRaised = (p: Participant, position: number): void => this.publish(meeting, 'qa-hand-raised', p, { position });
-    const onLowered = (p: Participant): void => this.publish(meeting, 'qa-hand-lowered', p);
-    const onTaken = (p: Participant): void => this.publish(meeting, 'qa-next', p);
-    const onCleared = (dropped: Participant[]): void => this.publish(meeting, 'qa-clear', undefined, { dropped: dropped.map((d) => d.id) });
-    qa.on('qaStarted', onQaStart);
-    qa.on('qaStopped', onQaStop);
-    qa.on('questionQueued', onRaised);
-    qa.on('questionWithdrawn', onLowered);
-    qa.on('questionTaken', onTaken);
-    qa.on('qaCleared', onCleared);
+    const detachMeeting = listenTo<MeetingEvents>(meeting, {
+      participantJoined: (p) => this.attachParticipant(meeting, p),
+      participantLeft: (p) => {
+        this.participants.get(p)?.detach();
+        this.participants.delete(p);
+        this.publish(meeting, 'del-member', p, { duration: Math.floor((Date.now() - p.joinedAt.getTime()) / 1000) });
+      },
+      lockChanged: (locked) => this.publish(meeting, locked ? 'lock' : 'unlock'),
+      holdChanged: (held) => this.publish(meeting, held ? 'hold-meeting' : 'unhold-meeting'),
+    });
+    const detachQa = listenTo<MeetingQaEvents>(meeting.qa, {
+      qaStarted: () => this.publish(meeting, 'qa-start'),
+      qaStopped: () => this.publish(meeting, 'qa-stop'),
+      questionQueued: (p, position) => this.publish(meeting, 'qa-hand-raised', p, { position }),
+      questionWithdrawn: (p) => this.publish(meeting, 'qa-hand-lowered', p),
+      questionTaken: (p) => this.publish(meeting, 'qa-next', p),
+      qaCleared: (dropped) => this.publish(meeting, 'qa-clear', undefined, { dropped: dropped.map((d) => d.id) }),
+    });
     this.meetingDetachers.set(meeting, () => {
-      meeting.off('participantJoined', onJoined);
-      meeting.off('participantLeft', onLeft);
-      meeting.off('lockChanged', onLock);
-      meeting.off('holdChanged', onHold);
-      qa.off('qaStarted', onQaStart);
-      qa.off('qaStopped', onQaStop);
-      qa.off('questionQueued', onRaised);
-      qa.off('questionWithdrawn', onLowered);
-      qa.off('questionTaken', onTaken);
-      qa.off('qaCleared', onCleared);
+      detachMeeting();
+      detachQa();
     });
     for (const p of meeting.participants) this.attachParticipant(meeting, p, false);
   }
 
   private attachParticipant(meeting: Meeting, p: Participant, announce = true): void {
     if (this.participants.has(p)) return;
-    const onMute = (muted: boolean, by: string): void => this.publish(meeting, muted ? 'mute-member' : 'unmute-member', p, { by });
-    const onHold = (held: boolean, by: string): void => this.publish(meeting, held ? 'hold-member' : 'unhold-member', p, { by });
-    const onStart = (e: TalkingEvent): void => {
-      tracked.energy = e.energy;
-      this.publish(meeting, 'start-talking', p, { energy_level: e.energy });
-    };
-    const onStop = (e: TalkingEvent): void => {
-      tracked.energy = e.energy;
-      this.publish(meeting, 'stop-talking', p, { energy_level: e.energy });
-    };
+    const detachParticipant = listenTo<ParticipantEvents>(p, {
+      muteChanged: (muted, by) => this.publish(meeting, muted ? 'mute-member' : 'unmute-member', p, { by }),
+      holdChanged: (held, by) => this.publish(meeting, held ? 'hold-member' : 'unhold-member', p, { by }),
+    });
+    const detachLeg = listenTo<MediaLegEvents>(p.leg, {
+      talkingStarted: (e) => {
+        tracked.energy = e.energy;
+        this.publish(meeting, 'start-talking', p, { energy_level: e.energy });
+      },
+      talkingStopped: (e) => {
+        tracked.energy = e.energy;
+        this.publish(meeting, 'stop-talking', p, { energy_level: e.energy });
+      },
+    });
     const onDtmf = (e: DtmfEvent): void => this.publish(meeting, 'dtmf', p, { digit: e.digit, source: e.source });
-    p.on('muteChanged', onMute);
-    p.on('holdChanged', onHold);
-    p.leg.on('talkingStarted', onStart);
-    p.leg.on('talkingStopped', onStop);
     // Ahead of the keypad's listener: a key is published before what it makes happen (mute-member, keypad-command).
     p.leg.prependListener('dtmf', onDtmf);
     const tracked: Tracked = {
       deaf: p.deaf,
       energy: null,
       detach: () => {
-        p.off('muteChanged', onMute);
-        p.off('holdChanged', onHold);
-        p.leg.off('talkingStarted', onStart);
-        p.leg.off('talkingStopped', onStop);
+        detachParticipant();
+        detachLeg();
         p.leg.off('dtmf', onDtmf);
       },
     };

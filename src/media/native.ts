@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LegStats } from './MediaTypes.js';
+import type { LegStats, MediaEngineStats } from './MediaTypes.js';
 
 export interface NativeSound {
   readonly durationMs: number;
@@ -26,22 +26,11 @@ export interface NativeLegInfo {
   rtcpPort: number;
 }
 
-export interface NativeEngineStats {
-  legs: number;
-  rooms: number;
-  ticks: number;
-  lateTicks: number;
-  packetsReceived: number;
-  packetsSent: number;
-  packetsMalformed: number;
-  packetsFromStrangers: number;
-  packetsUnknownPayload: number;
-  eventsDropped: number;
+/** What MediaEngineStats exposes (the addon also fills in that shape), and what only src/media reads. */
+export interface NativeEngineStats extends MediaEngineStats {
   eventsDeferred: number;
   /** Tick lateness, 100 µs buckets; the last entry is the overflow bucket. */
   tickLatenessCounts: number[];
-  /** Same counts, in the shape MediaEngineStats exposes. */
-  tickLatenessHistogramUs: { bucketUs: 100; counts: number[] };
   /** Socket I/O of the mixer threads: batched through io_uring, or one system call per packet. */
   ioBackend: 'io_uring' | 'syscalls';
   /** Why not io_uring ('' when it is). */

@@ -8,6 +8,7 @@ import { EventEmitter } from 'node:events';
 import { NonInviteClientTransaction, UserAgentClient } from 'sip.js/lib/core/index.js';
 import type {
   IncomingInfoRequest,
+  IncomingInviteRequest,
   IncomingRequestMessage,
   IncomingResponseMessage,
   ResponseOptions,
@@ -15,7 +16,7 @@ import type {
   SessionDialog,
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
-import { answerInfo, answerOffer, contentType, sdpBody } from './inDialog.js';
+import { answerInfo, answerOffer, answerReInvite, contentType, RemoteTargetGuard, sdpBody, type ReInviteOutcome } from './inDialog.js';
 import { bumpSdpVersion, withDirection } from './sdp/negotiate.js';
 import {
   intervalFromAnswer,
@@ -72,6 +73,7 @@ export abstract class DialogCall<
    * an outbound call starts with its INVITE's offer).
    */
   protected localDescription: string | undefined;
+  protected readonly remoteTarget = new RemoteTargetGuard();
 
   protected constructor(
     protected readonly log: Logger,
@@ -357,6 +359,36 @@ export abstract class DialogCall<
       reply({ statusCode: 200, extraHeaders, body: sdpBody(localSdp) });
       this.emitSafely('remoteSdp', [body]);
     });
+  }
+
+  /**
+   * A re-INVITE from the peer: the session-timer policy, then our answer
+   * (or, offerless, our current description as an offer). The dialog's
+   * remote target moves only when we accept. Undefined when refused;
+   * otherwise what was sent, with our description already updated.
+   */
+  protected answerPeerReInvite(
+    req: IncomingInviteRequest,
+    session: Session | undefined,
+  ): Exclude<ReInviteOutcome, { kind: 'rejected' }> | undefined {
+    const refresh = this.peerRefresh(req.message);
+    if (!refresh.ok) {
+      this.remoteTarget.revert(session);
+      req.reject({ statusCode: refresh.status, reasonPhrase: refresh.reason, extraHeaders: refresh.headers });
+      return undefined;
+    }
+    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localDescription, this.contactHeader, this.log, {
+      heldByUs: this.heldByUsValue,
+      extraHeaders: refresh.headers,
+    });
+    if (outcome.kind === 'rejected') {
+      this.remoteTarget.revert(session);
+      return undefined;
+    }
+    this.remoteTarget.accept(session);
+    refresh.apply();
+    if (outcome.kind === 'answered') this.localDescription = outcome.localSdp;
+    return outcome;
   }
 
   /** Runs once when the call ends, before anything is told (subclasses call super). */

@@ -13,7 +13,7 @@ import type {
 } from 'sip.js/lib/core/index.js';
 import type { Logger } from '../log.js';
 import { DialogCall } from './DialogCall.js';
-import { answerReInvite, q850Reason, RemoteTargetGuard, sdpBody, sendBye, settleWithin } from './inDialog.js';
+import { q850Reason, sdpBody, sendBye, settleWithin } from './inDialog.js';
 import { offeredCodecs, selectAudio } from './sdp/negotiate.js';
 import type { SessionInterval, SessionTimerSettings } from './SessionTimer.js';
 import type { CallEndReason, InboundCallEvents, InboundCallInfo } from './SipTypes.js';
@@ -70,7 +70,6 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   private expectAnswerInAck = false;
   /** The answer in the ACK completes the initial offer/answer (delayed offer): without a usable one the call ends. */
   private initialAnswerInAck = false;
-  private readonly remoteTarget = new RemoteTargetGuard();
   /** 180 Ringing has been sent. */
   private rang = false;
   /** A reliable 180 waiting for its PRACK: the retransmission timer. */
@@ -350,28 +349,9 @@ export class InboundCall extends DialogCall<InboundCallEvents, InboundCallState,
   }
 
   private onReInvite(req: IncomingInviteRequest): void {
-    const refresh = this.peerRefresh(req.message);
-    if (!refresh.ok) {
-      this.remoteTarget.revert(this.session);
-      req.reject({ statusCode: refresh.status, reasonPhrase: refresh.reason, extraHeaders: refresh.headers });
-      return;
-    }
-    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localDescription, this.deps.contactHeader, this.log, {
-      heldByUs: this.heldByUs,
-      extraHeaders: refresh.headers,
-    });
-    if (outcome.kind === 'rejected') {
-      this.remoteTarget.revert(this.session);
-      return;
-    }
-    this.remoteTarget.accept(this.session);
-    refresh.apply();
-    if (outcome.kind === 'offered') {
-      this.expectAnswerInAck = true;
-    } else if (outcome.kind === 'answered') {
-      this.localDescription = outcome.localSdp;
-      this.safeEmit('remoteSdp', outcome.remoteSdp);
-    }
+    const outcome = this.answerPeerReInvite(req, this.session);
+    if (outcome?.kind === 'offered') this.expectAnswerInAck = true;
+    else if (outcome?.kind === 'answered') this.safeEmit('remoteSdp', outcome.remoteSdp);
   }
 
   protected notifyEnded(): void {

@@ -20,7 +20,7 @@ import type {
 import type { Logger } from '../log.js';
 import { intervalFromAnswer, namesOptionTag, type SessionTimerSettings } from './SessionTimer.js';
 import { DialogCall } from './DialogCall.js';
-import { answerReInvite, q850Reason, RemoteTargetGuard, sendBye, settleWithin } from './inDialog.js';
+import { q850Reason, sendBye, settleWithin } from './inDialog.js';
 import { Q850 } from './InboundCall.js';
 import type {
   OutboundCallEvents,
@@ -74,7 +74,6 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
   private ringTimer: NodeJS.Timeout | undefined;
   private cancelGuard: NodeJS.Timeout | undefined;
   private byeDone: Promise<void> | undefined;
-  private readonly remoteTarget = new RemoteTargetGuard();
   /** The delegate to pass to `core.invite()`. */
   readonly delegate: OutgoingInviteRequestDelegate;
 
@@ -252,24 +251,8 @@ export class OutboundCall extends DialogCall<OutboundCallEvents, OutboundCallSta
   }
 
   private onReInvite(req: IncomingInviteRequest): void {
-    const refresh = this.peerRefresh(req.message);
-    if (!refresh.ok) {
-      this.remoteTarget.revert(this.session);
-      req.reject({ statusCode: refresh.status, reasonPhrase: refresh.reason, extraHeaders: refresh.headers });
-      return;
-    }
-    const outcome = answerReInvite(req, this._state === 'ended' ? undefined : this.localDescription, this.deps.contactHeader, this.log, {
-      heldByUs: this.heldByUs,
-      extraHeaders: refresh.headers,
-    });
-    if (outcome.kind === 'rejected') {
-      this.remoteTarget.revert(this.session);
-      return;
-    }
-    this.remoteTarget.accept(this.session);
-    refresh.apply();
-    if (outcome.kind === 'answered') {
-      this.localDescription = outcome.localSdp;
+    const outcome = this.answerPeerReInvite(req, this.session);
+    if (outcome?.kind === 'answered') {
       this._remoteSdp = outcome.remoteSdp;
       this.safeEmit('remoteSdp', outcome.remoteSdp);
     }

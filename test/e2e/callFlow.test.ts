@@ -11,12 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Participant } from '../../src/conference/Participant.js';
-import { SqliteStore } from '../../src/store/SqliteStore.js';
 import { rms, toneAmplitude } from '../support/audio.js';
 import { CallerMedia } from '../support/callerMedia.js';
 import { locatePrompt, promptMatch, wavSamples } from '../support/promptMatch.js';
-import { RtpSink } from '../support/rtpSink.js';
-import { runCaller, type CallerStep, type SippRun } from '../support/sipp.js';
+import { provisionRooms, type ProvisionedRoom } from '../support/provisionRooms.js';
+import { numberedCallers, type CallerStep, type SippCall } from '../support/sipp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -28,42 +27,26 @@ const NOT_HEARD = 300;
 let server: TestServer;
 let media: CallerMedia;
 let dataDir: string;
-let nextSink = 27500;
-let nextSipp = 0;
 let pcaps = 0;
 
-const attrs = (values: Record<string, string>) => Object.entries(values).map(([name, value]) => ({ name, value }));
-
 /** One DID group (with one DID) and one room per scenario, so scenarios do not meet. */
-const ROOMS: Array<{ did: string; meetingNumber: number; group?: Record<string, string>; didAttrs?: Record<string, string>; room?: Record<string, string> }> = [
-  { did: '15550601', meetingNumber: 2001, group: { conference_language: 'ES' } },
-  { did: '15550602', meetingNumber: 2002, room: { pin: '4321', moderator_pin: '9999' } },
-  { did: '15550603', meetingNumber: 2003, room: { conference_start_how: 'moderator' } },
-  { did: '15550604', meetingNumber: 2004, room: { conference_stop_how: 'moderator', conference_stop_wait: '2' } },
-  { did: '15550605', meetingNumber: 2005, room: { max_members: '1' } },
-  { did: '15550606', meetingNumber: 2006, room: { conference_mute_policy: 'p' } },
-  { did: '15550607', meetingNumber: 2007, didAttrs: { dnis_welcomeprompt: 'conf-hasjoin' } },
-  { did: '15550608', meetingNumber: 2008, room: { call_maxduration: '3', call_announceparticipantcount: 'hpl' } },
-  { did: '15550609', meetingNumber: 2009, room: { call_jobcodeonenter: 'on' } },
+const ROOMS: Array<Omit<ProvisionedRoom, 'codes'>> = [
+  { did: '15550601', meetingNumber: 2001, groupAttributes: { conference_language: 'ES' } },
+  { did: '15550602', meetingNumber: 2002, roomAttributes: { pin: '4321', moderator_pin: '9999' } },
+  { did: '15550603', meetingNumber: 2003, roomAttributes: { conference_start_how: 'moderator' } },
+  { did: '15550604', meetingNumber: 2004, roomAttributes: { conference_stop_how: 'moderator', conference_stop_wait: '2' } },
+  { did: '15550605', meetingNumber: 2005, roomAttributes: { max_members: '1' } },
+  { did: '15550606', meetingNumber: 2006, roomAttributes: { conference_mute_policy: 'p' } },
+  { did: '15550607', meetingNumber: 2007, didAttributes: { dnis_welcomeprompt: 'conf-hasjoin' } },
+  { did: '15550608', meetingNumber: 2008, roomAttributes: { call_maxduration: '3', call_announceparticipantcount: 'hpl' } },
+  { did: '15550609', meetingNumber: 2009, roomAttributes: { call_jobcodeonenter: 'on' } },
 ];
 const CODES = { host: '1111', participant: '2222', listener: '3333' } as const;
 
 beforeAll(async () => {
   media = new CallerMedia();
   dataDir = mkdtempSync(join(tmpdir(), 'callflow-data-'));
-  const store = SqliteStore.open(dataDir);
-  for (const r of ROOMS) {
-    const group = store.createDidGroup({ name: `g${r.meetingNumber}`, attributes: attrs(r.group ?? {}) });
-    store.addDid(group.id, r.did, '', attrs(r.didAttrs ?? {}));
-    store.createMeetingRoom({
-      meetingNumber: r.meetingNumber,
-      primaryDidGroupId: group.id,
-      keychain: (Object.keys(CODES) as Array<keyof typeof CODES>).map((role) => ({ accessCode: CODES[role], role })),
-      attributes: attrs(r.room ?? {}),
-    });
-  }
-  store.markProvisioned();
-  store.close();
+  provisionRooms(dataDir, ROOMS.map((r) => ({ ...r, codes: CODES })));
   server = await startTestServer(PORTS, (config) => (config.ivr.digitTimeoutSeconds = 2), {}, dataDir);
 });
 
@@ -73,30 +56,16 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface Call {
-  run: SippRun;
-  sink: RtpSink;
-}
-
 /** Places one sipp call to `did`; `steps` follow the answer. */
-async function call(did: string, steps: CallerStep[]): Promise<Call> {
-  const sink = await RtpSink.open(nextSink);
-  nextSink += 2;
-  const n = nextSipp++;
-  const run = runCaller(
-    { dialed: did, rtpPort: sink.port, steps },
-    { serverPort: PORTS.sip, sipPort: 25610 + n, mediaPort: 27800 + 10 * n, timeoutSeconds: 90 },
-  );
-  return { run, sink };
-}
+const call = numberedCallers({ serverPort: PORTS.sip, sinkBase: 27500, sipBase: 25610, mediaBase: 27800, timeoutSeconds: 90 });
 
 const keys = (digits: string): CallerStep => ({ kind: 'pcap', path: media.digits(`keys-${++pcaps}`, digits) });
 
-function participantOf(meetingNumber: number, c: Call): Participant | undefined {
+function participantOf(meetingNumber: number, c: SippCall): Participant | undefined {
   return server.app.conferenceManager.getMeeting(meetingNumber)?.participants.find((p) => p.callId.includes(`-${c.run.process.pid}@`));
 }
 
-async function finish(...calls: Call[]): Promise<void> {
+async function finish(...calls: SippCall[]): Promise<void> {
   const results = await Promise.all(calls.map((c) => c.run.done));
   for (const c of calls) c.sink.close();
   for (const r of results) expect(r.code, r.errors + r.output.slice(-1500)).toBe(0);
@@ -179,7 +148,7 @@ describe('call flow end to end', () => {
       { kind: 'stream', path: media.tone('waiter', 450) },
       { kind: 'expectBye', timeoutMs: 60_000 },
     ]);
-    let host: Call | undefined;
+    let host: SippCall | undefined;
     try {
       await waitFor(() => participantOf(2003, participant) !== undefined, 15_000, 'the participant in meeting 2003', [participant.run]);
       const waiter = participantOf(2003, participant)!;
@@ -249,7 +218,7 @@ describe('call flow end to end', () => {
       keys(`${CODES.participant}#`),
       { kind: 'expectBye', timeoutMs: 60_000 },
     ]);
-    let second: Call | undefined;
+    let second: SippCall | undefined;
     try {
       await waitFor(() => participantOf(2005, first) !== undefined, 15_000, 'the first caller in meeting 2005', [first.run]);
       second = await call('15550605', [

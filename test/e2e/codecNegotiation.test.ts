@@ -5,12 +5,11 @@
  * it from PCMU to PCMA, both hear the room in the new codec at the right
  * frequency and level. Real SIP (sipp) and RTP on 127.0.0.1.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toneAmplitude } from '../support/audio.js';
-import { CallerMedia } from '../support/callerMedia.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller } from '../support/sipp.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { useServerWithCallers } from '../support/serverWithCallers.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const PORTS = { sip: 17062, http: 17063, rtpMin: 17600, rtpMax: 17699 };
@@ -21,18 +20,7 @@ const PCMA: Array<[number, string]> = [
   [101, 'telephone-event/8000'],
 ];
 
-let server: TestServer;
-let media: CallerMedia;
-
-beforeAll(async () => {
-  media = new CallerMedia();
-  server = await startTestServer(PORTS);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  media?.remove();
-});
+const suite = useServerWithCallers(PORTS);
 
 function db(amplitude: number): number {
   return 20 * Math.log10(amplitude / TONE);
@@ -49,9 +37,9 @@ describe('codec changes after the first answer', () => {
         rtpPort: talkerSink.port,
         steps: [
           { kind: 'pause', ms: 600 },
-          { kind: 'pcap', path: media.digits('talker', '2222#') },
+          { kind: 'pcap', path: suite.media.digits('talker', '2222#') },
           { kind: 'pause', ms: 1500 },
-          { kind: 'stream', path: media.tone('talker', 450) },
+          { kind: 'stream', path: suite.media.tone('talker', 450) },
           { kind: 'pause', ms: 16000 },
           { kind: 'bye' },
         ],
@@ -69,7 +57,7 @@ describe('codec changes after the first answer', () => {
         answerMatches: 'm=audio [0-9]+ RTP/AVP 9 111 0 8 13 101',
         steps: [
           { kind: 'pause', ms: 600 },
-          { kind: 'pcap', path: media.digits('delayed', '3333#') },
+          { kind: 'pcap', path: suite.media.digits('delayed', '3333#') },
           { kind: 'pause', ms: 17000 },
           { kind: 'bye' },
         ],
@@ -86,7 +74,7 @@ describe('codec changes after the first answer', () => {
         ],
         steps: [
           { kind: 'pause', ms: 600 },
-          { kind: 'pcap', path: media.digits('moving', '3333#') },
+          { kind: 'pcap', path: suite.media.digits('moving', '3333#') },
           { kind: 'pause', ms: 6000 },
           { kind: 'reinvite', rtpPort: movingSink.port, direction: 'sendrecv', codecs: PCMA },
           { kind: 'pause', ms: 11000 },
@@ -97,7 +85,7 @@ describe('codec changes after the first answer', () => {
     );
     const runs = [talker, delayed, moving];
     try {
-      const conference = server.app.conferenceManager;
+      const conference = suite.server.app.conferenceManager;
       await waitFor(() => conference.getMeeting(1000)?.participants.length === 3, 15_000, 'three participants in meeting 1000', runs);
       const legOf = (caller: string): string | undefined =>
         conference.getMeeting(1000)?.participants.find((p) => p.leg.remote?.port === Number(caller))?.leg.codec;

@@ -4,31 +4,19 @@
  * RTP on 127.0.0.1. Each must hear the other's tone at its frequency and
  * level.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toneAmplitude } from '../support/audio.js';
 import { Baresip } from '../support/baresip.js';
-import { CallerMedia } from '../support/callerMedia.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller } from '../support/sipp.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { useServerWithCallers } from '../support/serverWithCallers.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const PORTS = { sip: 17060, http: 17061, rtpMin: 17200, rtpMax: 17399 };
 /** sipp's tone (CallerMedia.tone) and baresip's (Baresip toneHz) have amplitude 8000. */
 const SIPP_TONE = 8000;
 
-let server: TestServer;
-let media: CallerMedia;
-
-beforeAll(async () => {
-  media = new CallerMedia();
-  server = await startTestServer(PORTS);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  media?.remove();
-});
+const suite = useServerWithCallers(PORTS);
 
 function db(amplitude: number, reference: number): number {
   return 20 * Math.log10(amplitude / reference);
@@ -55,9 +43,9 @@ async function twoPhonesHearEachOther(c: PhoneCase): Promise<void> {
       rtpPort: sink.port,
       steps: [
         { kind: 'pause', ms: 600 },
-        { kind: 'pcap', path: media.digits(`sipp-${c.expectCodec}`, '2222#') },
+        { kind: 'pcap', path: suite.media.digits(`sipp-${c.expectCodec}`, '2222#') },
         { kind: 'pause', ms: 1500 },
-        { kind: 'stream', path: media.tone(`sipp-${c.expectCodec}`, 450) },
+        { kind: 'stream', path: suite.media.tone(`sipp-${c.expectCodec}`, 450) },
         { kind: 'pause', ms: 14000 },
         { kind: 'bye' },
       ],
@@ -77,7 +65,7 @@ async function twoPhonesHearEachOther(c: PhoneCase): Promise<void> {
     });
     const bare = phone;
     bare.dial(`sip:15550100@127.0.0.1:${PORTS.sip}`);
-    const conference = server.app.conferenceManager;
+    const conference = suite.server.app.conferenceManager;
     await waitFor(() => /CALL_ESTABLISHED/.test(bare.log), 10_000, 'baresip call up', [bare, sipp]);
     await sleep(800);
     await bare.sendDigits('2222#');

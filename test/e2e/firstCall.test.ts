@@ -4,30 +4,18 @@
  * test decodes what the bridge sends to each caller.
  */
 import { createSocket } from 'node:dgram';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { toneAmplitude } from '../support/audio.js';
-import { CallerMedia } from '../support/callerMedia.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { runCaller, type CallerStep } from '../support/sipp.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { useServerWithCallers } from '../support/serverWithCallers.js';
 
 const PORTS = { sip: 25060, http: 25080, rtpMin: 40000, rtpMax: 40999 };
 const HEARD = 1500;
 const NOT_HEARD = 300;
 
-let server: TestServer;
-let media: CallerMedia;
-
-beforeAll(async () => {
-  media = new CallerMedia();
-  server = await startTestServer(PORTS);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  media?.remove();
-});
+const suite = useServerWithCallers(PORTS);
 
 describe('first call end to end', () => {
   it('mixes two participants and a listener: each hears the others, nobody hears themselves, nobody hears the listener', async () => {
@@ -40,9 +28,9 @@ describe('first call end to end', () => {
     const runs = callers.map((caller, i) => {
       const steps: CallerStep[] = [
         { kind: 'pause', ms: 600 },
-        { kind: 'pcap', path: media.digits(caller.name, caller.code) },
+        { kind: 'pcap', path: suite.media.digits(caller.name, caller.code) },
         { kind: 'pause', ms: 1500 },
-        { kind: 'stream', path: media.tone(caller.name, caller.frequency) },
+        { kind: 'stream', path: suite.media.tone(caller.name, caller.frequency) },
         { kind: 'pause', ms: 9000 },
         { kind: 'bye' },
       ];
@@ -52,7 +40,7 @@ describe('first call end to end', () => {
       );
     });
     try {
-      const conference = server.app.conferenceManager;
+      const conference = suite.server.app.conferenceManager;
       await waitFor(() => conference.getMeeting(1000)?.participants.length === 3, 15_000, 'three participants in meeting 1000', runs);
       const meeting = conference.getMeeting(1000)!;
       expect(meeting.participants.map((p) => p.role).sort()).toEqual(['listener', 'participant', 'participant']);
@@ -95,11 +83,11 @@ describe('first call end to end', () => {
         rtpPort: sink.port,
         steps: [
           { kind: 'pause', ms: 500 },
-          { kind: 'pcap', path: media.digits('wrong1', '9#') },
+          { kind: 'pcap', path: suite.media.digits('wrong1', '9#') },
           { kind: 'pause', ms: 1200 },
-          { kind: 'pcap', path: media.digits('wrong22', '8#') },
+          { kind: 'pcap', path: suite.media.digits('wrong22', '8#') },
           { kind: 'pause', ms: 1200 },
-          { kind: 'pcap', path: media.digits('wrong333', '7777#') },
+          { kind: 'pcap', path: suite.media.digits('wrong333', '7777#') },
           { kind: 'expectBye', timeoutMs: 20_000 },
         ],
       },
@@ -110,7 +98,7 @@ describe('first call end to end', () => {
       expect(result.code, result.errors + result.output.slice(-2000)).toBe(0);
       // It heard prompts while it was connected.
       expect(sink.packetCount).toBeGreaterThan(50);
-      expect(server.app.conferenceManager.getMeeting(1000)).toBeUndefined();
+      expect(suite.server.app.conferenceManager.getMeeting(1000)).toBeUndefined();
     } finally {
       run.process.kill();
       sink.close();
@@ -148,9 +136,9 @@ describe('first call end to end', () => {
           rtpPort: sinks[i]!.port,
           steps: [
             { kind: 'pause', ms: 500 },
-            { kind: 'pcap', path: media.digits(`${caller.name}-code`, '1111#') },
+            { kind: 'pcap', path: suite.media.digits(`${caller.name}-code`, '1111#') },
             { kind: 'pause', ms: 1500 },
-            { kind: 'stream', path: media.tone(caller.name, caller.frequency) },
+            { kind: 'stream', path: suite.media.tone(caller.name, caller.frequency) },
             { kind: 'pause', ms: 8000 },
             { kind: 'bye' },
           ],
@@ -163,9 +151,9 @@ describe('first call end to end', () => {
     const stranger = createSocket('udp4');
     await new Promise<void>((resolve) => stranger.bind(0, '127.0.0.2', () => resolve()));
     try {
-      const conference = server.app.conferenceManager;
+      const conference = suite.server.app.conferenceManager;
       await waitFor(() => conference.getMeeting(1000)?.participants.length === 2, 15_000, 'two hosts in meeting 1000', runs);
-      const before = server.app.mediaEngine.stats();
+      const before = suite.server.app.mediaEngine.stats();
       const legPort = conference.getMeeting(1000)!.participants[0]!.leg.localPort;
 
       const send = (socket: typeof udp, payload: Buffer, port: number, address = '127.0.0.1'): Promise<void> =>
@@ -189,7 +177,7 @@ describe('first call end to end', () => {
 
       await waitFor(
         () => {
-          const now = server.app.mediaEngine.stats();
+          const now = suite.server.app.mediaEngine.stats();
           return now.packetsMalformed >= before.packetsMalformed + garbageRtp.length && now.packetsFromStrangers >= before.packetsFromStrangers + 5;
         },
         5_000,

@@ -48,6 +48,20 @@ function pressingCallee(tonePath: string, ...keyPaths: string[]): string {
   return answeringCallee(CALLEE.sinkPort, tonePath, 500, presses);
 }
 
+/**
+ * Once the scene's one caller (`first`) is in meeting 1000, the API calls out
+ * `number` with seed 004's `role` (1 host, 2 participant) and it joins (the
+ * trunk leads to the test's callee). Returns the attendee's call id.
+ */
+async function callOutAttendee(scene: Scene, first: string, number: string, role: 1 | 2): Promise<string> {
+  const { runs } = scene;
+  await waitFor(() => meetingNow(server)?.participants.length === 1, 20_000, `${first} in the meeting`, runs);
+  const placed = await api('POST', '/conference/v1/meetings/1000/calls', { body: { number, role } });
+  expect(placed.status, placed.text).toBe(202);
+  await waitFor(() => meetingNow(server)?.participants.length === 2, 20_000, 'the attendee to join', runs);
+  return placed.json.callId as string;
+}
+
 beforeAll(async () => {
   media = new CallerMedia();
   dir = mkdtempSync(join(tmpdir(), 'invited-'));
@@ -149,12 +163,9 @@ describe('an invited callee has the in-meeting keypad', () => {
     try {
       scene = await startScene(server, media, { serverPort: PORTS.sip, sipPort: 19114, sinkBase: 19714, mediaBase: 19830 }, [{ name: 'pia', role: 'participant' }]);
       const { runs } = scene;
-      await waitFor(() => meetingNow(server)?.participants.length === 1, 20_000, 'pia in the meeting', runs);
-      const placed = await api('POST', '/conference/v1/meetings/1000/calls', { body: { number: '+15551230007', role: 1 } });
-      expect(placed.status, placed.text).toBe(202);
-      await waitFor(() => meetingNow(server)?.participants.length === 2, 20_000, 'the attendee to join', runs);
+      const attendeeCallId = await callOutAttendee(scene, 'pia', '+15551230007', 1);
       const meeting = meetingNow(server)!;
-      expect(meeting.participants.find((p) => p.callId === placed.json.callId)?.role).toBe('host');
+      expect(meeting.participants.find((p) => p.callId === attendeeCallId)?.role).toBe('host');
       expect(meeting.locked).toBe(false);
       await waitFor(() => meeting.locked, 20_000, 'the attendee’s *92 to lock the meeting', runs);
       await waitFor(() => !meeting.locked, 20_000, 'the attendee’s *93 to unlock it', runs);
@@ -179,10 +190,7 @@ describe('an invited callee has the in-meeting keypad', () => {
     try {
       scene = await startScene(server, media, { serverPort: PORTS.sip, sipPort: 23010, sinkBase: 23310, mediaBase: 23320 }, [{ name: 'quinn', role: 'host' }]);
       const { runs } = scene;
-      await waitFor(() => meetingNow(server)?.participants.length === 1, 20_000, 'quinn in the meeting', runs);
-      const placed = await api('POST', '/conference/v1/meetings/1000/calls', { body: { number: '+15551230008', role: 2 } });
-      expect(placed.status, placed.text).toBe(202);
-      await waitFor(() => meetingNow(server)?.participants.length === 2, 20_000, 'the attendee to join', runs);
+      const attendeeCallId = await callOutAttendee(scene, 'quinn', '+15551230008', 2);
       const meeting = meetingNow(server)!;
       await waitFor(() => meeting.participants.length === 1, 20_000, 'the attendee’s *3 to take it out', runs);
       const leftAt = Date.now();
@@ -191,7 +199,7 @@ describe('an invited callee has the in-meeting keypad', () => {
       expect(result.code, result.output).toBe(0);
       expect(Date.now() - leftAt).toBeGreaterThan(300);
       expect(promptMatch(calleeSink.samplesSince(leftAt - 200), `${PROMPTS}/goodbye.wav`)).toBeGreaterThan(0.9);
-      expect(meeting.participants.map((p) => p.callId)).not.toContain(placed.json.callId);
+      expect(meeting.participants.map((p) => p.callId)).not.toContain(attendeeCallId);
       await endScene(server, scene);
     } finally {
       cleanupScene(scene);

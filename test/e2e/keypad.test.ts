@@ -5,13 +5,12 @@
  * hears. Prompts and tones are detected by energy in a window, the callers'
  * tones by Goertzel filters.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Participant } from '../../src/conference/Participant.js';
 import { rms, toneAmplitude } from '../support/audio.js';
-import { CallerMedia } from '../support/callerMedia.js';
 import { RtpSink } from '../support/rtpSink.js';
 import { runCaller, type CallerStep, type SippRun } from '../support/sipp.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { useServerWithCallers } from '../support/serverWithCallers.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const PORTS = { sip: 25460, http: 25480, rtpMin: 47000, rtpMax: 47499 };
@@ -21,19 +20,8 @@ const NOT_HEARD = 300;
 const ERROR_TONE_HZ = 300;
 const CODES = { host: '1111#', participant: '2222#', listener: '3333#' } as const;
 
-let server: TestServer;
-let media: CallerMedia;
+const suite = useServerWithCallers(PORTS);
 let pcaps = 0;
-
-beforeAll(async () => {
-  media = new CallerMedia();
-  server = await startTestServer(PORTS);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  media?.remove();
-});
 
 interface Caller {
   name: string;
@@ -62,12 +50,12 @@ async function startScene(test: number, callers: Caller[]): Promise<Scene> {
   const runs = callers.map((caller, i) => {
     const steps: CallerStep[] = [
       { kind: 'pause', ms: 500 },
-      { kind: 'pcap', path: media.digits(`${caller.name}-code-${++pcaps}`, CODES[caller.role]) },
+      { kind: 'pcap', path: suite.media.digits(`${caller.name}-code-${++pcaps}`, CODES[caller.role]) },
       { kind: 'pause', ms: 1500 },
     ];
-    if (caller.frequency !== undefined) steps.push({ kind: 'stream', path: media.tone(caller.name, caller.frequency) });
+    if (caller.frequency !== undefined) steps.push({ kind: 'stream', path: suite.media.tone(caller.name, caller.frequency) });
     for (const [pause, digits] of caller.presses ?? []) {
-      steps.push({ kind: 'pause', ms: pause }, { kind: 'pcap', path: media.digits(`${caller.name}-keys-${++pcaps}`, digits) });
+      steps.push({ kind: 'pause', ms: pause }, { kind: 'pcap', path: suite.media.digits(`${caller.name}-keys-${++pcaps}`, digits) });
     }
     // Stays until the bridge hangs up (the test ends the meeting, or a refusal).
     steps.push({ kind: 'expectBye', timeoutMs: 120_000 });
@@ -77,7 +65,7 @@ async function startScene(test: number, callers: Caller[]): Promise<Scene> {
     );
   });
   const participant = (i: number): Participant => {
-    const meeting = server.app.conferenceManager.getMeeting(1000);
+    const meeting = suite.server.app.conferenceManager.getMeeting(1000);
     const found = meeting?.participants.find((p) => p.callId.includes(`-${runs[i]!.process.pid}@`));
     if (!found) throw new Error(`caller ${callers[i]!.name} is not in the meeting`);
     return found;
@@ -85,7 +73,7 @@ async function startScene(test: number, callers: Caller[]): Promise<Scene> {
   return { runs, sinks, participant };
 }
 
-const meetingNow = () => server.app.conferenceManager.getMeeting(1000);
+const meetingNow = () => suite.server.app.conferenceManager.getMeeting(1000);
 
 /** Waits until no caller in the meeting is hearing a prompt or tone. */
 async function promptsDone(): Promise<void> {
@@ -188,7 +176,7 @@ describe('keypad commands end to end', () => {
           rtpPort: extraSinks[0]!.port,
           steps: [
             { kind: 'pause', ms: 500 },
-            { kind: 'pcap', path: media.digits(`pia-${++pcaps}`, CODES.participant) },
+            { kind: 'pcap', path: suite.media.digits(`pia-${++pcaps}`, CODES.participant) },
             { kind: 'expectBye', timeoutMs: 30_000 },
           ],
         },
@@ -207,7 +195,7 @@ describe('keypad commands end to end', () => {
           rtpPort: extraSinks[1]!.port,
           steps: [
             { kind: 'pause', ms: 500 },
-            { kind: 'pcap', path: media.digits(`hedy-${++pcaps}`, CODES.host) },
+            { kind: 'pcap', path: suite.media.digits(`hedy-${++pcaps}`, CODES.host) },
             { kind: 'pause', ms: 2500 },
             { kind: 'info', digits: '*93' },
             { kind: 'expectBye', timeoutMs: 120_000 },

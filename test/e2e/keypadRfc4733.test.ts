@@ -8,26 +8,14 @@
  * cleanly; what does lose digits is starting a pcap while the previous one
  * still plays (sipp stops the first), which keypadScene refuses.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CallerMedia } from '../support/callerMedia.js';
-import { startTestServer, type TestServer } from '../support/testServer.js';
+import { describe, expect, it } from 'vitest';
+import { useServerWithCallers } from '../support/serverWithCallers.js';
 import { sleep, waitFor } from '../support/wait.js';
 import { cleanupScene, endScene, HEARD, level, listen, meetingNow, startScene, type Scene, type SceneCaller } from './keypadScene.js';
 
 const PORTS = { sip: 25760, http: 25796, rtpMin: 26900, rtpMax: 26939 };
 
-let server: TestServer;
-let media: CallerMedia;
-
-beforeAll(async () => {
-  media = new CallerMedia();
-  server = await startTestServer(PORTS);
-});
-
-afterAll(async () => {
-  await server?.stop();
-  media?.remove();
-});
+const suite = useServerWithCallers(PORTS);
 
 describe('RFC 4733 keys while streaming', () => {
   it('every caller’s keys arrive exactly once and in order, and the room still hears their tones', async () => {
@@ -41,9 +29,9 @@ describe('RFC 4733 keys while streaming', () => {
     const expected = ['*2#0#', '*2123', '4#5*2'];
     let scene: Scene | undefined;
     try {
-      scene = await startScene(server, media, { serverPort: PORTS.sip, sipPort: 25761, sinkBase: 26940, mediaBase: 26950 }, callers);
+      scene = await startScene(suite.server, suite.media, { serverPort: PORTS.sip, sipPort: 25761, sinkBase: 26940, mediaBase: 26950 }, callers);
       const { runs, sinks, participant } = scene;
-      await waitFor(() => meetingNow(server)?.participants.length === 3, 20_000, 'three callers in meeting 1000', runs);
+      await waitFor(() => meetingNow(suite.server)?.participants.length === 3, 20_000, 'three callers in meeting 1000', runs);
       const received = callers.map(() => '');
       callers.forEach((_, i) => participant(i).leg.on('dtmf', (event) => (received[i] += event.digit)));
       await waitFor(() => received.every((keys, i) => keys.length >= expected[i]!.length), 30_000, `the keys (so far ${JSON.stringify(received)})`, runs);
@@ -53,7 +41,7 @@ describe('RFC 4733 keys while streaming', () => {
       const heard = await listen(sinks);
       expect(level(heard[0]!, 700), 'hana hears abel').toBeGreaterThan(HEARD);
       expect(level(heard[1]!, 1700), 'abel hears bea').toBeGreaterThan(HEARD);
-      await endScene(server, scene);
+      await endScene(suite.server, scene);
     } finally {
       cleanupScene(scene);
     }

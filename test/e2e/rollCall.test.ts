@@ -15,14 +15,13 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/store/SqliteStore.js';
 import { encodeMulaw, rms, sine } from '../support/audio.js';
 import { CallerMedia } from '../support/callerMedia.js';
 import { writeRtpPcap } from '../support/pcap.js';
 import { peakToneLevel, promptMatch } from '../support/promptMatch.js';
 import { buildRtp, type TimedPacket } from '../support/rtpPackets.js';
-import { RtpSink } from '../support/rtpSink.js';
-import { runCaller, type CallerStep, type SippRun } from '../support/sipp.js';
+import { provisionRooms } from '../support/provisionRooms.js';
+import { numberedCallers, type CallerStep, type SippCall } from '../support/sipp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -46,9 +45,6 @@ let server: TestServer;
 let media: CallerMedia;
 let dataDir: string;
 let burstPcap: string;
-let nextCaller = 0;
-
-const attrs = (values: Record<string, string>) => Object.entries(values).map(([name, value]) => ({ name, value }));
 
 /** 1.2 s of NAME_HZ then 1.5 s of µ-law silence, PCMU, one SSRC: a name and the pause after it. */
 function writeNameBurst(path: string): void {
@@ -71,20 +67,16 @@ beforeAll(async () => {
   writeFileSync(join(dataDir, 'names', 'call-stale', 'name.wav'), 'old');
   burstPcap = join(dataDir, 'name-burst.pcap');
   writeNameBurst(burstPcap);
-  const store = SqliteStore.open(dataDir);
-  for (const r of ROOMS) {
-    const group = store.createDidGroup({ name: `g${r.meetingNumber}`, attributes: [] });
-    store.addDid(group.id, r.did, '', []);
-    store.createMeetingRoom({
+  provisionRooms(
+    dataDir,
+    ROOMS.map((r) => ({
+      did: r.did,
       meetingNumber: r.meetingNumber,
-      primaryDidGroupId: group.id,
-      keychain: (Object.keys(CODES) as Array<keyof typeof CODES>).map((role) => ({ accessCode: CODES[role], role })),
+      codes: CODES,
       // Entry and exit tones off: whatever A hears of B is B's name.
-      attributes: attrs({ ...r.room, conference_entrytones: 'off', conference_exittones: 'off' }),
-    });
-  }
-  store.markProvisioned();
-  store.close();
+      roomAttributes: { ...r.room, conference_entrytones: 'off', conference_exittones: 'off' },
+    })),
+  );
   server = await startTestServer(PORTS, undefined, {}, dataDir);
 });
 
@@ -94,20 +86,7 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-interface Call {
-  run: SippRun;
-  sink: RtpSink;
-}
-
-async function call(did: string, steps: CallerStep[]): Promise<Call> {
-  const n = nextCaller++;
-  const sink = await RtpSink.open(19500 + 2 * n);
-  const run = runCaller(
-    { dialed: did, rtpPort: sink.port, steps },
-    { serverPort: PORTS.sip, sipPort: 19010 + n, mediaPort: 19600 + 10 * n, timeoutSeconds: 90 },
-  );
-  return { run, sink };
-}
+const call = numberedCallers({ serverPort: PORTS.sip, sinkBase: 19500, sipBase: 19010, mediaBase: 19600, timeoutSeconds: 90 });
 
 const keys = (digits: string): CallerStep => ({ kind: 'pcap', path: media.digits(`keys-${process.hrtime.bigint()}`, digits) });
 
@@ -141,7 +120,7 @@ interface Heard {
 /** Runs A then B into `room`; returns what A heard in each phase. */
 async function scene(room: (typeof ROOMS)[number], saysName: boolean): Promise<Heard> {
   const a = await call(room.did, hostSteps());
-  let b: Call | undefined;
+  let b: SippCall | undefined;
   try {
     await waitFor(() => participants(room.meetingNumber) === 1, 20_000, 'A in the meeting', [a.run]);
     const aJoined = Date.now();
@@ -230,7 +209,7 @@ describe('roll call end to end', () => {
   it('a locked meeting refuses a participant at once: "locked", goodbye, BYE, never "say your name"', async () => {
     // A skips its name, then locks the meeting with *92.
     const a = await call(ROOMS[0]!.did, [{ kind: 'pause', ms: 500 }, keys(`${CODES.host}#`), { kind: 'pause', ms: 2000 }, keys('#'), { kind: 'pause', ms: 1500 }, keys('*92'), { kind: 'expectBye', timeoutMs: 60_000 }]);
-    let b: Call | undefined;
+    let b: SippCall | undefined;
     try {
       await waitFor(() => server.app.conferenceManager.getMeeting(ROOMS[0]!.meetingNumber)?.locked === true, 20_000, 'A to lock the meeting', [a.run]);
       b = await call(ROOMS[0]!.did, [{ kind: 'pause', ms: 500 }, keys(`${CODES.participant}#`), { kind: 'expectBye', timeoutMs: 30_000 }]);

@@ -10,11 +10,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqliteStore } from '../../src/store/SqliteStore.js';
 import { CallerMedia } from '../support/callerMedia.js';
 import { promptMatch } from '../support/promptMatch.js';
-import { RtpSink } from '../support/rtpSink.js';
-import { runCaller, type CallerStep, type SippRun } from '../support/sipp.js';
+import { provisionRooms } from '../support/provisionRooms.js';
+import { numberedCallers, type CallerStep, type SippCall } from '../support/sipp.js';
 import { startTestServer, type TestServer } from '../support/testServer.js';
 import { sleep, waitFor } from '../support/wait.js';
 
@@ -28,24 +27,14 @@ const ROOMS = [
 let server: TestServer;
 let media: CallerMedia;
 let dataDir: string;
-let nextCaller = 0;
 
 beforeAll(async () => {
   media = new CallerMedia();
   dataDir = mkdtempSync(join(tmpdir(), 'typeahead-data-'));
-  const store = SqliteStore.open(dataDir);
-  for (const r of ROOMS) {
-    const group = store.createDidGroup({ name: `g${r.meetingNumber}`, attributes: [] });
-    store.addDid(group.id, r.did, '', []);
-    store.createMeetingRoom({
-      meetingNumber: r.meetingNumber,
-      primaryDidGroupId: group.id,
-      keychain: [{ accessCode: '1111', role: 'host' }],
-      attributes: Object.entries(r.room).map(([name, value]) => ({ name, value })),
-    });
-  }
-  store.markProvisioned();
-  store.close();
+  provisionRooms(
+    dataDir,
+    ROOMS.map((r) => ({ did: r.did, meetingNumber: r.meetingNumber, codes: { host: '1111' }, roomAttributes: r.room })),
+  );
   server = await startTestServer(PORTS, undefined, {}, dataDir);
 });
 
@@ -55,18 +44,17 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function call(did: string, steps: CallerStep[]): Promise<{ run: SippRun; sink: RtpSink }> {
-  const n = nextCaller++;
-  const sink = await RtpSink.open(19880 + 2 * n);
-  const run = runCaller(
-    { dialed: did, rtpPort: sink.port, steps },
-    { serverPort: PORTS.sip, sipPort: 19160 + n, mediaPort: 19840 + 10 * n, timeoutSeconds: 60 },
-  );
-  return { run, sink };
-}
+const call = numberedCallers({ serverPort: PORTS.sip, sinkBase: 19880, sipBase: 19160, mediaBase: 19840, timeoutSeconds: 60 });
 
 const keys = (digits: string): CallerStep => ({ kind: 'pcap', path: media.digits(`keys-${process.hrtime.bigint()}`, digits) });
 const inMeeting = (meetingNumber: number): number => server.app.conferenceManager.getMeeting(meetingNumber)?.participants.length ?? 0;
+
+/** Ends the meeting; the caller, waiting for our BYE, must then have run its scenario to the end. */
+async function endMeeting(meetingNumber: number, c: SippCall): Promise<void> {
+  server.app.conferenceManager.getMeeting(meetingNumber)?.end();
+  const result = await c.run.done;
+  expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
+}
 
 describe('type-ahead', () => {
   it('the access code typed over "enter the code" stops the prompt and lets the caller in', async () => {
@@ -81,9 +69,7 @@ describe('type-ahead', () => {
       const late = promptMatch(heard, `${PROMPTS}/conf-getpin.wav`, 1700);
       expect(early, `early ${early.toFixed(3)} late ${late.toFixed(3)}`).toBeGreaterThan(0.9);
       expect(late, `early ${early.toFixed(3)} late ${late.toFixed(3)}`).toBeLessThan(0.6);
-      server.app.conferenceManager.getMeeting(4001)?.end();
-      const result = await c.run.done;
-      expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
+      await endMeeting(4001, c);
     } finally {
       c.run.process.kill();
       c.sink.close();
@@ -104,9 +90,7 @@ describe('type-ahead', () => {
       expect(early, report).toBeGreaterThan(0.9);
       expect(late, report).toBeLessThan(0.6);
       expect(beep, report).toBeGreaterThan(0.9);
-      server.app.conferenceManager.getMeeting(4002)?.end();
-      const result = await c.run.done;
-      expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
+      await endMeeting(4002, c);
     } finally {
       c.run.process.kill();
       c.sink.close();
@@ -135,9 +119,7 @@ describe('type-ahead', () => {
       const report = `early ${early.toFixed(3)} late ${late.toFixed(3)}`;
       expect(early, report).toBeGreaterThan(0.9);
       expect(late, report).toBeLessThan(0.6);
-      server.app.conferenceManager.getMeeting(4001)?.end();
-      const result = await c.run.done;
-      expect(result.code, result.errors + result.output.slice(-1500)).toBe(0);
+      await endMeeting(4001, c);
     } finally {
       c.run.process.kill();
       c.sink.close();

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { RtpSink } from './rtpSink.js';
 
 /**
  * Drives Debian's sipp as a phone: a scenario is a list of steps turned into
@@ -374,4 +375,34 @@ export function sippLossStats(output: string): { retransmissions: number; lost: 
     lost += numbers[3] ?? 0;
   }
   return { retransmissions, lost };
+}
+
+/** A sipp caller and the sink its SDP names, which records what it hears. */
+export interface SippCall {
+  run: SippRun;
+  sink: RtpSink;
+}
+
+/**
+ * Places calls one after another from numbered callers, each on ports of its
+ * own: caller n's sink on sinkBase + 2n, its SIP on sipBase + n, its media
+ * on mediaBase + 10n (sipp takes several).
+ */
+export function numberedCallers(ports: {
+  serverPort: number;
+  sinkBase: number;
+  sipBase: number;
+  mediaBase: number;
+  timeoutSeconds: number;
+}): (dialed: string, steps: CallerStep[]) => Promise<SippCall> {
+  let next = 0;
+  return async (dialed, steps) => {
+    const n = next++;
+    const sink = await RtpSink.open(ports.sinkBase + 2 * n);
+    const run = runCaller(
+      { dialed, rtpPort: sink.port, steps },
+      { serverPort: ports.serverPort, sipPort: ports.sipBase + n, mediaPort: ports.mediaBase + 10 * n, timeoutSeconds: ports.timeoutSeconds },
+    );
+    return { run, sink };
+  };
 }

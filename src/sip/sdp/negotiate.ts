@@ -312,46 +312,72 @@ export function selectAudio(offerSdp: string, options: SelectOptions = {}): Audi
   return selection;
 }
 
-/** Second step: write the answer for a selection once our RTP address and port are known. */
-export function buildAnswer(selection: AudioSelection, options: AnswerOptions): string {
-  const v = ipVer(options.localAddress);
-  const tePt = selection.telephoneEventPayloadType;
-  const offered = selection.offerMedia[selection.audioIndex]!;
-  const audioAnswer: MediaDescription = {
+/** Our audio m= line: each codec at its payload type, then comfort noise (PT 13) and telephone-event when listed. */
+function ourAudioMedia(
+  codecs: ReadonlyArray<{ codec: AudioCodecName; payload: number }>,
+  line: { port: number; protocol: string; comfortNoise: boolean; telephoneEventPt: number | undefined; ptime: number | undefined; direction: MediaDirection },
+): MediaDescription {
+  const te = line.telephoneEventPt;
+  return {
     type: 'audio',
-    port: options.localPort,
-    protocol: offered.protocol,
-    payloads: [selection.payloadType, ...(selection.comfortNoise ? [COMFORT_NOISE_PT] : []), ...(tePt !== undefined ? [tePt] : [])].join(' '),
-    rtp: [rtpmapOf(selection.codec, selection.payloadType), ...(selection.comfortNoise ? [{ payload: COMFORT_NOISE_PT, codec: 'CN', rate: 8000 }] : [])],
-    fmtp: CODEC_SPECS[selection.codec].fmtp ? [{ payload: selection.payloadType, config: CODEC_SPECS[selection.codec].fmtp! }] : [],
-    ptime: options.ptime ?? 20,
-    direction: selection.direction,
+    port: line.port,
+    protocol: line.protocol,
+    payloads: [...codecs.map((c) => c.payload), ...(line.comfortNoise ? [COMFORT_NOISE_PT] : []), ...(te !== undefined ? [te] : [])].join(' '),
+    rtp: [
+      ...codecs.map((c) => rtpmapOf(c.codec, c.payload)),
+      ...(line.comfortNoise ? [{ payload: COMFORT_NOISE_PT, codec: 'CN', rate: 8000 }] : []),
+      ...(te !== undefined ? [{ payload: te, codec: 'telephone-event', rate: 8000 }] : []),
+    ],
+    fmtp: [
+      ...codecs.flatMap((c) => (CODEC_SPECS[c.codec].fmtp ? [{ payload: c.payload, config: CODEC_SPECS[c.codec].fmtp! }] : [])),
+      ...(te !== undefined ? [{ payload: te, config: '0-16' }] : []),
+    ],
+    ptime: line.ptime ?? 20,
+    direction: line.direction,
   };
-  if (tePt !== undefined) {
-    audioAnswer.rtp.push({ payload: tePt, codec: 'telephone-event', rate: 8000 });
-    audioAnswer.fmtp.push({ payload: tePt, config: '0-16' });
-  }
-  const answer: SessionDescription = {
+}
+
+/** Our session description around its m= lines: we are both the origin and the connection address; timing is unbounded. */
+function ourDescription(
+  us: { localAddress: string; sessionId: string | number; sessionVersion?: number },
+  media: MediaDescription[],
+): SessionDescription {
+  const v = ipVer(us.localAddress);
+  return {
     version: 0,
     origin: {
       username: '-',
-      sessionId: options.sessionId,
-      sessionVersion: options.sessionVersion ?? 1,
+      sessionId: us.sessionId,
+      sessionVersion: us.sessionVersion ?? 1,
       netType: 'IN',
       ipVer: v,
-      address: options.localAddress,
+      address: us.localAddress,
     },
     name: '-',
-    connection: { version: v, ip: options.localAddress },
+    connection: { version: v, ip: us.localAddress },
     timing: { start: 0, stop: 0 },
-    // RFC 3264 section 6: every offered stream gets an m= line; rejected ones have port 0.
-    media: selection.offerMedia.map((om, i): MediaDescription =>
-      i === selection.audioIndex
-        ? audioAnswer
-        : { type: om.type, port: 0, protocol: om.protocol, payloads: om.payloads || '0', rtp: [], fmtp: [] },
-    ),
+    media,
   };
-  return sdpTransform.write(answer);
+}
+
+/** Second step: write the answer for a selection once our RTP address and port are known. */
+export function buildAnswer(selection: AudioSelection, options: AnswerOptions): string {
+  const offered = selection.offerMedia[selection.audioIndex]!;
+  const audioAnswer = ourAudioMedia([{ codec: selection.codec, payload: selection.payloadType }], {
+    port: options.localPort,
+    protocol: offered.protocol,
+    comfortNoise: selection.comfortNoise,
+    telephoneEventPt: selection.telephoneEventPayloadType,
+    ptime: options.ptime,
+    direction: selection.direction,
+  });
+  // RFC 3264 section 6: every offered stream gets an m= line; rejected ones have port 0.
+  const media = selection.offerMedia.map((om, i): MediaDescription =>
+    i === selection.audioIndex
+      ? audioAnswer
+      : { type: om.type, port: 0, protocol: om.protocol, payloads: om.payloads || '0', rtp: [], fmtp: [] },
+  );
+  return sdpTransform.write(ourDescription(options, media));
 }
 
 /**
@@ -480,37 +506,18 @@ export interface OfferOptions {
 export function buildAudioOffer(options: OfferOptions): string {
   const codecs = options.codecs ?? ['PCMU', 'PCMA'];
   const te = options.telephoneEventPayloadType === undefined ? 101 : options.telephoneEventPayloadType;
-  const pts = codecs.map((c) => CODEC_SPECS[c].offerPt);
-  const v = ipVer(options.localAddress);
-  const media: MediaDescription = {
-    type: 'audio',
-    port: options.localPort,
-    protocol: 'RTP/AVP',
-    payloads: [...pts, ...(options.comfortNoise ? [COMFORT_NOISE_PT] : []), ...(te !== null ? [te] : [])].join(' '),
-    rtp: [...codecs.map((c, i) => rtpmapOf(c, pts[i]!)), ...(options.comfortNoise ? [{ payload: COMFORT_NOISE_PT, codec: 'CN', rate: 8000 }] : [])],
-    fmtp: codecs.flatMap((c, i) => (CODEC_SPECS[c].fmtp ? [{ payload: pts[i]!, config: CODEC_SPECS[c].fmtp! }] : [])),
-    ptime: options.ptime ?? 20,
-    direction: options.direction ?? 'sendrecv',
-  };
-  if (te !== null) {
-    media.rtp.push({ payload: te, codec: 'telephone-event', rate: 8000 });
-    media.fmtp.push({ payload: te, config: '0-16' });
-  }
-  return sdpTransform.write({
-    version: 0,
-    origin: {
-      username: '-',
-      sessionId: options.sessionId,
-      sessionVersion: options.sessionVersion ?? 1,
-      netType: 'IN',
-      ipVer: v,
-      address: options.localAddress,
+  const media = ourAudioMedia(
+    codecs.map((codec) => ({ codec, payload: CODEC_SPECS[codec].offerPt })),
+    {
+      port: options.localPort,
+      protocol: 'RTP/AVP',
+      comfortNoise: options.comfortNoise ?? false,
+      telephoneEventPt: te ?? undefined,
+      ptime: options.ptime,
+      direction: options.direction ?? 'sendrecv',
     },
-    name: '-',
-    connection: { version: v, ip: options.localAddress },
-    timing: { start: 0, stop: 0 },
-    media: [media],
-  });
+  );
+  return sdpTransform.write(ourDescription(options, [media]));
 }
 
 /** The codecs an offer of ours lists (in its order), e.g. to check the answer to it. */

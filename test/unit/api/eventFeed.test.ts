@@ -92,4 +92,38 @@ describe('EventFeed', () => {
     expect([host.muted, ann.muted, bob.muted]).toEqual([false, false, false]);
     meeting.end();
   });
+
+  it('stops listening to a meeting, its Q&A, its participants and their legs once they are gone', () => {
+    const FEED_EVENTS = {
+      meeting: ['participantJoined', 'participantLeft', 'lockChanged', 'holdChanged'],
+      qa: ['qaStarted', 'qaStopped', 'questionQueued', 'questionWithdrawn', 'questionTaken', 'qaCleared'],
+      participant: ['muteChanged', 'holdChanged'],
+      leg: ['talkingStarted', 'talkingStopped', 'dtmf'],
+    };
+    // The conference keeps listeners of its own: the feed's are what a run with it has beyond a run without.
+    const run = (meetingNumber: number, withFeed: boolean) => {
+      const conference = new ConferenceManager(media, logger);
+      if (withFeed) new EventFeed(conference, logger);
+      const join = (callId: string, role: 'host' | 'participant') =>
+        conference.join(room(meetingNumber), {
+          callId, role, accessCode: '1', caller: '15550001', callee: '15550100',
+          leg: media.createLeg({ callId: `${callId}-${meetingNumber}`, codec: 'PCMU', payloadType: 0 }),
+        });
+      const { meeting, participant: host } = join('l1', 'host');
+      const { participant: guest } = join('l2', 'participant');
+      const counts = () => [
+        ...FEED_EVENTS.meeting.map((e) => meeting.listenerCount(e)),
+        ...FEED_EVENTS.qa.map((e) => meeting.qa.listenerCount(e)),
+        ...[host, guest].flatMap((p) => [...FEED_EVENTS.participant.map((e) => p.listenerCount(e)), ...FEED_EVENTS.leg.map((e) => p.leg.listenerCount(e))]),
+      ];
+      const live = counts();
+      meeting.leave(guest);
+      meeting.leave(host);
+      return { live, gone: counts() };
+    };
+    const withFeed = run(7300, true);
+    const without = run(7301, false);
+    expect(withFeed.live).not.toEqual(without.live);
+    expect(withFeed.gone).toEqual(without.gone);
+  });
 });

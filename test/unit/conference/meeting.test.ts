@@ -2,9 +2,7 @@
  * Meeting-wide state in src/conference, without sockets: a fake leg records
  * what the meeting asks of the media plane (membership, hold, gain, tones).
  */
-import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import type { MeetingSounds } from '../../../src/conference/ConferenceTypes.js';
 import { MeetingLockedError } from '../../../src/conference/ConferenceTypes.js';
 import { Meeting } from '../../../src/conference/Meeting.js';
 import { gainDbForLevel, isGainLevel } from '../../../src/conference/MeetingPolicy.js';
@@ -12,48 +10,8 @@ import type { Role } from '../../../src/conference/Role.js';
 import { createRootLogger } from '../../../src/log.js';
 import type { MediaLeg } from '../../../src/media/MediaLeg.js';
 import type { MediaRoom } from '../../../src/media/MediaRoom.js';
-import type { Sound } from '../../../src/media/Sound.js';
 import type { MeetingRoom } from '../../../src/store/StoreTypes.js';
-
-class FakeLeg extends EventEmitter {
-  closed = false;
-  held = false;
-  heldWith: unknown[] = [];
-  membership: { speak: boolean; hear: boolean } | undefined;
-  gain = { inDb: 0, outDb: 0 };
-  played: unknown[][] = [];
-  playbackId: number | undefined;
-  join(_room: unknown, membership: { speak: boolean; hear: boolean }): void {
-    this.membership = { ...membership };
-  }
-  update(membership: { speak: boolean; hear: boolean }): void {
-    this.membership = { ...membership };
-  }
-  leave(): void {
-    this.membership = undefined;
-  }
-  hold(music: unknown[]): void {
-    this.held = true;
-    this.heldWith = music;
-  }
-  unhold(): void {
-    this.held = false;
-  }
-  setGain(gain: { inDb?: number; outDb?: number }): void {
-    this.gain = { ...this.gain, ...gain };
-  }
-  play(sounds: unknown[]): number {
-    this.played.push(sounds);
-    return this.played.length;
-  }
-}
-
-const sound = (name: string) => ({ source: name }) as unknown as Sound;
-const SOUNDS: MeetingSounds = {
-  holdMusic: () => [sound('music')],
-  entryTone: () => [sound('entry')],
-  exitTone: () => [sound('exit')],
-};
+import { NAMED_SOUNDS, RecordingLeg, sound } from '../../support/recordingLeg.js';
 
 function room(attributes: Array<{ name: string; value: string }> = []): MeetingRoom {
   return { meetingNumber: 1000, attributes } as unknown as MeetingRoom;
@@ -62,9 +20,9 @@ function room(attributes: Array<{ name: string; value: string }> = []): MeetingR
 function setup(attributes: Array<{ name: string; value: string }> = []) {
   const mediaRoom = { close() {} } as unknown as MediaRoom;
   let next = 0;
-  const meeting = new Meeting(room(attributes), mediaRoom, () => ++next, createRootLogger('silent'), SOUNDS);
+  const meeting = new Meeting(room(attributes), mediaRoom, () => ++next, createRootLogger('silent'), NAMED_SOUNDS);
   const join = (role: Role) => {
-    const leg = new FakeLeg();
+    const leg = new RecordingLeg();
     const participant = meeting.join({ callId: `c${next + 1}`, role, accessCode: '1', caller: 'x', callee: 'y', leg: leg as unknown as MediaLeg });
     return { participant, leg };
   };

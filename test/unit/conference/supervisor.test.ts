@@ -4,7 +4,6 @@
  * are vitest's fake ones. Covers admission limits, entry state, waiting for
  * the host, music while alone and the rule-driven end with farewells.
  */
-import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConferenceManager } from '../../../src/conference/ConferenceManager.js';
 import type { JoinPolicy, MeetingSounds } from '../../../src/conference/ConferenceTypes.js';
@@ -15,46 +14,10 @@ import type { Role } from '../../../src/conference/Role.js';
 import { silentLogger } from '../../../src/log.js';
 import type { MediaEngine } from '../../../src/media/MediaEngine.js';
 import type { MediaLeg } from '../../../src/media/MediaLeg.js';
-import type { Sound } from '../../../src/media/Sound.js';
 import type { MeetingRoom } from '../../../src/store/StoreTypes.js';
+import { NAMED_SOUNDS, RecordingLeg, sound } from '../../support/recordingLeg.js';
 
-class FakeLeg extends EventEmitter {
-  closed = false;
-  held = false;
-  heldWith: unknown[] = [];
-  membership: { speak: boolean; hear: boolean } | undefined;
-  playbackId: number | undefined;
-  played: unknown[][] = [];
-  join(_room: unknown, membership: { speak: boolean; hear: boolean }): void {
-    this.membership = { ...membership };
-  }
-  update(membership: { speak: boolean; hear: boolean }): void {
-    this.membership = { ...membership };
-  }
-  leave(): void {
-    this.membership = undefined;
-  }
-  hold(music: unknown[]): void {
-    this.held = true;
-    this.heldWith = music;
-  }
-  unhold(): void {
-    this.held = false;
-  }
-  setGain(): void {}
-  play(sounds: unknown[]): number {
-    this.played.push(sounds);
-    return this.played.length;
-  }
-}
-
-const sound = (name: string) => ({ source: name }) as unknown as Sound;
-const SOUNDS: MeetingSounds = {
-  holdMusic: () => [sound('music')],
-  entryTone: () => [sound('entry')],
-  exitTone: () => [sound('exit')],
-  aloneMusic: (name) => [sound(`alone:${name}`)],
-};
+const SOUNDS: MeetingSounds = { ...NAMED_SOUNDS, aloneMusic: (name) => [sound(`alone:${name}`)] };
 const ROOM = { meetingNumber: 3000, attributes: [] } as unknown as MeetingRoom;
 const media = { createRoom: () => ({ close() {} }) } as unknown as MediaEngine;
 
@@ -66,7 +29,7 @@ function setup() {
   const manager = new ConferenceManager(media, silentLogger(), SOUNDS);
   let calls = 0;
   const join = (role: Role, joinPolicy: JoinPolicy, entry?: { muted?: boolean; deaf?: boolean; held?: boolean }) => {
-    const leg = new FakeLeg();
+    const leg = new RecordingLeg();
     const joined = manager.join(
       ROOM,
       { callId: `c${++calls}`, role, accessCode: '1', caller: 'x', callee: 'y', leg: leg as unknown as MediaLeg, ...(entry ? { entry } : {}) },

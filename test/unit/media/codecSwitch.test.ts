@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import type { MediaLeg } from '../../../src/media/MediaLeg.js';
 import { dbfs, toneAmplitude } from '../../support/audio.js';
-import type { RtpPeer } from '../../support/rtpPeer.js';
 import { sleep, waitFor } from '../../support/wait.js';
 import { useMediaFixture } from './fixture.js';
 
-const { startEngine, openPeer } = useMediaFixture();
+const { startEngine, trunkedRooms } = useMediaFixture();
 const PORTS = { rtpPortMin: 17800, rtpPortMax: 17899 };
 
 function levelDb(amplitude: number, reference: number): number {
@@ -16,25 +14,8 @@ function levelDb(amplitude: number, reference: number): number {
 describe('codec changes on a live leg (re-negotiation)', () => {
   it('a trunk of two legs switched PCMU -> opus -> G722 keeps carrying tones at their level', async () => {
     const engine = await startEngine(PORTS);
-    // phone A (PCMU) - leg A | room 1 | leg X ==RTP== leg P | room 2 | leg B - phone B
-    const r1 = engine.createRoom();
-    const r2 = engine.createRoom();
-    const phone = async (callId: string): Promise<{ leg: MediaLeg; peer: RtpPeer }> => {
-      const peer = await openPeer();
-      const leg = engine.createLeg({ callId, codec: 'PCMU', payloadType: 0, remote: { address: peer.address, port: peer.port } });
-      peer.target(leg.localAddress, leg.localPort);
-      return { leg, peer };
-    };
-    const a = await phone('a');
-    const b = await phone('b');
-    const x = engine.createLeg({ callId: 'x', codec: 'PCMU', payloadType: 0 });
-    const p = engine.createLeg({ callId: 'p', codec: 'PCMU', payloadType: 0 });
-    x.setRemote({ address: p.localAddress, port: p.localPort });
-    p.setRemote({ address: x.localAddress, port: x.localPort });
-    a.leg.join(r1);
-    x.join(r1);
-    p.join(r2);
-    b.leg.join(r2);
+    // The trunk starts on PCMU and is switched codec by codec below.
+    const { a, b, x, p } = await trunkedRooms(engine, { codec: 'PCMU', payloadType: 0 });
     const level = -20;
     a.peer.startTone(1000, dbfs(level));
     b.peer.startTone(600, dbfs(level));

@@ -1,13 +1,11 @@
 import { describe, expect, it } from 'vitest';
 
 import { SUPPORTED_CODECS } from '../../../src/media/index.js';
-import type { MediaLeg } from '../../../src/media/MediaLeg.js';
 import { dbfs, toneAmplitude } from '../../support/audio.js';
-import type { RtpPeer } from '../../support/rtpPeer.js';
 import { sleep, waitFor } from '../../support/wait.js';
 import { useMediaFixture } from './fixture.js';
 
-const { startEngine, openPeer } = useMediaFixture();
+const { startEngine, trunkedRooms } = useMediaFixture();
 const PORTS = { rtpPortMin: 29300, rtpPortMax: 29399 };
 
 function levelDb(amplitude: number, reference: number): number {
@@ -18,29 +16,11 @@ describe('G.722 legs and wideband rooms', () => {
   it('a G.722 leg hears a G.711 leg and vice versa, at the right frequency and level', async () => {
     const engine = await startEngine(PORTS);
     // Two rooms joined by a G.722 trunk between two legs of the engine:
-    //   phone A (PCMU) - leg A | room 1 (16 kHz) | leg X (G722) ==RTP== leg P (G722) | room 2 (16 kHz) | leg Q (PCMU) - phone B
+    //   phone A (PCMU) - leg A | room 1 (16 kHz) | leg X (G722) ==RTP== leg P (G722) | room 2 (16 kHz) | leg B (PCMU) - phone B
     // So A's tone crosses 8->16 kHz resampling, a G.722 encoder and decoder,
     // and 16->8 kHz resampling before phone B hears it; B's tone crosses the
     // same the other way.
-    const r1 = engine.createRoom();
-    const r2 = engine.createRoom();
-    const phone = async (callId: string): Promise<{ leg: MediaLeg; peer: RtpPeer }> => {
-      const peer = await openPeer();
-      const leg = engine.createLeg({ callId, codec: 'PCMU', payloadType: 0, remote: { address: peer.address, port: peer.port } });
-      peer.target(leg.localAddress, leg.localPort);
-      return { leg, peer };
-    };
-    const a = await phone('a');
-    const b = await phone('b');
-    const x = engine.createLeg({ callId: 'x', codec: 'G722', payloadType: 9 });
-    const p = engine.createLeg({ callId: 'p', codec: 'G722', payloadType: 9 });
-    x.setRemote({ address: p.localAddress, port: p.localPort });
-    p.setRemote({ address: x.localAddress, port: x.localPort });
-    a.leg.join(r1);
-    x.join(r1);
-    p.join(r2);
-    b.leg.join(r2);
-
+    const { a, b, x, p } = await trunkedRooms(engine, { codec: 'G722', payloadType: 9 });
     const level = -20;
     a.peer.startTone(1000, dbfs(level));
     b.peer.startTone(600, dbfs(level));

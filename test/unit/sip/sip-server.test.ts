@@ -36,6 +36,17 @@ describe('SipServer over real sockets', () => {
     return nextEvent<[InboundCall]>(server, 'call').then(([c]) => c);
   }
 
+  /** A call from a new client, answered and ACKed: confirmed. */
+  async function confirmedCall(kind: 'udp' | 'tcp' = 'udp') {
+    const c = await client(kind);
+    const callP = nextCall();
+    const d = await placeCall(c, PORT);
+    const call = await callP;
+    c.send(inDialog(c, d, 'ACK'));
+    await nextEvent(call, 'confirmed');
+    return { c, d, call };
+  }
+
   beforeAll(async () => {
     server = await SipServer.listen({ bindAddress: '127.0.0.1', port: PORT, logger: silentLogger(), userAgent: 'bridge-test' });
     server.on('call', (call) => {
@@ -100,12 +111,7 @@ describe('SipServer over real sockets', () => {
     });
 
     it(`${kind}: server hangup sends BYE with a Reason header`, async () => {
-      const c = await client(kind);
-      const callP = nextCall();
-      const d = await placeCall(c, PORT);
-      const call = await callP;
-      c.send(inDialog(c, d, 'ACK'));
-      await nextEvent(call, 'confirmed');
+      const { c, d, call } = await confirmedCall(kind);
       const ended = nextEvent<[CallEndReason]>(call, 'ended');
       call.hangup('Meeting over');
       const bye = await c.request('BYE', d.callId);
@@ -116,12 +122,7 @@ describe('SipServer over real sockets', () => {
     });
 
     it(`${kind}: INFO DTMF (dtmf-relay and application/dtmf) emits infoDtmf`, async () => {
-      const c = await client(kind);
-      const callP = nextCall();
-      const d = await placeCall(c, PORT);
-      const call = await callP;
-      c.send(inDialog(c, d, 'ACK'));
-      await nextEvent(call, 'confirmed');
+      const { c, d, call } = await confirmedCall(kind);
       const digits: InfoDtmf[] = [];
       call.on('infoDtmf', (x) => digits.push(x));
       c.send(inDialog(c, d, 'INFO', { body: 'Signal=5\r\nDuration=160\r\n', contentType: 'application/dtmf-relay' }));
@@ -205,12 +206,7 @@ describe('SipServer over real sockets', () => {
   });
 
   it('re-INVITE: answered with our description (o= version bumped, hold mirrored) and remoteSdp emitted', async () => {
-    const c = await client();
-    const callP = nextCall();
-    const d = await placeCall(c, PORT);
-    const call = await callP;
-    c.send(inDialog(c, d, 'ACK'));
-    await nextEvent(call, 'confirmed');
+    const { c, d, call } = await confirmedCall();
     const remote = nextEvent<[string]>(call, 'remoteSdp');
     const hold = offerSdp(40000).replace('a=sendrecv', 'a=sendonly');
     c.send(inDialog(c, d, 'INVITE', { body: hold }));
@@ -232,12 +228,7 @@ describe('SipServer over real sockets', () => {
   });
 
   it('udp: our BYE is retransmitted until answered (timer E)', async () => {
-    const c = await client();
-    const callP = nextCall();
-    const d = await placeCall(c, PORT);
-    const call = await callP;
-    c.send(inDialog(c, d, 'ACK'));
-    await nextEvent(call, 'confirmed');
+    const { c, d, call } = await confirmedCall();
     call.hangup();
     const first = await c.request('BYE', d.callId);
     // Do not answer the first one; the same transaction must come again.
@@ -247,12 +238,7 @@ describe('SipServer over real sockets', () => {
   });
 
   it('udp: a retransmitted BYE gets the same 200 again', async () => {
-    const c = await client();
-    const callP = nextCall();
-    const d = await placeCall(c, PORT);
-    const call = await callP;
-    c.send(inDialog(c, d, 'ACK'));
-    await nextEvent(call, 'confirmed');
+    const { c, d } = await confirmedCall();
     const bye = inDialog(c, d, 'BYE');
     c.send(bye);
     await c.response(d.callId, 200, 'BYE');
