@@ -39,7 +39,14 @@ export async function startTestServer(
   config.webhooks.allowedNetworks = ['127.0.0.1/32'];
   tweak?.(config);
   const logger = createRootLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
-  const app = await Application.start(config, logger, env);
+  let app: Application;
+  try {
+    app = await Application.start(config, logger, env);
+  } catch (err) {
+    // A server that fails to start (e.g. a port in use) leaves no directory behind.
+    if (!existingDataDir) rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     app,
     config,
