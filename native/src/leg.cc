@@ -12,6 +12,13 @@
 #include "rtp.h"
 
 namespace media {
+namespace {
+
+// The jitter buffer's floor: an Opus leg keeps one frame, so that a lost
+// frame can be rebuilt from the next packet's in-band FEC before it plays.
+int jitterFloor(Codec codec) { return codec == Codec::Opus ? JitterBuffer::kFrame : 0; }
+
+}  // namespace
 
 Leg::Leg(const LegConfig& config, int fd)
     : config_(config),
@@ -27,7 +34,7 @@ Leg::Leg(const LegConfig& config, int fd)
   // Both directions whatever the codec: setCodec may change the leg's rate.
   up_ = std::make_unique<Resampler>(8000, 16000);
   down_ = std::make_unique<Resampler>(16000, 8000);
-  if (config.codec == Codec::Opus) jitter_.setMinimumDelay(JitterBuffer::kFrame);
+  jitter_.setMinimumDelay(jitterFloor(config.codec));
 }
 
 void Leg::setCodec(Codec codec, uint8_t payloadType, OpusCodec* opus) {
@@ -47,7 +54,7 @@ void Leg::setCodec(Codec codec, uint8_t payloadType, OpusCodec* opus) {
   }
   // Buffered audio is in the old codec's units.
   jitter_.reset();
-  jitter_.setMinimumDelay(codec == Codec::Opus ? JitterBuffer::kFrame : 0);
+  jitter_.setMinimumDelay(jitterFloor(codec));
   haveAudioSsrc_ = false;
   up_->reset();
   down_->reset();
