@@ -221,10 +221,7 @@ describe('an invited callee at the meeting\'s end', () => {
     try {
       scene = await startScene(server, media, { serverPort: PORTS.sip, sipPort: 23012, sinkBase: 23330, mediaBase: 23340 }, [{ name: 'rosa', role: 'host' }]);
       const { runs } = scene;
-      await waitFor(() => meetingNow(server)?.participants.length === 1, 20_000, 'rosa in the meeting', runs);
-      const placed = await api('POST', '/conference/v1/meetings/1000/calls', { body: { number: '+15551230009', role: 2 } });
-      expect(placed.status, placed.text).toBe(202);
-      await waitFor(() => meetingNow(server)?.participants.length === 2, 20_000, 'the attendee to join', runs);
+      await callOutAttendee(scene, 'rosa', '+15551230009', 2);
       const meeting = meetingNow(server)!;
       await waitFor(() => meeting.participants.every((p) => p.leg.playbackId === undefined), 20_000, 'entry prompts to finish', runs);
       const host = meeting.participants.find((p) => p.role === 'host')!;
