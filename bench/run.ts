@@ -20,7 +20,7 @@
  * 56000-60999 (nothing else is bound by the bench).
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +52,8 @@ interface Options {
   talkers: number;
   workerThreads: number;
   listeners: 'silence' | 'none';
+  /** Also run bench/floor.cc (the packets alone, no engine) at each load. */
+  floor: boolean;
   json: boolean;
 }
 
@@ -65,12 +67,17 @@ function parseArgs(argv: string[]): Options {
     // The server's own default (media.workerThreads: auto): one mixer thread per core.
     workerThreads: availableParallelism(),
     listeners: 'silence',
+    floor: false,
     json: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i]!;
     if (flag === '--json') {
       options.json = true;
+      continue;
+    }
+    if (flag === '--floor') {
+      options.floor = true;
       continue;
     }
     const value = argv[++i];
@@ -119,11 +126,25 @@ const benchDir = fileURLToPath(new URL('.', import.meta.url));
 const generatorSource = `${benchDir}rtpload.cc`;
 const generatorBinary = `${benchDir}build/rtpload`;
 
-function ensureGenerator(): void {
-  if (existsSync(generatorBinary) && statSync(generatorBinary).mtimeMs >= statSync(generatorSource).mtimeMs) return;
+const nativeSrc = fileURLToPath(new URL('../native/src/', import.meta.url));
+const floorSources = [`${benchDir}floor.cc`, `${nativeSrc}batch_io.cc`, `${nativeSrc}batch_io.h`];
+const floorBinary = `${benchDir}build/floor`;
+
+/** Builds `binary` with g++ -O2 unless it is newer than every one of `sources` (headers included). */
+function ensureBuilt(binary: string, sources: string[], extraArgs: string[] = []): void {
+  if (existsSync(binary) && sources.every((src) => statSync(binary).mtimeMs >= statSync(src).mtimeMs)) return;
   mkdirSync(`${benchDir}build`, { recursive: true });
-  process.stderr.write('bench: building bench/build/rtpload (g++ -O2)\n');
-  execFileSync('g++', ['-std=c++17', '-O2', '-Wall', '-Wextra', '-o', generatorBinary, generatorSource], { stdio: 'inherit' });
+  process.stderr.write(`bench: building ${binary} (g++ -O2)\n`);
+  const units = sources.filter((src) => src.endsWith('.cc'));
+  execFileSync('g++', ['-std=c++17', '-O2', '-Wall', '-Wextra', ...extraArgs, '-o', binary, ...units], { stdio: 'inherit' });
+}
+
+function ensureGenerator(): void {
+  ensureBuilt(generatorBinary, [generatorSource]);
+}
+
+function ensureFloor(): void {
+  ensureBuilt(floorBinary, floorSources, [`-I${nativeSrc}`]);
 }
 
 interface Histo {
@@ -285,7 +306,12 @@ interface Result {
   gen: GeneratorReport;
 }
 
-async function runOnce({ legs, roomSize }: Scenario, options: Options): Promise<Result> {
+/** The load generator for one scenario, its sockets bound (it then waits for the server's ports on stdin). */
+async function startGenerator({ legs, roomSize }: Scenario, options: Options): Promise<{
+  generator: ChildProcess;
+  events: GeneratorEvents;
+  generatorPorts: number[];
+}> {
   const generator = spawn(
     generatorBinary,
     [
@@ -302,12 +328,16 @@ async function runOnce({ legs, roomSize }: Scenario, options: Options): Promise<
   );
   const events = new GeneratorEvents(generator);
   const generatorPorts = (await events.next('bound'))['ports'] as number[];
+  return { generator, events, generatorPorts };
+}
+
+async function runOnce({ legs, roomSize }: Scenario, options: Options): Promise<Result> {
+  const { generator, events, generatorPorts } = await startGenerator({ legs, roomSize }, options);
 
   const child = fork(fileURLToPath(new URL('./mediaServer.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const childExit = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const nextMessage = <T>(type: string): Promise<T> =>
     new Promise((resolve, reject) => {
       const done = (): void => {
@@ -342,7 +372,7 @@ async function runOnce({ legs, roomSize }: Scenario, options: Options): Promise<
       workerThreads: options.workerThreads,
     });
     const { ports: serverPorts, setupMs } = await nextMessage<{ ports: number[]; setupMs: number }>('ready');
-    generator.stdin.write(`${serverPorts.join(' ')}\n`);
+    generator.stdin!.write(`${serverPorts.join(' ')}\n`);
 
     const sample = async (phase: 'start' | 'end'): Promise<Sample> => {
       child.send({ type: 'sample', phase });
@@ -386,9 +416,88 @@ async function runOnce({ legs, roomSize }: Scenario, options: Options): Promise<
     };
   } finally {
     if (child.connected) child.send({ type: 'stop' });
-    await Promise.race([childExit, new Promise((resolve) => setTimeout(resolve, 5000))]);
-    if (child.exitCode === null) child.kill('SIGKILL');
-    if (generator.exitCode === null) generator.kill('SIGKILL');
+    await reap(child);
+    await reap(generator);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// The floor: the same load against bench/floor.cc, which only moves the
+// packets (one read and one write per leg per tick, no media work).
+
+type FloorSockets = 'per-leg' | 'one';
+
+interface FloorResult {
+  label: string;
+  sockets: FloorSockets;
+  cpuMicrosPerLegSecond: number;
+  cpuPercentOfCore: number;
+  framesLost: number;
+  lateSends: number;
+}
+
+/**
+ * Waits (up to 5 s, then SIGKILL) for a child to exit, so that its ports
+ * are free before the next run binds the same range.
+ */
+async function reap(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** CPU time of every thread of `pid` so far, in µs (/proc/<pid>/task/<tid>/schedstat: ns on CPU). */
+function processCpuMicros(pid: number): number {
+  let ns = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return ns / 1000;
+}
+
+async function runFloor(scenario: Scenario, sockets: FloorSockets, options: Options): Promise<FloorResult> {
+  const { generator, events, generatorPorts } = await startGenerator(scenario, options);
+  const floorArgs = ['--port-min', String(ENGINE_PORT_MIN), '--port-max', String(ENGINE_PORT_MAX), '--sockets', sockets];
+  const floor = spawn(floorBinary, floorArgs, {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  try {
+    const lines = createInterface({ input: floor.stdout! });
+    const ready = new Promise<number[]>((resolve, reject) => {
+      lines.once('line', (line) => {
+        const event = JSON.parse(line) as { event: string; ports: number[] };
+        if (event.event === 'ready') resolve(event.ports);
+        else reject(new Error(`floor: expected ready, got ${line}`));
+      });
+      floor.once('exit', (code, signal) => reject(new Error(`floor exited (${code ?? signal}) before it was ready`)));
+    });
+    floor.stdin!.write(`${generatorPorts.join(' ')}\n`);
+    generator.stdin!.write(`${(await ready).join(' ')}\n`);
+    await events.next('window-start');
+    const cpu0 = processCpuMicros(floor.pid!);
+    const at0 = process.hrtime.bigint();
+    await events.next('window-end');
+    const cpu = processCpuMicros(floor.pid!) - cpu0;
+    const elapsedSeconds = Number(process.hrtime.bigint() - at0) / 1e9;
+    const gen = (await events.next('report')) as unknown as GeneratorReport;
+    return {
+      label: labelOf(scenario),
+      sockets,
+      cpuMicrosPerLegSecond: cpu / (scenario.legs * elapsedSeconds),
+      cpuPercentOfCore: (100 * cpu) / (elapsedSeconds * 1e6),
+      framesLost: gen.framesLost,
+      lateSends: gen.generator.lateSends,
+    };
+  } finally {
+    floor.stdin!.end();
+    await reap(floor);
+    await reap(generator);
   }
 }
 
@@ -409,7 +518,7 @@ function generatorHealthy(r: Result): boolean {
   return r.gen.generator.lateSends === 0 && r.gen.generator.sendErrors === 0 && r.generatorRxDrops === 0;
 }
 
-function report(results: Result[], options: Options): void {
+function report(results: Result[], floors: FloorResult[], options: Options): void {
   const out = process.stdout;
   out.write(
     `\nmedia benchmark: ${options.seconds} s window after ${options.warmupMs / 1000} s warm-up, one meeting of N legs ` +
@@ -453,6 +562,27 @@ function report(results: Result[], options: Options): void {
       })),
     )}\n\n`,
   );
+
+  if (floors.length > 0) {
+    out.write(
+      `floor: the same load against bench/floor.cc, which only moves the packets: one read and one write per leg per tick ` +
+        `(sockets per-leg: a socket per leg through the engine's io_uring batches, as the engine; one: every leg on one socket, recvmmsg/sendmmsg)\n${table(
+        floors.map((f) => {
+          const engine = results.find((r) => r.label === f.label);
+          return {
+            legs: f.label,
+            sockets: f.sockets,
+            'floor CPU µs/leg-s': f.cpuMicrosPerLegSecond.toFixed(1),
+            'engine CPU µs/leg-s': engine ? engine.cpuMicrosPerLegSecond.toFixed(1) : 'n/a',
+            'engine above floor µs': engine ? (engine.cpuMicrosPerLegSecond - f.cpuMicrosPerLegSecond).toFixed(1) : 'n/a',
+            'floor CPU %core': f.cpuPercentOfCore.toFixed(0),
+            'frames lost': f.framesLost,
+            'gen late sends': f.lateSends,
+          };
+        }),
+      )}\n\n`,
+    );
+  }
 
   const verdict = (ok: boolean | undefined, text: string): void => {
     out.write(`${ok === undefined ? 'N/A ' : ok ? 'PASS' : 'FAIL'}  ${text}\n`);
@@ -507,14 +637,22 @@ function report(results: Result[], options: Options): void {
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2));
   ensureGenerator();
+  if (options.floor) ensureFloor();
   const results: Result[] = [];
+  const floors: FloorResult[] = [];
   const scenarios = [...options.legs.map((legs) => ({ legs, roomSize: legs })), ...options.meetings];
   for (const scenario of scenarios) {
     process.stderr.write(`bench: ${labelOf(scenario)} ...\n`);
     results.push(await runOnce(scenario, options));
+    if (options.floor) {
+      for (const sockets of ['per-leg', 'one'] as const) {
+        process.stderr.write(`bench: ${labelOf(scenario)} floor, sockets ${sockets} ...\n`);
+        floors.push(await runFloor(scenario, sockets, options));
+      }
+    }
   }
-  if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
-  report(results, options);
+  if (options.json) process.stdout.write(`${JSON.stringify(options.floor ? { results, floors } : results, null, 2)}\n`);
+  report(results, floors, options);
 }
 
 main().catch((err: unknown) => {
