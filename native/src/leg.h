@@ -308,6 +308,10 @@ class Leg {
   Leg* roomNext = nullptr;
   Leg* prev = nullptr;  // worker's list of attached legs
   Leg* next = nullptr;
+  // The worker's receive bookkeeping for the RTP socket (Worker::receiveAll).
+  bool rxPolled = false;    // read blind once a tick, outside the epoll set
+  bool rxBacklog = false;   // its last packet had queued since before the previous tick
+  uint8_t rxIdleTicks = 0;  // consecutive ticks a blind read found nothing
 
   LegCounters stats;
   OwnedEventNode node{};  // worker's overflow FIFO of ownership events

@@ -27,6 +27,13 @@ int64_t monotonicMs() {
   return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
+// The clock of SO_TIMESTAMPNS arrival stamps.
+int64_t realtimeUs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
+}
+
 int64_t monotonicNs() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -214,30 +221,83 @@ void Worker::run() {
   flushOwned();
 }
 
-// Which sockets to read comes from a second, level-triggered epoll set that
-// is only polled here (timeout 0), never slept on: one call lists the
-// readable sockets, so empty ones cost nothing, and a socket with more than
-// one packet queued shows up again in the next call. Each round reads one
-// packet from each socket listed (up to BatchIo::kMaxOps, in one batch);
-// epoll moves reported sockets to the back of its list, so a flooding leg
-// gets one packet per round like everyone else, and the number of rounds is
+// Reading a tick's packets. A leg that sends media is read blind: one read
+// of its RTP socket per tick, batched with all the others, and the socket is
+// kept out of any epoll set. Every such leg has about one packet a tick, so
+// a blind read rarely comes back empty, and a socket nobody waits on costs
+// the kernel no wake-up check on each packet sent or received (with an
+// epoll entry, every send took the socket's wait-queue lock to skip a
+// wake-up, and every tick paid epoll_wait to list what was readable anyway).
+//
+// A socket with more than one packet queued (a burst after network jitter,
+// a sender's clock running fast, a flood) is found by its oldest packet's
+// kernel arrival time (SO_TIMESTAMPNS): if the packet just read had already
+// arrived before the previous tick's reads began, the socket was not
+// drained then (and a stamp that may be the read's own, see receiveBatch,
+// counts as not drained too); it is read again in a backlog round, up to
+// kMaxPacketsPerWakeup rounds a tick. A backlog thus drains within two
+// ticks, and a flooding leg gets at most one read per round like everyone
+// else. A blind read that finds nothing kIdleTicksBeforeEpoll ticks running
+// (on hold, silence suppression, a dead phone) puts the socket back in the
+// epoll set, and the first packet it reports makes the leg blind again.
+//
+// The epoll set (level-triggered, only polled here with timeout 0, never
+// slept on) holds every RTCP socket and the RTP sockets of legs not
+// sending. One call lists the readable ones, so idle sockets cost nothing;
+// each round reads one packet from each socket listed, and epoll moves
+// reported sockets to the back of its list, so the rounds are fair and
 // bounded (kMaxPacketsPerWakeup beyond what it takes to go round once).
 void Worker::receiveAll(int64_t nowMs) {
+  const int64_t passUs = realtimeUs();
+  unsigned backlogged = 0;
+  unsigned n = 0;
+  for (Leg* l = legs_; l != nullptr; l = l->next) {
+    if (!l->rxPolled) continue;
+    batchRtcp_[n] = false;
+    batchLegs_[n++] = l;
+    if (n == BatchIo::kMaxOps) {
+      backlogged += receiveBatch(n, nowMs, ReadPass::Polled);
+      n = 0;
+    }
+  }
+  if (n > 0) backlogged += receiveBatch(n, nowMs, ReadPass::Polled);
+
   const int maxRounds = kMaxPacketsPerWakeup + rxSockets_ / static_cast<int>(BatchIo::kMaxOps) + 1;
   for (int round = 0; round < maxRounds; round++) {
-    const int n = epoll_wait(rxEpollFd_, rxEvents_, static_cast<int>(BatchIo::kMaxOps), 0);
-    if (n <= 0) break;
-    for (int i = 0; i < n; i++) {
+    const int ready = epoll_wait(rxEpollFd_, rxEvents_, static_cast<int>(BatchIo::kMaxOps), 0);
+    if (ready <= 0) break;
+    for (int i = 0; i < ready; i++) {
       const uint64_t tag = rxEvents_[i].data.u64;
       batchRtcp_[i] = (tag & 1) != 0;
       batchLegs_[i] = reinterpret_cast<Leg*>(static_cast<uintptr_t>(tag & ~static_cast<uint64_t>(1)));
     }
-    receiveBatch(static_cast<unsigned>(n), nowMs);
+    backlogged += receiveBatch(static_cast<unsigned>(ready), nowMs, ReadPass::Epoll);
   }
+
+  for (int round = 0; backlogged > 0 && round < kMaxPacketsPerWakeup; round++) {
+    backlogged = 0;
+    n = 0;
+    for (Leg* l = legs_; l != nullptr; l = l->next) {
+      if (!l->rxBacklog) continue;
+      l->rxBacklog = false;
+      batchRtcp_[n] = false;
+      batchLegs_[n++] = l;
+      if (n == BatchIo::kMaxOps) {
+        backlogged += receiveBatch(n, nowMs, ReadPass::Backlog);
+        n = 0;
+      }
+    }
+    if (n > 0) backlogged += receiveBatch(n, nowMs, ReadPass::Backlog);
+  }
+  // Backlogs left after the last round wait for the next tick's.
+  if (backlogged > 0) {
+    for (Leg* l = legs_; l != nullptr; l = l->next) l->rxBacklog = false;
+  }
+  prevPassUs_ = passUs;
   publishIoState();
 }
 
-void Worker::receiveBatch(unsigned n, int64_t nowMs) {
+unsigned Worker::receiveBatch(unsigned n, int64_t nowMs, ReadPass pass) {
   for (unsigned i = 0; i < n; i++) {
     IoSlot& s = slots_[i];
     s.iov.iov_len = sizeof s.buf;
@@ -248,10 +308,23 @@ void Worker::receiveBatch(unsigned n, int64_t nowMs) {
     s.msg.msg_flags = 0;
     io_.queueRecv(batchRtcp_[i] ? batchLegs_[i]->rtcpFd() : batchLegs_[i]->fd(), &s.msg);
   }
+  // Arrival stamps at or after this were taken during the batch: by the
+  // kernel at arrival, or at our read for a packet that came in while no
+  // socket of the process had asked for stamps yet (the kernel turns arrival
+  // stamping on a little after the first such socket, and off again after
+  // the last). The two cannot be told apart, so such a read counts as
+  // possibly backlogged.
+  const int64_t batchUs = realtimeUs();
   io_.flush();
+  unsigned backlogged = 0;
   for (unsigned i = 0; i < n; i++) {
     const int r = io_.result(i);
-    if (r < 0) continue;  // EAGAIN (raced) or a socket error: next round/tick
+    Leg* leg = batchLegs_[i];
+    if (r < 0) {
+      // EAGAIN (nothing queued, or raced) or a socket error: next round/tick.
+      if (pass == ReadPass::Polled && ++leg->rxIdleTicks >= kIdleTicksBeforeEpoll) unpollRtp(leg);
+      continue;
+    }
     IoSlot& s = slots_[i];
     SockAddr from = SockAddr::none();
     socklen_t alen = s.msg.msg_namelen;
@@ -271,8 +344,39 @@ void Worker::receiveBatch(unsigned n, int64_t nowMs) {
         arrivalUs = static_cast<int64_t>(ts.tv_sec) * 1000000 + ts.tv_nsec / 1000;
       }
     }
-    batchLegs_[i]->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this, arrivalUs);
+    if (leg->rxPolled) {
+      leg->rxIdleTicks = 0;
+      // No stamp, or one that may be our read's: it cannot tell, so it reads again.
+      if (arrivalUs < 0 || arrivalUs < prevPassUs_ || arrivalUs >= batchUs) {
+        leg->rxBacklog = true;
+        backlogged++;
+      }
+    } else {
+      // Reported by epoll: the leg sends media now. It may have more queued.
+      pollRtp(leg);
+      leg->rxBacklog = true;
+      backlogged++;
+    }
+    leg->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this, arrivalUs);
   }
+  return backlogged;
+}
+
+void Worker::pollRtp(Leg* leg) {
+  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_DEL, leg->fd(), nullptr) != 0) return;
+  rxSockets_--;
+  leg->rxPolled = true;
+  leg->rxIdleTicks = 0;
+}
+
+void Worker::unpollRtp(Leg* leg) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(leg));
+  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_ADD, leg->fd(), &ev) != 0) return;
+  rxSockets_++;
+  leg->rxPolled = false;
+  leg->rxBacklog = false;
 }
 
 void Worker::watch(Leg* leg, int fd, bool rtcp) {
@@ -357,6 +461,9 @@ void Worker::attach(Leg* leg) {
   leg->next = legs_;
   if (legs_ != nullptr) legs_->prev = leg;
   legs_ = leg;
+  // In the epoll set until it sends (it may come from another worker).
+  leg->rxPolled = leg->rxBacklog = false;
+  leg->rxIdleTicks = 0;
   watch(leg, leg->fd(), false);
   watch(leg, leg->rtcpFd(), true);
 }

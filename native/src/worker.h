@@ -2,10 +2,11 @@
 // allocation:
 //  - sleeps on a 20 ms absolute timerfd (CLOCK_MONOTONIC): it wakes once per
 //    tick, not once per packet;
-//  - on each tick: applies queued commands, reads the readable RTP/RTCP
-//    sockets (listed by a level-triggered epoll set polled with timeout 0;
-//    one packet per socket per round, rounds bounded, so a flooding leg
-//    cannot starve the others) into the legs' jitter buffers, pulls one
+//  - on each tick: applies queued commands, reads the RTP sockets of legs
+//    that send media blind (one read each, plus bounded backlog rounds) and
+//    the other sockets the epoll set reports readable (one packet per socket
+//    per round, rounds bounded, so a flooding leg cannot starve the others;
+//    see receiveAll) into the legs' jitter buffers, pulls one
 //    frame per leg, mixes each room N-1, renders playbacks, encodes and
 //    sends one packet per leg (and RTCP reports when due). Reads and sends
 //    go through BatchIo: one io_uring submission per 256 operations instead
@@ -40,6 +41,9 @@ class Worker final : public EventSink {
   static constexpr size_t kCommandRing = 4096;
   static constexpr size_t kEventRing = 8192;
   static constexpr int kMaxPacketsPerWakeup = 64;
+  // A leg whose blind read found nothing this many ticks running goes back
+  // to the epoll set (on hold, silence suppression, a dead phone).
+  static constexpr uint8_t kIdleTicksBeforeEpoll = 50;
   static constexpr uint64_t kMaxCatchUpTicks = 5;
   // Event-ring slots only ownership-carrying events may use.
   static constexpr size_t kOwnedReserve = 1024;
@@ -101,7 +105,14 @@ class Worker final : public EventSink {
   void apply(const Command& c);
   void tick(int64_t nowMs);
   void receiveAll(int64_t nowMs);
-  void receiveBatch(unsigned n, int64_t nowMs);
+  // Which read of the tick a batch is: the blind read of the polled legs,
+  // a round of the epoll set, or a round over the polled legs' backlogs.
+  enum class ReadPass : uint8_t { Polled, Epoll, Backlog };
+  // Reads batchLegs_[0, n) into the legs; returns how many polled legs now
+  // have a backlog to read.
+  unsigned receiveBatch(unsigned n, int64_t nowMs, ReadPass pass);
+  void pollRtp(Leg* leg);    // out of the epoll set, read blind
+  void unpollRtp(Leg* leg);  // back into the epoll set
   void watch(Leg* leg, int fd, bool rtcp);
   void unwatch(int fd);
   void sendAll(int64_t nowMs);
@@ -116,7 +127,8 @@ class Worker final : public EventSink {
   int timerFd_ = -1;
   int eventFd_ = -1;
   int rxEpollFd_ = -1;  // the legs' sockets, polled (timeout 0) at each tick
-  int rxSockets_ = 0;
+  int rxSockets_ = 0;     // in the epoll set
+  int64_t prevPassUs_ = 0;  // CLOCK_REALTIME (as SO_TIMESTAMPNS) at the previous tick's first read
   epoll_event rxEvents_[BatchIo::kMaxOps];
   std::thread thread_;
   std::atomic<bool> stop_{false};
@@ -156,5 +168,6 @@ bool ioUringWanted();
 
 int64_t monotonicMs();
 int64_t monotonicNs();
+int64_t realtimeUs();
 
 }  // namespace media

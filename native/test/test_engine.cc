@@ -132,3 +132,50 @@ TEST(engine_ports_exhausted) {
   }
   CHECK(threw);
 }
+
+// A leg that sends is read blind once a tick (Worker::receiveAll). A burst
+// (here five extra packets at once, as after a network stall) must not stay
+// queued behind the steady stream: backlog rounds drain it, so a tick later
+// everything sent has been read. Then the phone goes quiet long enough for
+// its socket to go back to the epoll set, and comes back.
+TEST(engine_reads_bursts_and_idle_legs) {
+  Engine e(config(1), [] {});
+  const LegInfo leg = e.createLeg(LegParams{Codec::PCMU, 0, 101});
+  const uint32_t room = e.createRoom();
+  e.join(leg.id, room, true, true);
+  const int tx = socket(AF_INET, SOCK_DGRAM, 0);
+  uint8_t pkt[12 + 160];
+  std::memset(pkt + 12, g711::linearToUlaw(0), 160);
+  uint16_t seq = 0;
+  auto send = [&] {
+    writeRtpHeader(pkt, false, 0, seq, 160u * seq, 4242);
+    seq++;
+    sendTo(tx, leg.port, pkt, sizeof pkt);
+  };
+  std::vector<UserEvent> out;
+  // A phone whose clock runs 5% fast: one packet every 19 ms.
+  auto stream = [&](int packets) {
+    auto next = std::chrono::steady_clock::now();
+    for (int i = 0; i < packets; i++) {
+      send();
+      e.drainEvents(out);
+      next += std::chrono::milliseconds(19);
+      std::this_thread::sleep_until(next);
+    }
+  };
+  stream(25);
+  for (int i = 0; i < 5; i++) send();
+  stream(40);
+  // Still streaming: at most the packet(s) of the last tick are unread. A
+  // leg read once a tick without its backlog would be 5 behind, and more.
+  const uint64_t behind = seq - e.legStats(leg.id).packetsReceived;
+  CHECK(behind <= 2);
+  // Quiet for 1.5 s (beyond kIdleTicksBeforeEpoll), then three packets.
+  pump(e, out, 1500);
+  CHECK_EQ(e.legStats(leg.id).packetsReceived, static_cast<uint64_t>(seq));
+  for (int i = 0; i < 3; i++) send();
+  pump(e, out, 300);
+  CHECK_EQ(e.legStats(leg.id).packetsReceived, static_cast<uint64_t>(seq));
+  e.close();
+  ::close(tx);
+}
