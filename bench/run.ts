@@ -332,6 +332,7 @@ async function startGenerator({ legs, roomSize }: Scenario, options: Options): P
 }
 
 async function runOnce({ legs, roomSize }: Scenario, options: Options): Promise<Result> {
+  await waitForPortsFree(ENGINE_PORT_MIN, ENGINE_PORT_MAX);
   const { generator, events, generatorPorts } = await startGenerator({ legs, roomSize }, options);
 
   const child = fork(fileURLToPath(new URL('./mediaServer.ts', import.meta.url)), [], {
@@ -437,6 +438,22 @@ interface FloorResult {
 }
 
 /**
+ * Waits (up to 10 s) until no UDP socket on 127.0.0.1 is bound in
+ * [min, max]. A process that exits does not free its ports at once when
+ * they sit in an io_uring fixed file table: the ring is torn down later, by
+ * a kernel worker.
+ */
+async function waitForPortsFree(min: number, max: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const busy = [...udpDropsByPort().keys()].filter((port) => port >= min && port <= max).length;
+    if (busy === 0) return;
+    if (Date.now() > deadline) throw new Error(`${busy} UDP ports in ${min}-${max} still bound after 10 s`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
  * Waits (up to 5 s, then SIGKILL) for a child to exit, so that its ports
  * are free before the next run binds the same range.
  */
@@ -462,6 +479,7 @@ function processCpuMicros(pid: number): number {
 }
 
 async function runFloor(scenario: Scenario, sockets: FloorSockets, options: Options): Promise<FloorResult> {
+  await waitForPortsFree(ENGINE_PORT_MIN, ENGINE_PORT_MAX);
   const { generator, events, generatorPorts } = await startGenerator(scenario, options);
   const floorArgs = ['--port-min', String(ENGINE_PORT_MIN), '--port-max', String(ENGINE_PORT_MAX), '--sockets', sockets];
   const floor = spawn(floorBinary, floorArgs, {
