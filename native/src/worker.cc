@@ -249,18 +249,7 @@ void Worker::run() {
 // bounded (kMaxPacketsPerWakeup beyond what it takes to go round once).
 void Worker::receiveAll(int64_t nowMs) {
   const int64_t passUs = realtimeUs();
-  unsigned backlogged = 0;
-  unsigned n = 0;
-  for (Leg* l = legs_; l != nullptr; l = l->next) {
-    if (!l->rxPolled) continue;
-    batchRtcp_[n] = false;
-    batchLegs_[n++] = l;
-    if (n == BatchIo::kMaxOps) {
-      backlogged += receiveBatch(n, nowMs, ReadPass::Polled);
-      n = 0;
-    }
-  }
-  if (n > 0) backlogged += receiveBatch(n, nowMs, ReadPass::Polled);
+  unsigned backlogged = readRtp(ReadPass::Polled, nowMs);
 
   const int maxRounds = kMaxPacketsPerWakeup + rxSockets_ / static_cast<int>(BatchIo::kMaxOps) + 1;
   for (int round = 0; round < maxRounds; round++) {
@@ -275,19 +264,7 @@ void Worker::receiveAll(int64_t nowMs) {
   }
 
   for (int round = 0; backlogged > 0 && round < kMaxPacketsPerWakeup; round++) {
-    backlogged = 0;
-    n = 0;
-    for (Leg* l = legs_; l != nullptr; l = l->next) {
-      if (!l->rxBacklog) continue;
-      l->rxBacklog = false;
-      batchRtcp_[n] = false;
-      batchLegs_[n++] = l;
-      if (n == BatchIo::kMaxOps) {
-        backlogged += receiveBatch(n, nowMs, ReadPass::Backlog);
-        n = 0;
-      }
-    }
-    if (n > 0) backlogged += receiveBatch(n, nowMs, ReadPass::Backlog);
+    backlogged = readRtp(ReadPass::Backlog, nowMs);
   }
   // Backlogs left after the last round wait for the next tick's.
   if (backlogged > 0) {
@@ -295,6 +272,23 @@ void Worker::receiveAll(int64_t nowMs) {
   }
   prevPassUs_ = passUs;
   publishIoState();
+}
+
+unsigned Worker::readRtp(ReadPass pass, int64_t nowMs) {
+  unsigned backlogged = 0;
+  unsigned n = 0;
+  for (Leg* l = legs_; l != nullptr; l = l->next) {
+    if (!(pass == ReadPass::Polled ? l->rxPolled : l->rxBacklog)) continue;
+    l->rxBacklog = false;
+    batchRtcp_[n] = false;
+    batchLegs_[n++] = l;
+    if (n == BatchIo::kMaxOps) {
+      backlogged += receiveBatch(n, nowMs, pass);
+      n = 0;
+    }
+  }
+  if (n > 0) backlogged += receiveBatch(n, nowMs, pass);
+  return backlogged;
 }
 
 unsigned Worker::receiveBatch(unsigned n, int64_t nowMs, ReadPass pass) {

@@ -108,8 +108,11 @@ class Worker final : public EventSink {
   // Which read of the tick a batch is: the blind read of the polled legs,
   // a round of the epoll set, or a round over the polled legs' backlogs.
   enum class ReadPass : uint8_t { Polled, Epoll, Backlog };
-  // Reads batchLegs_[0, n) into the legs; returns how many polled legs now
-  // have a backlog to read.
+  // Reads the RTP socket of every leg the pass selects (Polled: the legs
+  // read blind; Backlog: those with a backlog, whose flag it clears).
+  // Both return how many legs now have a backlog to read.
+  unsigned readRtp(ReadPass pass, int64_t nowMs);
+  // Reads batchLegs_[0, n) into the legs.
   unsigned receiveBatch(unsigned n, int64_t nowMs, ReadPass pass);
   void pollRtp(Leg* leg);    // out of the epoll set, read blind
   void unpollRtp(Leg* leg);  // back into the epoll set
