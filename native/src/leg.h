@@ -310,8 +310,9 @@ class Leg {
   Leg* next = nullptr;
   // The worker's receive bookkeeping for the RTP socket (Worker::receiveAll).
   bool rxPolled = false;    // read blind once a tick, outside the epoll set
-  bool rxBacklog = false;   // its last packet had queued since before the previous tick
+  bool rxBacklog = false;   // on the worker's backlog list: read again this tick
   uint8_t rxIdleTicks = 0;  // consecutive ticks a blind read found nothing
+  Leg* rxBacklogNext = nullptr;
 
   LegCounters stats;
   OwnedEventNode node{};  // worker's overflow FIFO of ownership events

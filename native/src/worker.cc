@@ -249,7 +249,7 @@ void Worker::run() {
 // bounded (kMaxPacketsPerWakeup beyond what it takes to go round once).
 void Worker::receiveAll(int64_t nowMs) {
   const int64_t passUs = realtimeUs();
-  unsigned backlogged = readRtp(ReadPass::Polled, nowMs);
+  readRtp(legs_, ReadPass::Polled, nowMs);
 
   const int maxRounds = kMaxPacketsPerWakeup + rxSockets_ / static_cast<int>(BatchIo::kMaxOps) + 1;
   for (int round = 0; round < maxRounds; round++) {
@@ -260,38 +260,54 @@ void Worker::receiveAll(int64_t nowMs) {
       batchRtcp_[i] = (tag & 1) != 0;
       batchLegs_[i] = reinterpret_cast<Leg*>(static_cast<uintptr_t>(tag & ~static_cast<uint64_t>(1)));
     }
-    backlogged += receiveBatch(static_cast<unsigned>(ready), nowMs, ReadPass::Epoll);
+    receiveBatch(static_cast<unsigned>(ready), nowMs, ReadPass::Epoll);
   }
 
-  for (int round = 0; backlogged > 0 && round < kMaxPacketsPerWakeup; round++) {
-    backlogged = readRtp(ReadPass::Backlog, nowMs);
+  for (int round = 0; backlog_ != nullptr && round < kMaxPacketsPerWakeup; round++) {
+    Leg* list = backlog_;
+    backlog_ = nullptr;
+    readRtp(list, ReadPass::Backlog, nowMs);
   }
   // Backlogs left after the last round wait for the next tick's.
-  if (backlogged > 0) {
-    for (Leg* l = legs_; l != nullptr; l = l->next) l->rxBacklog = false;
+  while (backlog_ != nullptr) {
+    Leg* l = backlog_;
+    backlog_ = l->rxBacklogNext;
+    l->rxBacklogNext = nullptr;
+    l->rxBacklog = false;
   }
   prevPassUs_ = passUs;
   publishIoState();
 }
 
-unsigned Worker::readRtp(ReadPass pass, int64_t nowMs) {
-  unsigned backlogged = 0;
+void Worker::readRtp(Leg* list, ReadPass pass, int64_t nowMs) {
   unsigned n = 0;
-  for (Leg* l = legs_; l != nullptr; l = l->next) {
-    if (!(pass == ReadPass::Polled ? l->rxPolled : l->rxBacklog)) continue;
-    l->rxBacklog = false;
-    batchRtcp_[n] = false;
-    batchLegs_[n++] = l;
-    if (n == BatchIo::kMaxOps) {
-      backlogged += receiveBatch(n, nowMs, pass);
-      n = 0;
+  for (Leg* l = list; l != nullptr;) {
+    Leg* const following = pass == ReadPass::Backlog ? l->rxBacklogNext : l->next;
+    if (pass == ReadPass::Backlog) {
+      l->rxBacklogNext = nullptr;
+      l->rxBacklog = false;
     }
+    if (pass == ReadPass::Backlog || l->rxPolled) {
+      batchRtcp_[n] = false;
+      batchLegs_[n++] = l;
+      if (n == BatchIo::kMaxOps) {
+        receiveBatch(n, nowMs, pass);
+        n = 0;
+      }
+    }
+    l = following;
   }
-  if (n > 0) backlogged += receiveBatch(n, nowMs, pass);
-  return backlogged;
+  if (n > 0) receiveBatch(n, nowMs, pass);
 }
 
-unsigned Worker::receiveBatch(unsigned n, int64_t nowMs, ReadPass pass) {
+void Worker::addToBacklog(Leg* leg) {
+  if (leg->rxBacklog) return;
+  leg->rxBacklog = true;
+  leg->rxBacklogNext = backlog_;
+  backlog_ = leg;
+}
+
+void Worker::receiveBatch(unsigned n, int64_t nowMs, ReadPass pass) {
   for (unsigned i = 0; i < n; i++) {
     IoSlot& s = slots_[i];
     s.iov.iov_len = sizeof s.buf;
@@ -310,7 +326,6 @@ unsigned Worker::receiveBatch(unsigned n, int64_t nowMs, ReadPass pass) {
   // possibly backlogged.
   const int64_t batchUs = realtimeUs();
   io_.flush();
-  unsigned backlogged = 0;
   for (unsigned i = 0; i < n; i++) {
     const int r = io_.result(i);
     Leg* leg = batchLegs_[i];
@@ -341,19 +356,14 @@ unsigned Worker::receiveBatch(unsigned n, int64_t nowMs, ReadPass pass) {
     if (leg->rxPolled) {
       leg->rxIdleTicks = 0;
       // No stamp, or one that may be our read's: it cannot tell, so it reads again.
-      if (arrivalUs < 0 || arrivalUs < prevPassUs_ || arrivalUs >= batchUs) {
-        leg->rxBacklog = true;
-        backlogged++;
-      }
+      if (arrivalUs < 0 || arrivalUs < prevPassUs_ || arrivalUs >= batchUs) addToBacklog(leg);
     } else {
       // Reported by epoll: the leg sends media now. It may have more queued.
       pollRtp(leg);
-      leg->rxBacklog = true;
-      backlogged++;
+      addToBacklog(leg);
     }
     leg->onDatagram(s.buf, static_cast<size_t>(r), truncated, from, nowMs, *this, arrivalUs);
   }
-  return backlogged;
 }
 
 void Worker::pollRtp(Leg* leg) {
@@ -370,7 +380,6 @@ void Worker::unpollRtp(Leg* leg) {
   if (epoll_ctl(rxEpollFd_, EPOLL_CTL_ADD, leg->fd(), &ev) != 0) return;
   rxSockets_++;
   leg->rxPolled = false;
-  leg->rxBacklog = false;
 }
 
 void Worker::watch(Leg* leg, int fd, bool rtcp) {
@@ -457,6 +466,7 @@ void Worker::attach(Leg* leg) {
   legs_ = leg;
   // In the epoll set until it sends (it may come from another worker).
   leg->rxPolled = leg->rxBacklog = false;
+  leg->rxBacklogNext = nullptr;
   leg->rxIdleTicks = 0;
   watch(leg, leg->fd(), false);
   watch(leg, leg->rtcpFd(), true);

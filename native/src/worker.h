@@ -108,12 +108,14 @@ class Worker final : public EventSink {
   // Which read of the tick a batch is: the blind read of the polled legs,
   // a round of the epoll set, or a round over the polled legs' backlogs.
   enum class ReadPass : uint8_t { Polled, Epoll, Backlog };
-  // Reads the RTP socket of every leg the pass selects (Polled: the legs
-  // read blind; Backlog: those with a backlog, whose flag it clears).
-  // Both return how many legs now have a backlog to read.
-  unsigned readRtp(ReadPass pass, int64_t nowMs);
-  // Reads batchLegs_[0, n) into the legs.
-  unsigned receiveBatch(unsigned n, int64_t nowMs, ReadPass pass);
+  // Reads the RTP socket of each leg in the list (linked by `next`, or by
+  // rxBacklogNext for the backlog list) that the pass selects: Polled, the
+  // legs read blind; Backlog, every leg of the list, which it takes off.
+  void readRtp(Leg* list, ReadPass pass, int64_t nowMs);
+  // Reads batchLegs_[0, n) into the legs; legs with more to read go on the
+  // backlog list.
+  void receiveBatch(unsigned n, int64_t nowMs, ReadPass pass);
+  void addToBacklog(Leg* leg);
   void pollRtp(Leg* leg);    // out of the epoll set, read blind
   void unpollRtp(Leg* leg);  // back into the epoll set
   void watch(Leg* leg, int fd, bool rtcp);
@@ -132,6 +134,10 @@ class Worker final : public EventSink {
   int rxEpollFd_ = -1;  // the legs' sockets, polled (timeout 0) at each tick
   int rxSockets_ = 0;     // in the epoll set
   int64_t prevPassUs_ = 0;  // CLOCK_REALTIME (as SO_TIMESTAMPNS) at the previous tick's first read
+  // Legs to read again in the next backlog round (through rxBacklogNext):
+  // a round costs what it reads, not a walk over every leg, so a flood on
+  // one port cannot make the worker walk thousands of legs 64 times a tick.
+  Leg* backlog_ = nullptr;
   epoll_event rxEvents_[BatchIo::kMaxOps];
   std::thread thread_;
   std::atomic<bool> stop_{false};
