@@ -1,7 +1,7 @@
 // floor: the kernel's share of the media benchmark, measured alone.
 //
 // A stand-in for the engine that does no media work at all: one UDP socket
-// per leg on 127.0.0.1, a 20 ms absolute timer, and on each tick exactly one
+// per leg on 127.0.0.1, a 20 ms periodic timer, and on each tick exactly one
 // read and one write per leg: it reads one packet from every socket and
 // sends each leg one 20 ms PCMU packet back (its own audio, or µ-law silence
 // when nothing came). That is the fewest system-call operations that can

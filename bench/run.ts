@@ -435,6 +435,8 @@ interface FloorResult {
   cpuPercentOfCore: number;
   framesLost: number;
   lateSends: number;
+  /** Datagrams the kernel dropped on the floor's own sockets (full receive queue): work it did not do. */
+  rxDrops: number;
 }
 
 /**
@@ -496,12 +498,15 @@ async function runFloor(scenario: Scenario, sockets: FloorSockets, options: Opti
       floor.once('exit', (code, signal) => reject(new Error(`floor exited (${code ?? signal}) before it was ready`)));
     });
     floor.stdin!.write(`${generatorPorts.join(' ')}\n`);
+    const floorPorts = [...new Set(await ready)];
     generator.stdin!.write(`${(await ready).join(' ')}\n`);
     await events.next('window-start');
     const cpu0 = processCpuMicros(floor.pid!);
+    const drops0 = udpDropsByPort();
     const at0 = process.hrtime.bigint();
     await events.next('window-end');
     const cpu = processCpuMicros(floor.pid!) - cpu0;
+    const rxDrops = dropsDelta(drops0, udpDropsByPort(), floorPorts);
     const elapsedSeconds = Number(process.hrtime.bigint() - at0) / 1e9;
     const gen = (await events.next('report')) as unknown as GeneratorReport;
     return {
@@ -511,6 +516,7 @@ async function runFloor(scenario: Scenario, sockets: FloorSockets, options: Opti
       cpuPercentOfCore: (100 * cpu) / (elapsedSeconds * 1e6),
       framesLost: gen.framesLost,
       lateSends: gen.generator.lateSends,
+      rxDrops,
     };
   } finally {
     floor.stdin!.end();
@@ -595,6 +601,7 @@ function report(results: Result[], floors: FloorResult[], options: Options): voi
             'engine above floor µs': engine ? (engine.cpuMicrosPerLegSecond - f.cpuMicrosPerLegSecond).toFixed(1) : 'n/a',
             'floor CPU %core': f.cpuPercentOfCore.toFixed(0),
             'frames lost': f.framesLost,
+            'floor rx drops': f.rxDrops,
             'gen late sends': f.lateSends,
           };
         }),
