@@ -367,28 +367,18 @@ void Worker::receiveBatch(unsigned n, int64_t nowMs, ReadPass pass) {
 }
 
 void Worker::pollRtp(Leg* leg) {
-  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_DEL, leg->fd(), nullptr) != 0) return;
-  rxSockets_--;
+  if (!epollRemove(leg->fd())) return;
   leg->rxPolled = true;
   leg->rxIdleTicks = 0;
 }
 
 void Worker::unpollRtp(Leg* leg) {
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(leg));
-  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_ADD, leg->fd(), &ev) != 0) return;
-  rxSockets_++;
-  leg->rxPolled = false;
+  if (epollAdd(leg, leg->fd(), false)) leg->rxPolled = false;
 }
 
 void Worker::watch(Leg* leg, int fd, bool rtcp) {
   if (fd < 0) return;
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(leg)) | (rtcp ? 1u : 0u);
-  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_ADD, fd, &ev) == 0) rxSockets_++;
-  else bump(commandErrors);
+  if (!epollAdd(leg, fd, rtcp)) bump(commandErrors);
   io_.registerFile(fd);
 }
 
@@ -396,7 +386,24 @@ void Worker::unwatch(int fd) {
   if (fd < 0) return;
   // Before the JS thread may close it: the ring's table holds a reference.
   io_.forgetFile(fd);
-  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_DEL, fd, nullptr) == 0) rxSockets_--;
+  epollRemove(fd);
+}
+
+// The event tag is the leg's address, its low bit set for the RTCP socket
+// (receiveAll decodes it).
+bool Worker::epollAdd(Leg* leg, int fd, bool rtcp) {
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(leg)) | (rtcp ? 1u : 0u);
+  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_ADD, fd, &ev) != 0) return false;
+  rxSockets_++;
+  return true;
+}
+
+bool Worker::epollRemove(int fd) {
+  if (epoll_ctl(rxEpollFd_, EPOLL_CTL_DEL, fd, nullptr) != 0) return false;
+  rxSockets_--;
+  return true;
 }
 
 void Worker::sendAll(int64_t nowMs) {

@@ -120,6 +120,10 @@ class Worker final : public EventSink {
   void unpollRtp(Leg* leg);  // back into the epoll set
   void watch(Leg* leg, int fd, bool rtcp);
   void unwatch(int fd);
+  // In and out of the receive epoll set, keeping rxSockets_; false when
+  // epoll_ctl refused (unwatch of a blind-read socket: it is not in the set).
+  bool epollAdd(Leg* leg, int fd, bool rtcp);
+  bool epollRemove(int fd);
   void sendAll(int64_t nowMs);
   void flushSends(unsigned n);
   void publishIoState();
