@@ -25,7 +25,7 @@
 // The driver reads this process's CPU from /proc/<pid>/task/*/schedstat.
 //
 // Build (bench/run.ts does it on demand):
-//   g++ -std=c++17 -O2 -Wall -Wextra -Inative/src -o floor bench/floor.cc native/src/batch_io.cc
+//   g++ -std=c++17 -O2 -Wall -Wextra -Inative/src -o floor bench/floor.cc native/src/batch_io.cc native/src/rtp.cc
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -47,6 +47,7 @@
 #include <vector>
 
 #include "batch_io.h"
+#include "rtp.h"
 
 namespace {
 
@@ -54,6 +55,7 @@ constexpr int kFrameSamples = 160;
 constexpr size_t kRtpHeader = 12;
 constexpr size_t kPacket = kRtpHeader + kFrameSamples;
 constexpr uint8_t kMulawSilence = 0xFF;
+constexpr uint8_t kPcmuPayloadType = 0;
 constexpr long kFrameNs = 20'000'000;
 
 [[noreturn]] void die(const std::string& msg) {
@@ -92,17 +94,6 @@ int bindEven(int& port, int portMax, int& bound) {
     ::close(fd);
   }
   die("no free even port left in the range");
-}
-
-void writeRtpHeader(uint8_t* p, uint16_t seq, uint32_t timestamp, uint32_t ssrc) {
-  p[0] = 0x80;
-  p[1] = 0;  // PCMU
-  p[2] = static_cast<uint8_t>(seq >> 8);
-  p[3] = static_cast<uint8_t>(seq);
-  for (int i = 0; i < 4; i++) {
-    p[4 + i] = static_cast<uint8_t>(timestamp >> (24 - 8 * i));
-    p[8 + i] = static_cast<uint8_t>(ssrc >> (24 - 8 * i));
-  }
 }
 
 sockaddr_in loopback(int port) {
@@ -197,7 +188,7 @@ void runPerLegSockets(const std::vector<int>& remotes, int portMin, int portMax)
       const size_t end = std::min(n, first + media::BatchIo::kMaxOps);
       for (size_t i = first; i < end; i++) {
         Leg& l = legs[i];
-        writeRtpHeader(l.out, l.seq++, l.timestamp, l.ssrc);
+        media::writeRtpHeader(l.out, false, kPcmuPayloadType, l.seq++, l.timestamp, l.ssrc);
         l.timestamp += kFrameSamples;
         io.queueSend(l.fd, &l.outMsg);
       }
@@ -248,7 +239,7 @@ void runOneSocket(const std::vector<int>& remotes, int portMin, int portMax) {
       const size_t end = std::min(n, first + kBatch);
       for (size_t i = first; i < end; i++) {
         uint8_t* packet = out.get() + i * kPacket;
-        writeRtpHeader(packet, seq, timestamp, 0x464c0000u + static_cast<uint32_t>(i));
+        media::writeRtpHeader(packet, false, kPcmuPayloadType, seq, timestamp, 0x464c0000u + static_cast<uint32_t>(i));
         const size_t k = i - first;
         iov[k] = {packet, kPacket};
         msgs[k] = mmsghdr{};

@@ -127,7 +127,7 @@ const generatorSource = `${benchDir}rtpload.cc`;
 const generatorBinary = `${benchDir}build/rtpload`;
 
 const nativeSrc = fileURLToPath(new URL('../native/src/', import.meta.url));
-const floorSources = [`${benchDir}floor.cc`, `${nativeSrc}batch_io.cc`, `${nativeSrc}batch_io.h`];
+const floorSources = [`${benchDir}floor.cc`, ...['batch_io', 'rtp'].flatMap((unit) => [`${nativeSrc}${unit}.cc`, `${nativeSrc}${unit}.h`])];
 const floorBinary = `${benchDir}build/floor`;
 
 /** Builds `binary` with g++ -O2 unless it is newer than every one of `sources` (headers included). */
